@@ -1,0 +1,276 @@
+"""Booster: the trained model. Trees, objective and feature info; predict, importance, save/load."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import numpy as np
+
+from .kernels.predict import predict_leaf_raw, predict_margin_raw
+from .objectives import CustomObjective, Objective, get_objective
+from .tree.tree import Tree
+
+IMPORTANCE_TYPES = ("weight", "gain", "cover", "total_gain", "total_cover")
+
+
+def _unusable_custom_objective(predt, dtrain):  # pragma: no cover - guarded by train()
+    raise ValueError("this model was trained with a custom objective, which is not stored in the "
+                     "model file; pass obj= again to continue training")
+
+
+class Booster:
+    """A trained gradient boosted tree ensemble.
+
+    Built by :func:`treeboost.train` or :meth:`load_model`. Rounds hold one tree per output
+    (``n_outputs`` trees per round for multiclass).
+    """
+
+    def __init__(self, params: dict[str, Any], objective: Objective, base_margin: np.ndarray,
+                 feature_names: list[str], feature_types: list[str]):
+        self.params = dict(params)
+        self.objective = objective
+        self.n_outputs = int(objective.n_outputs)
+        self.base_margin = np.asarray(base_margin, dtype=np.float64).reshape(self.n_outputs)
+        self.feature_names = list(feature_names)
+        self.feature_types = list(feature_types)
+        self.trees: list[Tree] = []
+        self.tree_outputs: list[int] = []
+        self.best_iteration: int | None = None
+        self.best_score: float | None = None
+        self._forest_cache: tuple | None = None
+
+    # -- construction ----------------------------------------------------------------------
+    @property
+    def n_features(self) -> int:
+        return len(self.feature_names)
+
+    def append_tree(self, tree: Tree, output: int) -> None:
+        self.trees.append(tree)
+        self.tree_outputs.append(int(output))
+        self._forest_cache = None
+
+    def num_boosted_rounds(self) -> int:
+        """Number of boosting rounds held (trees / outputs)."""
+        return len(self.trees) // self.n_outputs
+
+    def num_trees(self) -> int:
+        return len(self.trees)
+
+    def num_features(self) -> int:
+        return self.n_features
+
+    def set_best(self, iteration: int, score: float | None) -> None:
+        self.best_iteration = int(iteration)
+        self.best_score = None if score is None else float(score)
+
+    def copy(self) -> Booster:
+        return copy.deepcopy(self)
+
+    def truncated(self, n_rounds: int) -> Booster:
+        """A copy holding only the first ``n_rounds`` rounds."""
+        out = copy.copy(self)
+        k = self.n_outputs
+        out.trees = list(self.trees[: n_rounds * k])
+        out.tree_outputs = list(self.tree_outputs[: n_rounds * k])
+        out._forest_cache = None
+        if out.best_iteration is not None and out.best_iteration >= n_rounds:
+            out.best_iteration = n_rounds - 1
+        return out
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state["_forest_cache"] = None
+        return state
+
+    # -- prediction ------------------------------------------------------------------------
+    def _forest(self) -> tuple:
+        """Concatenated node arrays of all trees (cached until a tree is added)."""
+        if self._forest_cache is None:
+            counts = [t.n_nodes for t in self.trees]
+            offsets = np.zeros(len(counts) + 1, dtype=np.int64)
+            np.cumsum(counts, out=offsets[1:])
+
+            def cat(name, dtype):
+                if not self.trees:
+                    return np.empty(0, dtype=dtype)
+                return np.ascontiguousarray(
+                    np.concatenate([getattr(t, name) for t in self.trees]), dtype=dtype)
+
+            self._forest_cache = (
+                offsets,
+                np.asarray(self.tree_outputs, dtype=np.int32),
+                cat("left", np.int32), cat("right", np.int32), cat("feature", np.int32),
+                cat("threshold", np.float64), cat("default_left", np.uint8),
+                cat("value", np.float64),
+            )
+        return self._forest_cache
+
+    def _tree_range(self, iteration_range: tuple[int, int] | None) -> tuple[int, int]:
+        n_rounds = self.num_boosted_rounds()
+        if iteration_range is None or tuple(iteration_range) == (0, 0):
+            end = n_rounds if self.best_iteration is None else self.best_iteration + 1
+            begin = 0
+        else:
+            try:
+                begin, end = (int(v) for v in iteration_range)
+            except (TypeError, ValueError):
+                raise ValueError(f"iteration_range={iteration_range!r} must be a pair of "
+                                 "integers (begin, end)") from None
+            if end == 0:
+                end = n_rounds
+            if not 0 <= begin <= end <= n_rounds:
+                raise ValueError(f"iteration_range={iteration_range!r} is out of range; valid: "
+                                 f"0 <= begin <= end <= {n_rounds}")
+        return begin * self.n_outputs, min(end, n_rounds) * self.n_outputs
+
+    def _matrix(self, data: Any) -> tuple[np.ndarray, np.ndarray | None]:
+        """Raw float matrix and optional per-row base margin of prediction input."""
+        from .data import Dataset
+        from .data.adapters import to_float_matrix
+
+        if isinstance(data, Dataset):
+            X, names, base_margin = data.raw, data.feature_names, data.base_margin
+            names_given = True
+        else:
+            X, names, _ = to_float_matrix(data)
+            names_given = names is not None
+            base_margin = None
+        if X.shape[1] != self.n_features:
+            raise ValueError(f"the model expects {self.n_features} features; the data has "
+                             f"{X.shape[1]} columns")
+        if names_given and list(names) != self.feature_names:
+            for i, (got, want) in enumerate(zip(names, self.feature_names)):
+                if got != want:
+                    raise ValueError(f"feature names differ from the model's at column {i}: "
+                                     f"data has {got!r}, model expects {want!r}")
+        return X, base_margin
+
+    def predict_margin_matrix(self, X: np.ndarray, tree_begin: int, tree_end: int,
+                              base_margin: np.ndarray | None = None) -> np.ndarray:
+        """Margins (n, n_outputs) of a validated raw matrix over trees [tree_begin, tree_end)."""
+        n = X.shape[0]
+        out = np.empty((n, self.n_outputs), dtype=np.float64)
+        if base_margin is None:
+            out[:] = self.base_margin
+        else:
+            out[:] = np.asarray(base_margin, dtype=np.float64).reshape(n, -1)
+        if tree_end > tree_begin and n:
+            offsets, outputs, left, right, feature, threshold, default_left, value = self._forest()
+            predict_margin_raw(X, offsets, outputs, tree_begin, tree_end, left, right, feature,
+                               threshold, default_left, value, out)
+        return out
+
+    def predict(self, data: Any, output_margin: bool = False, pred_leaf: bool = False,
+                pred_contribs: bool = False, pred_interactions: bool = False,
+                iteration_range: tuple[int, int] | None = None) -> np.ndarray:
+        """Predict for ``data`` (array, DataFrame or Dataset).
+
+        Parameters
+        ----------
+        output_margin : bool
+            Return raw margins instead of transformed predictions.
+        pred_leaf : bool
+            Return the leaf index (node id within its tree) of every row in every tree,
+            shape (n_rows, n_trees).
+        pred_contribs, pred_interactions : bool
+            Shapley values; not available in this version.
+        iteration_range : (begin, end), optional
+            Rounds to use. Default: up to the best iteration when early stopping set one,
+            otherwise all rounds.
+
+        Returns
+        -------
+        ndarray
+            (n_rows,) for one output, (n_rows, n_outputs) otherwise.
+        """
+        if pred_contribs or pred_interactions:
+            raise NotImplementedError("pred_contribs / pred_interactions (TreeSHAP) are not "
+                                      "available in this version of treeboost")
+        X, base_margin = self._matrix(data)
+        begin, end = self._tree_range(iteration_range)
+        if pred_leaf:
+            offsets, _, left, right, feature, threshold, default_left, _ = self._forest()
+            leaves = np.zeros((X.shape[0], end - begin), dtype=np.int32)
+            if end > begin and X.shape[0]:
+                predict_leaf_raw(X, offsets, begin, end, left, right, feature, threshold,
+                                 default_left, leaves)
+            return leaves
+        margin = self.predict_margin_matrix(X, begin, end, base_margin)
+        if output_margin:
+            return margin[:, 0] if self.n_outputs == 1 else margin
+        return self.objective.transform(margin)
+
+    # -- importance ------------------------------------------------------------------------
+    def get_score(self, importance_type: str = "weight") -> dict[str, float]:
+        """Per-feature importance over the trees used by predict; unused features are absent.
+
+        ``weight``: number of splits; ``total_gain``/``total_cover``: summed split gain/cover;
+        ``gain``/``cover``: their averages per split.
+        """
+        if importance_type not in IMPORTANCE_TYPES:
+            raise ValueError(f"importance_type={importance_type!r} is not valid; valid: "
+                             f"{', '.join(IMPORTANCE_TYPES)}")
+        n = self.n_features
+        weight = np.zeros(n)
+        gain = np.zeros(n)
+        cover = np.zeros(n)
+        begin, end = self._tree_range(None)
+        for tree in self.trees[begin:end]:
+            split = tree.left >= 0
+            f = tree.feature[split]
+            np.add.at(weight, f, 1.0)
+            np.add.at(gain, f, tree.gain[split])
+            np.add.at(cover, f, tree.cover[split])
+        used = weight > 0
+        with np.errstate(invalid="ignore", divide="ignore"):
+            values = {
+                "weight": weight, "total_gain": gain, "total_cover": cover,
+                "gain": gain / weight, "cover": cover / weight,
+            }[importance_type]
+        return {self.feature_names[i]: float(values[i]) for i in np.flatnonzero(used)}
+
+    def feature_importances(self, importance_type: str = "gain") -> np.ndarray:
+        """Importance of every feature as an array summing to 1 (zeros if no split was made)."""
+        scores = self.get_score(importance_type)
+        values = np.array([scores.get(name, 0.0) for name in self.feature_names])
+        total = values.sum()
+        return values / total if total > 0 else values
+
+    # -- persistence -----------------------------------------------------------------------
+    def save_model(self, path: str) -> None:
+        """Write the model as JSON (format documented in docs/model-format.md)."""
+        from .model_io import dump_model
+
+        text = dump_model(self)
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(text)
+
+    def save_raw(self) -> str:
+        from .model_io import dump_model
+
+        return dump_model(self)
+
+    @classmethod
+    def load_model(cls, path_or_text: str) -> Booster:
+        """Read a model written by :meth:`save_model` (a path, or the JSON text itself)."""
+        from .model_io import load_model_text
+
+        text = path_or_text
+        if not path_or_text.lstrip().startswith("{"):
+            try:
+                with open(path_or_text, encoding="utf-8") as fh:
+                    text = fh.read()
+            except OSError as exc:
+                raise ValueError(f"cannot read model file {path_or_text!r}: {exc}") from None
+        return load_model_text(text)
+
+    @staticmethod
+    def _objective_for(params: dict[str, Any]) -> Objective:
+        if params["objective"] == "custom":
+            return CustomObjective(_unusable_custom_objective, max(1, params["num_class"]))
+        return get_objective(params["objective"], params)
+
+    def __repr__(self) -> str:
+        return (f"Booster(objective={self.objective.name!r}, rounds={self.num_boosted_rounds()}, "
+                f"features={self.n_features})")

@@ -1,0 +1,428 @@
+"""Dataset: validated features, labels and row metadata, binned lazily on first use."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .adapters import to_float_matrix
+from .binning import BinMapper, check_max_bin
+
+__all__ = ["Dataset", "NotSupportedYetError"]
+
+
+class NotSupportedYetError(NotImplementedError, ValueError):
+    """A valid request for a feature treeboost does not have yet (catchable as ValueError too)."""
+
+
+# Rows per block when scanning for inf: bounds the temporary boolean mask to ~1M entries.
+_SCAN_ELEMENTS = 1 << 20
+
+
+def _find_first_inf(matrix: np.ndarray) -> tuple[int, int] | None:
+    """(row, column) of the first infinite value in row order, or None."""
+    n_rows, n_cols = matrix.shape
+    step = max(1, _SCAN_ELEMENTS // max(1, n_cols))
+    for start in range(0, n_rows, step):
+        mask = np.isinf(matrix[start : start + step])
+        if mask.any():
+            row = int(np.flatnonzero(mask.any(axis=1))[0])
+            return start + row, int(np.flatnonzero(mask[row])[0])
+    return None
+
+
+def _as_float64(values: Any, name: str) -> np.ndarray:
+    try:
+        return np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be numeric: {exc}") from exc
+
+
+def _check_finite(array: np.ndarray, name: str, what: str) -> None:
+    bad = ~np.isfinite(array)
+    if bad.any():
+        position = np.unravel_index(int(np.argmax(bad)), array.shape)
+        where = position[0] if array.ndim == 1 else position
+        raise ValueError(
+            f"{name} contains {array[position]} at position {where}; {what} must be finite "
+            "(no NaN or inf)"
+        )
+
+
+def _check_vector(values: Any, name: str, n_rows: int) -> np.ndarray:
+    array = _as_float64(values, name)
+    if array.ndim == 2 and array.shape[1] == 1:
+        array = array[:, 0]
+    if array.ndim != 1 or array.shape[0] != n_rows:
+        raise ValueError(
+            f"{name} must have shape ({n_rows},) to match the {n_rows} rows of data, "
+            f"got shape {array.shape}"
+        )
+    return np.ascontiguousarray(array)
+
+
+def _check_label(label: Any, n_rows: int) -> np.ndarray:
+    y = _check_vector(label, "label", n_rows)
+    _check_finite(y, "label", "labels")
+    return y
+
+
+def _check_weight(weight: Any, n_rows: int) -> np.ndarray:
+    w = _check_vector(weight, "weight", n_rows)
+    _check_finite(w, "weight", "weights")
+    negative = np.flatnonzero(w < 0)
+    if negative.size:
+        raise ValueError(
+            f"weight contains the negative value {w[negative[0]]} at position {negative[0]}; "
+            "weights must be >= 0"
+        )
+    if not (w > 0).any():
+        raise ValueError("weight is zero for every row; at least one weight must be positive")
+    return w
+
+
+def _check_base_margin(base_margin: Any, n_rows: int) -> np.ndarray:
+    margin = _as_float64(base_margin, "base_margin")
+    if margin.ndim not in (1, 2) or margin.shape[0] != n_rows or margin.size == 0:
+        raise ValueError(
+            f"base_margin must have shape ({n_rows},) or ({n_rows}, n_outputs) to match the "
+            f"{n_rows} rows of data, got shape {margin.shape}"
+        )
+    _check_finite(margin, "base_margin", "base margins")
+    return np.ascontiguousarray(margin)
+
+
+def _check_group(group: Any, n_rows: int) -> np.ndarray:
+    sizes = np.asarray(group)
+    if sizes.ndim != 1:
+        raise ValueError(f"group must be a 1-D array of group sizes, got shape {sizes.shape}")
+    if sizes.dtype.kind == "f" and np.all(np.isfinite(sizes)) and np.all(sizes == np.round(sizes)):
+        sizes = sizes.astype(np.int64)
+    if sizes.dtype.kind not in "iu":
+        raise TypeError(f"group must hold integer group sizes, got dtype {sizes.dtype}")
+    sizes = sizes.astype(np.int64)
+    small = np.flatnonzero(sizes < 1)
+    if small.size:
+        raise ValueError(
+            f"group size at position {small[0]} is {sizes[small[0]]}; every group needs >= 1 row"
+        )
+    if sizes.sum() != n_rows:
+        raise ValueError(
+            f"group sizes sum to {sizes.sum()} but data has {n_rows} rows; they must be equal"
+        )
+    return sizes
+
+
+def _check_feature_names(names: Any, n_features: int, what: str = "feature_names") -> list[str]:
+    if isinstance(names, str) or not isinstance(names, (Sequence, np.ndarray)):
+        raise TypeError(f"{what} must be a list of str, got {type(names).__name__}")
+    names = list(names)
+    for position, name in enumerate(names):
+        if not isinstance(name, str):
+            raise TypeError(
+                f"{what}[{position}] is {name!r} of type {type(name).__name__}; names must be str"
+            )
+    if len(names) != n_features:
+        raise ValueError(f"{what} has {len(names)} names but data has {n_features} columns")
+    first_seen: dict[str, int] = {}
+    for position, name in enumerate(names):
+        if name in first_seen:
+            raise ValueError(
+                f"{what} contains {name!r} twice (positions {first_seen[name]} and {position}); "
+                "names must be unique"
+            )
+        first_seen[name] = position
+    return [str(name) for name in names]
+
+
+def _slice_groups(sizes: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Group sizes of a row subset, which must keep whole groups (in any order)."""
+    group_of_row = np.repeat(np.arange(sizes.size), sizes)
+    picked = group_of_row[rows]
+    run_starts = np.flatnonzero(np.concatenate(([True], picked[1:] != picked[:-1])))
+    run_groups = picked[run_starts]
+    run_lengths = np.diff(np.append(run_starts, picked.size))
+    whole = (
+        np.unique(rows).size == rows.size
+        and np.unique(run_groups).size == run_groups.size
+        and np.array_equal(run_lengths, sizes[run_groups])
+    )
+    if not whole:
+        raise ValueError(
+            "row_indices split a query group; a slice of a Dataset with group must take whole "
+            "groups, each as one contiguous run of rows"
+        )
+    return run_lengths.astype(np.int64)
+
+
+class Dataset:
+    """Training or evaluation data: features, labels, weights and the binned matrix.
+
+    Binning is lazy: the :class:`BinMapper` is fitted (or taken from ``reference``) and the matrix
+    binned on the first access of :attr:`binned` or :attr:`bin_mapper`.
+
+    Parameters
+    ----------
+    data : array-like or pandas.DataFrame of shape (n_rows, n_features)
+        Numeric features; NaN marks a missing value, inf is rejected. float32 and float64 arrays
+        are kept without a copy.
+    label : array-like of shape (n_rows,), optional
+        Finite targets.
+    weight : array-like of shape (n_rows,), optional
+        Non-negative, finite row weights, not all zero. They also weight the bin quantiles.
+    base_margin : array-like of shape (n_rows,) or (n_rows, n_outputs), optional
+        Initial raw prediction per row, added before the first tree.
+    group : array-like of int, optional
+        Sizes of consecutive query groups (for ranking), summing to n_rows. Stored, not used yet.
+    feature_names : list of str, optional
+        Unique names, one per column. Default: the DataFrame's column names, else (or, with a
+        ``reference``, the reference's names) ``"f0", "f1", ...``.
+    categorical_features : None
+        Native categorical features are not supported yet; anything non-empty raises.
+    max_bin : int, default=256
+        Maximum bins per feature, counting the missing bin (see :class:`BinMapper`). Ignored with
+        a ``reference``, whose value is used.
+    reference : Dataset, optional
+        Training Dataset whose bins this one reuses (for validation and test data). Must have the
+        same number of features and the same feature names.
+
+    Attributes
+    ----------
+    raw : ndarray of float32 or float64, shape (n_rows, n_features)
+        The validated feature matrix.
+    feature_names : list of str
+    feature_types : list of str
+        ``"float"`` for every feature.
+    max_bin : int
+    group : ndarray of int64 or None
+    """
+
+    def __init__(
+        self,
+        data: Any,
+        label: Any = None,
+        weight: Any = None,
+        base_margin: Any = None,
+        group: Any = None,
+        feature_names: Sequence[str] | None = None,
+        categorical_features: Any = None,
+        max_bin: int = 256,
+        reference: Dataset | None = None,
+    ):
+        if categorical_features is not None and len(categorical_features) > 0:
+            raise NotSupportedYetError(
+                f"categorical_features={categorical_features!r}: native categorical features are "
+                "not supported yet; encode them as numbers (e.g. one-hot or ordinal codes)"
+            )
+        if isinstance(data, Dataset):
+            raise TypeError("data is already a Dataset; pass its raw matrix (data.raw) instead")
+        if reference is not None and not isinstance(reference, Dataset):
+            raise TypeError(f"reference must be a Dataset, got {type(reference).__name__}")
+
+        matrix, input_names, feature_types = to_float_matrix(data)
+        if matrix.shape[0] == 0 or matrix.shape[1] == 0:
+            raise ValueError(
+                f"data is empty (shape {matrix.shape}); at least one row and one column are needed"
+            )
+        n_rows, n_features = matrix.shape
+        if feature_names is not None:
+            names = _check_feature_names(feature_names, n_features)
+        elif input_names is not None:
+            names = _check_feature_names(input_names, n_features, what="data column names")
+        else:
+            names = None
+        self._check_no_inf(matrix, names)
+
+        if reference is not None:
+            if reference.num_col() != n_features:
+                raise ValueError(
+                    f"data has {n_features} columns but the reference Dataset has "
+                    f"{reference.num_col()}; validation data needs the training features"
+                )
+            if names is not None and names != reference.feature_names:
+                position = next(i for i, (a, b) in enumerate(zip(names, reference.feature_names))
+                                if a != b)
+                raise ValueError(
+                    f"feature name {names[position]!r} at position {position} differs from the "
+                    f"reference Dataset's {reference.feature_names[position]!r}; feature names "
+                    "must match the reference's"
+                )
+            names = list(reference.feature_names)
+            self.max_bin = reference.max_bin
+        else:
+            self.max_bin = check_max_bin(max_bin)
+
+        self.raw = matrix
+        self.feature_names: list[str] = names or [f"f{i}" for i in range(n_features)]
+        self.feature_types: list[str] = feature_types
+        self.label = label
+        self.weight = weight
+        self.base_margin = base_margin
+        self.group = None if group is None else _check_group(group, n_rows)
+        self._reference = reference
+        self._bin_mapper: BinMapper | None = None
+        self._binned: np.ndarray | None = None
+        # Set on slices only: the parent and the rows taken from it, to reuse its binned matrix.
+        self._parent: Dataset | None = None
+        self._parent_rows: np.ndarray | None = None
+
+    @staticmethod
+    def _check_no_inf(matrix: np.ndarray, names: list[str] | None) -> None:
+        found = _find_first_inf(matrix)
+        if found is not None:
+            row, column = found
+            name = names[column] if names is not None else f"f{column}"
+            raise ValueError(
+                f"data contains {matrix[row, column]} in column {name!r} (index {column}), first "
+                f"at row {row}; infinite features are not supported: use NaN for a missing value "
+                "or clip to a finite value"
+            )
+
+    # -- labels and row metadata (validated on every assignment) --------------------------------
+
+    @property
+    def label(self) -> np.ndarray | None:
+        """float64 (n_rows,) targets, or None."""
+        return self._label
+
+    @label.setter
+    def label(self, value: Any) -> None:
+        self._label = None if value is None else _check_label(value, self.num_row())
+
+    @property
+    def weight(self) -> np.ndarray | None:
+        """float64 (n_rows,) row weights, or None."""
+        return self._weight
+
+    @weight.setter
+    def weight(self, value: Any) -> None:
+        self._weight = None if value is None else _check_weight(value, self.num_row())
+
+    @property
+    def base_margin(self) -> np.ndarray | None:
+        """float64 (n_rows,) or (n_rows, n_outputs) initial margins, or None."""
+        return self._base_margin
+
+    @base_margin.setter
+    def base_margin(self, value: Any) -> None:
+        self._base_margin = None if value is None else _check_base_margin(value, self.num_row())
+
+    def num_row(self) -> int:
+        """Number of rows."""
+        return int(self.raw.shape[0])
+
+    def num_col(self) -> int:
+        """Number of features."""
+        return int(self.raw.shape[1])
+
+    def get_label(self) -> np.ndarray | None:
+        """Return the labels (float64, shape (n_rows,)) or None."""
+        return self.label
+
+    def get_weight(self) -> np.ndarray | None:
+        """Return the row weights (float64, shape (n_rows,)) or None."""
+        return self.weight
+
+    def get_base_margin(self) -> np.ndarray | None:
+        """Return the base margins (float64, (n_rows,) or (n_rows, n_outputs)) or None."""
+        return self.base_margin
+
+    def set_label(self, label: Any) -> None:
+        """Validate and set the labels (None removes them)."""
+        self.label = label
+
+    def set_weight(self, weight: Any) -> None:
+        """Validate and set the row weights (None removes them).
+
+        Bins already computed are kept: weights set after the first access of :attr:`binned`
+        do not change the bin thresholds.
+        """
+        self.weight = weight
+
+    def set_base_margin(self, base_margin: Any) -> None:
+        """Validate and set the base margins (None removes them)."""
+        self.base_margin = base_margin
+
+    # -- bins ----------------------------------------------------------------------------------
+
+    @property
+    def bin_mapper(self) -> BinMapper:
+        """The fitted :class:`BinMapper`: the reference's if there is one, else fitted on first use."""
+        if self._reference is not None:
+            return self._reference.bin_mapper
+        if self._bin_mapper is None:
+            self._bin_mapper = BinMapper(max_bin=self.max_bin).fit(self.raw, self.weight)
+        return self._bin_mapper
+
+    @property
+    def binned(self) -> np.ndarray:
+        """uint8 (uint16 if max_bin > 256) C-contiguous (n_rows, n_features) bin matrix."""
+        if self._binned is None:
+            parent = self._parent
+            if parent is not None and parent._binned is not None:
+                self._binned = np.ascontiguousarray(parent._binned[self._parent_rows])
+            else:
+                self._binned = self.bin_mapper.transform(self.raw)
+        return self._binned
+
+    def slice(self, row_indices: Any) -> Dataset:
+        """Return the rows ``row_indices`` as a new Dataset sharing this one's bins.
+
+        Parameters
+        ----------
+        row_indices : array-like of int or bool
+            Row positions in [0, n_rows) (a bool mask of length n_rows also works).
+
+        Returns
+        -------
+        Dataset
+            Its :attr:`bin_mapper` is this Dataset's; its :attr:`binned` is cut from this
+            Dataset's binned matrix when that is already built.
+        """
+        rows = np.asarray(row_indices)
+        n_rows = self.num_row()
+        if rows.dtype == np.bool_:
+            if rows.shape != (n_rows,):
+                raise ValueError(
+                    f"a boolean row_indices mask must have shape ({n_rows},), got {rows.shape}"
+                )
+            rows = np.flatnonzero(rows)
+        elif rows.dtype.kind not in "iu" or rows.ndim != 1:
+            raise TypeError(
+                f"row_indices must be a 1-D array of integers (or a boolean mask), got dtype "
+                f"{rows.dtype} and shape {rows.shape}"
+            )
+        rows = rows.astype(np.int64)
+        if rows.size == 0:
+            raise ValueError("row_indices selects no rows; a Dataset needs at least one row")
+        out_of_range = np.flatnonzero((rows < 0) | (rows >= n_rows))
+        if out_of_range.size:
+            raise ValueError(
+                f"row_indices[{out_of_range[0]}] = {rows[out_of_range[0]]} is out of range; "
+                f"valid rows are 0 to {n_rows - 1}"
+            )
+
+        subset = object.__new__(Dataset)
+        subset.raw = self.raw[rows]
+        subset.feature_names = list(self.feature_names)
+        subset.feature_types = list(self.feature_types)
+        subset.max_bin = self.max_bin
+        # Already validated: take the rows without checking again.
+        subset._label = None if self._label is None else self._label[rows]
+        subset._weight = None if self._weight is None else self._weight[rows]
+        subset._base_margin = None if self._base_margin is None else self._base_margin[rows]
+        subset.group = None if self.group is None else _slice_groups(self.group, rows)
+        subset._reference = self
+        subset._bin_mapper = None
+        subset._binned = None
+        subset._parent = self
+        subset._parent_rows = rows
+        return subset
+
+    def __repr__(self) -> str:
+        return (
+            f"Dataset(n_rows={self.num_row()}, n_features={self.num_col()}, "
+            f"max_bin={self.max_bin}, has_label={self.label is not None})"
+        )

@@ -1,0 +1,386 @@
+"""The one boosting loop: :func:`train`, and :func:`cv` built on the same loop.
+
+Each round: objective -> gradient pairs -> one tree per output (grower) -> training margins updated
+from the tree's leaf segments -> evaluation margins updated from the new trees -> metrics ->
+callbacks. Everything above (the scikit-learn estimators, tuning, the CLI) calls these.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numba
+import numpy as np
+
+from .booster import Booster
+from .callbacks import EarlyStopping, EvalsLog, EvaluationMonitor, TrainingCallback
+from .data import Dataset
+from .kernels.partition import add_leaf_values
+from .kernels.predict import add_tree_binned
+from .metrics import Metric, get_metric
+from .objectives import CustomObjective, get_objective
+from .params import resolve_n_threads, validate_params
+from .tree.grower import TreeGrower, sample_features
+from .tree.split import GrowthParams, SplitParams
+
+CustomMetric = Callable[[np.ndarray, Dataset], Any]
+
+
+class _EvalSet:
+    """An evaluation Dataset with its cached margins, updated tree by tree."""
+
+    def __init__(self, data: Dataset, name: str, margin: np.ndarray, binned_ok: bool):
+        self.data = data
+        self.name = name
+        self.margin = margin
+        self.binned_ok = binned_ok
+
+
+def _check_dataset(data: Any, what: str) -> Dataset:
+    if not isinstance(data, Dataset):
+        raise TypeError(f"{what} must be a treeboost.Dataset, got {type(data).__name__}")
+    if data.label is None:
+        raise ValueError(f"{what} has no label; pass label= when building the Dataset")
+    return data
+
+
+def _metric_names(params: dict[str, Any], default: str) -> list[str]:
+    value = params["eval_metric"]
+    if value is None:
+        return [default] if default else []
+    return [value] if isinstance(value, str) else list(value)
+
+
+class BoostingSession:
+    """State of one training run: data, margins, trees so far. ``train`` and ``cv`` drive it."""
+
+    def __init__(self, params: dict[str, Any] | None, dtrain: Dataset,
+                 evals: Sequence[tuple[Dataset, str]] | None = None, obj: Callable | None = None,
+                 custom_metric: CustomMetric | None = None, init_model: Booster | None = None):
+        user_params = dict(params or {})
+        self.params = p = validate_params(user_params)
+        self.dtrain = _check_dataset(dtrain, "dtrain")
+        if "max_bin" in user_params and p["max_bin"] != dtrain.max_bin:
+            raise ValueError(f"parameter max_bin={p['max_bin']} differs from the Dataset's "
+                             f"max_bin={dtrain.max_bin}; set max_bin when building the Dataset")
+        if obj is not None:
+            if not callable(obj):
+                raise TypeError(f"obj={obj!r} must be a callable returning (grad, hess)")
+            p["objective"] = obj
+        self.objective = get_objective(p["objective"], p)
+        if isinstance(self.objective, CustomObjective):
+            self.objective.dataset = dtrain
+        y, w = dtrain.label, dtrain.weight
+        self.objective.validate_labels(y, w)
+        self.n_threads = resolve_n_threads(p["n_jobs"])
+        self.k = k = self.objective.n_outputs
+
+        if init_model is not None:
+            self.booster = self._continue_from(init_model)
+        else:
+            if p["base_score"] is not None:
+                base = self.objective.base_score_to_margin(p["base_score"])
+            else:
+                base = self.objective.init_margin(y, w)
+            self.booster = Booster(p, self.objective, base, dtrain.feature_names,
+                                   dtrain.feature_types)
+        self.train_margin = self._initial_margin(dtrain)
+
+        self.metrics: list[Metric] = [get_metric(name) for name in
+                                      _metric_names(p, self.objective.default_metric)]
+        self.custom_metric = custom_metric
+        self.eval_sets: list[_EvalSet] = []
+        for i, pair in enumerate(evals or []):
+            if not (isinstance(pair, (tuple, list)) and len(pair) == 2
+                    and isinstance(pair[1], str)):
+                raise TypeError(f"evals[{i}] must be a (Dataset, name) pair")
+            data, name = pair
+            _check_dataset(data, f"evals[{i}] ({name!r})")
+            if data.num_col() != dtrain.num_col():
+                raise ValueError(f"evals[{i}] ({name!r}) has {data.num_col()} features; the "
+                                 f"training data has {dtrain.num_col()}")
+            if data is dtrain:
+                self.eval_sets.append(_EvalSet(data, name, self.train_margin, True))
+            else:
+                binned_ok = data.bin_mapper is dtrain.bin_mapper
+                self.eval_sets.append(_EvalSet(data, name, self._initial_margin(data), binned_ok))
+
+        mapper = dtrain.bin_mapper
+        self.binned = dtrain.binned
+        self.grower = TreeGrower(
+            self.binned, mapper.bin_offsets_, mapper.bin_upper_bounds_,
+            SplitParams(reg_lambda=p["reg_lambda"], reg_alpha=p["reg_alpha"], gamma=p["gamma"],
+                        min_child_weight=p["min_child_weight"],
+                        max_delta_step=p["max_delta_step"], learning_rate=p["learning_rate"]),
+            GrowthParams(grow_policy=p["grow_policy"], max_depth=p["max_depth"],
+                         max_leaves=p["max_leaves"], colsample_bylevel=p["colsample_bylevel"],
+                         colsample_bynode=p["colsample_bynode"]),
+        )
+        self.rng = np.random.default_rng(p["random_state"])
+        n = dtrain.num_row()
+        self.gh = np.empty((k, n, 2), dtype=np.float32)
+        self.all_features = np.arange(dtrain.num_col(), dtype=np.int32)
+        self.all_rows = np.arange(n, dtype=np.int32)
+
+    def _continue_from(self, init_model: Booster) -> Booster:
+        if not isinstance(init_model, Booster):
+            raise TypeError(f"init_model must be a Booster, got {type(init_model).__name__}")
+        if init_model.objective.name != self.objective.name or init_model.n_outputs != self.k:
+            raise ValueError(f"init_model was trained with objective "
+                             f"{init_model.objective.name!r} ({init_model.n_outputs} outputs); "
+                             f"this run uses {self.objective.name!r} ({self.k} outputs)")
+        if init_model.n_features != self.dtrain.num_col():
+            raise ValueError(f"init_model expects {init_model.n_features} features; dtrain has "
+                             f"{self.dtrain.num_col()}")
+        booster = init_model.truncated(init_model.num_boosted_rounds())
+        booster.objective = self.objective
+        booster.params = dict(self.params)
+        booster.best_iteration = booster.best_score = None
+        return booster
+
+    def _initial_margin(self, data: Dataset) -> np.ndarray:
+        with _threads(self.n_threads):
+            return self.booster.predict_margin_matrix(data.raw, 0, self.booster.num_trees(),
+                                                      data.base_margin)
+
+    # -- one round -------------------------------------------------------------------------
+    def boost_one_round(self) -> None:
+        p = self.params
+        with _threads(self.n_threads):
+            self.objective.gradient_hessian(self.dtrain.label, self.train_margin,
+                                            self.dtrain.weight, self.gh, self.n_threads)
+            subsampled = p["subsample"] < 1.0
+            if subsampled:
+                rows = np.flatnonzero(self.rng.random(self.dtrain.num_row()) < p["subsample"])
+                if rows.size == 0:
+                    rows = np.array([self.rng.integers(self.dtrain.num_row())])
+                rows = rows.astype(np.int32)
+            else:
+                rows = self.all_rows
+            tree_features = sample_features(self.all_features, p["colsample_bytree"], self.rng)
+            for k in range(self.k):
+                sample_indices = rows.copy()
+                grown = self.grower.grow(self.gh[k], sample_indices, tree_features, self.rng)
+                tree = grown.tree
+                self.booster.append_tree(tree, k)
+                if subsampled:
+                    add_tree_binned(self.binned, tree.left, tree.right, tree.feature,
+                                    tree.split_bin, tree.default_left, tree.value, k,
+                                    self.train_margin)
+                else:
+                    add_leaf_values(self.train_margin, k, sample_indices, grown.leaf_starts,
+                                    grown.leaf_ends, grown.leaf_values)
+                for es in self.eval_sets:
+                    if es.margin is self.train_margin:
+                        continue
+                    if es.binned_ok:
+                        add_tree_binned(es.data.binned, tree.left, tree.right, tree.feature,
+                                        tree.split_bin, tree.default_left, tree.value, k,
+                                        es.margin)
+                    else:
+                        n_trees = self.booster.num_trees()
+                        es.margin += self.booster.predict_margin_matrix(
+                            es.data.raw, n_trees - 1, n_trees, np.zeros_like(es.margin))
+
+    def evaluate(self, evals_log: EvalsLog) -> None:
+        """Append this round's scores of every evaluation set to ``evals_log``."""
+        for es in self.eval_sets:
+            log = evals_log.setdefault(es.name, {})
+            if not self.metrics and self.custom_metric is None:
+                continue
+            prediction = self.objective.transform(es.margin)
+            for metric in self.metrics:
+                log.setdefault(metric.name, []).append(
+                    metric(es.data.label, prediction, es.data.weight))
+            if self.custom_metric is not None:
+                if isinstance(self.objective, CustomObjective):
+                    prediction = es.margin[:, 0] if self.k == 1 else es.margin
+                for name, value in _custom_scores(self.custom_metric(prediction, es.data)):
+                    log.setdefault(name, []).append(value)
+
+
+def _custom_scores(result: Any) -> list[tuple[str, float]]:
+    pairs = result if isinstance(result, list) else [result]
+    out = []
+    for pair in pairs:
+        if not (isinstance(pair, tuple) and len(pair) == 2 and isinstance(pair[0], str)):
+            raise TypeError(f"custom_metric must return (name, value) or a list of them; got "
+                            f"{pair!r}")
+        out.append((pair[0], float(pair[1])))
+    return out
+
+
+class _threads:
+    """Set numba's thread count for the calling thread, restoring it afterwards."""
+
+    def __init__(self, n_threads: int):
+        self.n_threads = n_threads
+
+    def __enter__(self):
+        self.previous = numba.get_num_threads()
+        numba.set_num_threads(self.n_threads)
+
+    def __exit__(self, *exc):
+        numba.set_num_threads(self.previous)
+
+
+def _standard_callbacks(callbacks, early_stopping_rounds, verbose_eval, maximize):
+    callbacks = list(callbacks or [])
+    for cb in callbacks:
+        if not isinstance(cb, TrainingCallback):
+            raise TypeError(f"callbacks must be TrainingCallback instances, got "
+                            f"{type(cb).__name__}")
+    if verbose_eval:
+        period = 1 if verbose_eval is True else int(verbose_eval)
+        callbacks.append(EvaluationMonitor(period=period))
+    if early_stopping_rounds is not None:
+        callbacks.append(EarlyStopping(early_stopping_rounds, maximize=maximize))
+    return callbacks
+
+
+def train(params: dict[str, Any] | None, dtrain: Dataset, num_boost_round: int = 10,
+          evals: Sequence[tuple[Dataset, str]] | None = None, obj: Callable | None = None,
+          custom_metric: CustomMetric | None = None, early_stopping_rounds: int | None = None,
+          callbacks: Sequence[TrainingCallback] | None = None, verbose_eval: bool | int = False,
+          init_model: Booster | None = None, evals_result: dict | None = None,
+          maximize: bool | None = None) -> Booster:
+    """Train a gradient boosted tree model.
+
+    Parameters
+    ----------
+    params : dict
+        Training parameters (see :mod:`treeboost.params`); unknown names are an error.
+    dtrain : Dataset
+        Training data with labels.
+    num_boost_round : int
+        Boosting rounds (trees per output).
+    evals : list of (Dataset, name)
+        Sets scored after every round; the last one drives early stopping.
+    obj : callable, optional
+        Custom objective ``obj(margin, dtrain) -> (grad, hess)``.
+    custom_metric : callable, optional
+        ``custom_metric(prediction, dataset) -> (name, value)``; receives probabilities for
+        built-in objectives and margins for a custom objective.
+    early_stopping_rounds : int, optional
+        Stop when the last metric of the last eval set has not improved for this many rounds;
+        ``best_iteration`` is kept and used by ``predict``.
+    callbacks : list of TrainingCallback
+    verbose_eval : bool or int
+        Print the scores every round (True) or every ``verbose_eval`` rounds.
+    init_model : Booster, optional
+        Continue training this model (its trees are kept; new rounds are added).
+    evals_result : dict, optional
+        Filled with ``{data_name: {metric_name: [score per round]}}``.
+    maximize : bool, optional
+        Direction for early stopping; inferred from the metric when omitted.
+
+    Returns
+    -------
+    Booster
+    """
+    if isinstance(num_boost_round, bool) or not isinstance(num_boost_round, (int, np.integer)) \
+            or num_boost_round < 0:
+        raise ValueError(f"num_boost_round={num_boost_round!r} must be an integer >= 0")
+    session = BoostingSession(params, dtrain, evals, obj, custom_metric, init_model)
+    callbacks = _standard_callbacks(callbacks, early_stopping_rounds, verbose_eval, maximize)
+    if early_stopping_rounds is not None and not session.eval_sets:
+        raise ValueError("early_stopping_rounds needs at least one evaluation set in evals")
+    model = session.booster
+    for cb in callbacks:
+        model = cb.before_training(model) or model
+    evals_log: EvalsLog = {}
+    start_round = model.num_boosted_rounds()
+    for epoch in range(start_round, start_round + int(num_boost_round)):
+        if any(cb.before_iteration(model, epoch, evals_log) for cb in callbacks):
+            break
+        session.boost_one_round()
+        session.evaluate(evals_log)
+        # Every callback sees the round, even when an earlier one asks to stop.
+        stops = [cb.after_iteration(model, epoch, evals_log) for cb in callbacks]
+        if any(stops):
+            break
+    for cb in callbacks:
+        model = cb.after_training(model) or model
+    if evals_result is not None:
+        evals_result.clear()
+        evals_result.update(evals_log)
+    return model
+
+
+def cv(params: dict[str, Any] | None, dtrain: Dataset, num_boost_round: int = 10, nfold: int = 5,
+       stratified: bool = False, folds: Sequence[tuple[np.ndarray, np.ndarray]] | None = None,
+       obj: Callable | None = None, custom_metric: CustomMetric | None = None,
+       early_stopping_rounds: int | None = None, maximize: bool | None = None,
+       verbose_eval: bool | int = False, seed: int = 0, shuffle: bool = True,
+       as_pandas: bool = False) -> dict[str, np.ndarray] | Any:
+    """Cross-validate: train one model per fold in lockstep, round by round.
+
+    Returns ``{"train-<metric>-mean", "train-<metric>-std", "test-<metric>-mean", ...}`` with one
+    entry per round (cut at the best round when early stopping triggers); a pandas DataFrame
+    when ``as_pandas=True``. Folds share the training Dataset's bins.
+    """
+    _check_dataset(dtrain, "dtrain")
+    n = dtrain.num_row()
+    if folds is None:
+        folds = _make_folds(dtrain, nfold, stratified, seed, shuffle)
+    sessions = []
+    for train_idx, test_idx in folds:
+        d_tr = dtrain.slice(np.asarray(train_idx))
+        d_te = dtrain.slice(np.asarray(test_idx))
+        sessions.append(BoostingSession(params, d_tr, [(d_tr, "train"), (d_te, "test")], obj,
+                                        custom_metric))
+    if n < 2 or not sessions:
+        raise ValueError("cv needs at least two rows and one fold")
+    logs: list[EvalsLog] = [{} for _ in sessions]
+    history: dict[str, list[float]] = {}
+    best_round, best_score, stale = 0, None, 0
+    for epoch in range(int(num_boost_round)):
+        for session, log in zip(sessions, logs):
+            session.boost_one_round()
+            session.evaluate(log)
+        for data_name in ("train", "test"):
+            for metric_name in logs[0].get(data_name, {}):
+                scores = np.array([log[data_name][metric_name][-1] for log in logs])
+                key = f"{data_name}-{metric_name}"
+                history.setdefault(f"{key}-mean", []).append(float(scores.mean()))
+                history.setdefault(f"{key}-std", []).append(float(scores.std()))
+        if verbose_eval and epoch % (1 if verbose_eval is True else int(verbose_eval)) == 0:
+            print(f"[{epoch}]\t" + "\t".join(f"{k}:{v[-1]:.5f}" for k, v in history.items()
+                                             if k.endswith("-mean")))
+        if early_stopping_rounds is not None:
+            metric_keys = [k for k in history if k.startswith("test-") and k.endswith("-mean")]
+            if not metric_keys:
+                raise ValueError("early_stopping_rounds needs an evaluation metric")
+            key = metric_keys[-1]
+            score = history[key][-1]
+            metric_name = key[len("test-"):-len("-mean")]
+            from .callbacks import metric_is_maximized
+            up = metric_is_maximized(metric_name) if maximize is None else maximize
+            if best_score is None or (score > best_score if up else score < best_score):
+                best_round, best_score, stale = epoch, score, 0
+            else:
+                stale += 1
+                if stale >= early_stopping_rounds:
+                    break
+    if early_stopping_rounds is not None:
+        history = {k: v[: best_round + 1] for k, v in history.items()}
+    result = {k: np.asarray(v) for k, v in history.items()}
+    if as_pandas:
+        import pandas as pd
+
+        return pd.DataFrame(result)
+    return result
+
+
+def _make_folds(dtrain: Dataset, nfold: int, stratified: bool, seed: int, shuffle: bool):
+    from sklearn.model_selection import KFold, StratifiedKFold
+
+    if isinstance(nfold, bool) or not isinstance(nfold, int) or nfold < 2:
+        raise ValueError(f"nfold={nfold!r} must be an integer >= 2")
+    if nfold > dtrain.num_row():
+        raise ValueError(f"nfold={nfold} exceeds the number of rows ({dtrain.num_row()})")
+    rs = seed if shuffle else None
+    splitter = (StratifiedKFold if stratified else KFold)(nfold, shuffle=shuffle, random_state=rs)
+    X_dummy = np.zeros((dtrain.num_row(), 1))
+    return list(splitter.split(X_dummy, dtrain.label if stratified else None))

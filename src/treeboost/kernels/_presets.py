@@ -1,0 +1,10 @@
+"""The one place the numba decorator presets are defined."""
+
+from __future__ import annotations
+
+import numba
+
+# cache=True: compiled code persists across processes; nogil=True: callers may use threads.
+njit_serial = numba.njit(cache=True, nogil=True)
+njit_parallel = numba.njit(cache=True, nogil=True, parallel=True)
+prange = numba.prange

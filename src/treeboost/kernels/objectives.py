@@ -1,0 +1,91 @@
+"""Gradient and hessian kernels of the built-in objectives.
+
+Every kernel compiles exactly one signature; the objective classes fix the dtypes before calling:
+
+- ``y``: float64, shape (n,), C order
+- ``margin``: float64, shape (n, k), C order
+- ``weight``: float64, shape (n,), or shape (0,) meaning "every row has weight 1"
+  (an empty array rather than ``None`` keeps one compiled signature)
+- ``gh_out``: float32, shape (k, n, 2), C order; ``gh_out[j, i, 0]`` is the gradient and
+  ``gh_out[j, i, 1]`` the hessian of output ``j`` at row ``i``
+
+The arithmetic is done in float64 and only the result is rounded to float32. Every loop is
+elementwise over rows, so the output does not depend on the number of threads.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from treeboost.kernels._presets import njit_parallel, prange
+
+# Rows per block in the softmax kernel: each block reuses one scratch vector of k probabilities
+# instead of allocating per row. A constant, so the split never depends on the thread count.
+SOFTMAX_BLOCK_ROWS = 1024
+
+
+@njit_parallel
+def fill_squared_error_gradients(y, margin, weight, gh_out):
+    """Gradients of 0.5 * (margin - y)**2: g = w * (margin - y), h = w."""
+    n = y.shape[0]
+    weighted = weight.shape[0] > 0
+    for i in prange(n):
+        w = weight[i] if weighted else 1.0
+        gh_out[0, i, 0] = w * (margin[i, 0] - y[i])
+        gh_out[0, i, 1] = w
+
+
+@njit_parallel
+def fill_logistic_gradients(y, margin, weight, scale_pos_weight, hess_floor, gh_out):
+    """Gradients of the logistic loss of ``y`` against ``sigmoid(margin)``.
+
+    g = w' * (p - y), h = w' * max(p * (1 - p), hess_floor), where w' is the sample weight times
+    ``scale_pos_weight`` on rows whose label is exactly 1.
+    """
+    n = y.shape[0]
+    weighted = weight.shape[0] > 0
+    for i in prange(n):
+        w = weight[i] if weighted else 1.0
+        if y[i] == 1.0:
+            w *= scale_pos_weight
+        m = margin[i, 0]
+        # p and 1 - p each from their own exp: 1 - p computed as a difference loses all its
+        # digits once p rounds to 1 (margin above ~37), and the hessian would drop to zero.
+        p = 1.0 / (1.0 + np.exp(-m))
+        q = 1.0 / (1.0 + np.exp(m))
+        gh_out[0, i, 0] = w * (p - y[i])
+        gh_out[0, i, 1] = w * max(p * q, hess_floor)
+
+
+@njit_parallel
+def fill_softmax_gradients(y, margin, weight, hess_floor, gh_out):
+    """Gradients of the softmax cross-entropy for integer class labels stored in ``y``.
+
+    With p = softmax(margin row): g_k = w * (p_k - [y == k]), h_k = w * max(2 p_k (1 - p_k),
+    hess_floor). The factor 2 on the diagonal hessian follows XGBoost's multi:softprob.
+    """
+    n = y.shape[0]
+    k = margin.shape[1]
+    n_blocks = (n + SOFTMAX_BLOCK_ROWS - 1) // SOFTMAX_BLOCK_ROWS
+    for b in prange(n_blocks):
+        prob = np.empty(k, dtype=np.float64)
+        start = b * SOFTMAX_BLOCK_ROWS
+        stop = min(start + SOFTMAX_BLOCK_ROWS, n)
+        weighted = weight.shape[0] > 0
+        for i in range(start, stop):
+            # Subtracting the row maximum keeps exp() finite for margins of any size.
+            row_max = margin[i, 0]
+            for j in range(1, k):
+                if margin[i, j] > row_max:
+                    row_max = margin[i, j]
+            total = 0.0
+            for j in range(k):
+                prob[j] = np.exp(margin[i, j] - row_max)
+                total += prob[j]
+            w = weight[i] if weighted else 1.0
+            label = int(y[i])
+            for j in range(k):
+                p = prob[j] / total
+                target = 1.0 if j == label else 0.0
+                gh_out[j, i, 0] = w * (p - target)
+                gh_out[j, i, 1] = w * max(2.0 * p * (1.0 - p), hess_floor)

@@ -1,0 +1,206 @@
+"""scikit-learn estimators. They build Datasets and call :func:`treeboost.train`; nothing more."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+
+from .booster import Booster
+from .data import Dataset
+from .engine import train
+
+# Constructor arguments that are training parameters (everything else is estimator plumbing).
+_PARAM_NAMES = (
+    "learning_rate", "max_depth", "max_leaves", "grow_policy", "min_child_weight", "gamma",
+    "reg_lambda", "reg_alpha", "max_delta_step", "subsample", "colsample_bytree",
+    "colsample_bylevel", "colsample_bynode", "objective", "eval_metric", "base_score",
+    "scale_pos_weight", "random_state", "n_jobs",
+)
+
+
+class _TreeBoostModel(BaseEstimator):
+    """Shared constructor and fitting logic of the estimators."""
+
+    _default_objective = "reg:squarederror"
+
+    def __init__(self, n_estimators: int = 100, learning_rate: float = 0.3, max_depth: int = 6,
+                 max_leaves: int = 0, grow_policy: str = "depthwise",
+                 min_child_weight: float = 1.0, gamma: float = 0.0, reg_lambda: float = 1.0,
+                 reg_alpha: float = 0.0, max_delta_step: float = 0.0, subsample: float = 1.0,
+                 colsample_bytree: float = 1.0, colsample_bylevel: float = 1.0,
+                 colsample_bynode: float = 1.0, max_bin: int = 256, objective: Any = None,
+                 eval_metric: Any = None, base_score: float | None = None,
+                 scale_pos_weight: float = 1.0, early_stopping_rounds: int | None = None,
+                 random_state: int = 0, n_jobs: int | None = None, callbacks: Any = None):
+        self.n_estimators = n_estimators
+        self.learning_rate = learning_rate
+        self.max_depth = max_depth
+        self.max_leaves = max_leaves
+        self.grow_policy = grow_policy
+        self.min_child_weight = min_child_weight
+        self.gamma = gamma
+        self.reg_lambda = reg_lambda
+        self.reg_alpha = reg_alpha
+        self.max_delta_step = max_delta_step
+        self.subsample = subsample
+        self.colsample_bytree = colsample_bytree
+        self.colsample_bylevel = colsample_bylevel
+        self.colsample_bynode = colsample_bynode
+        self.max_bin = max_bin
+        self.objective = objective
+        self.eval_metric = eval_metric
+        self.base_score = base_score
+        self.scale_pos_weight = scale_pos_weight
+        self.early_stopping_rounds = early_stopping_rounds
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+        self.callbacks = callbacks
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        return tags
+
+    # -- helpers for subclasses --------------------------------------------------------------
+    def _train_params(self, extra: dict[str, Any]) -> dict[str, Any]:
+        params = {name: getattr(self, name) for name in _PARAM_NAMES}
+        if params["objective"] is None:
+            params["objective"] = self._default_objective
+        params.update(extra)
+        return params
+
+    def _validate_X(self, X, reset: bool) -> np.ndarray:
+        return validate_data(self, X, reset=reset, ensure_all_finite="allow-nan",
+                             dtype=[np.float64, np.float32], order="C")
+
+    def _feature_names(self) -> list[str] | None:
+        names = getattr(self, "feature_names_in_", None)
+        return None if names is None else [str(n) for n in names]
+
+    def _fit_booster(self, X: np.ndarray, y: np.ndarray, sample_weight, eval_set,
+                     sample_weight_eval_set, verbose, extra_params: dict[str, Any],
+                     encode_label=lambda y: y) -> None:
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
+        names = self._feature_names()
+        dtrain = Dataset(X, label=y, weight=sample_weight, feature_names=names,
+                         max_bin=self.max_bin)
+        evals = []
+        for i, pair in enumerate(eval_set or []):
+            if not (isinstance(pair, (tuple, list)) and len(pair) == 2):
+                raise ValueError(f"eval_set[{i}] must be an (X, y) pair")
+            Xv = self._validate_X(pair[0], reset=False)
+            yv = encode_label(np.asarray(pair[1]).ravel())
+            wv = None
+            if sample_weight_eval_set is not None:
+                wv = _check_sample_weight(sample_weight_eval_set[i], Xv, dtype=np.float64)
+            evals.append((Dataset(Xv, label=yv, weight=wv, feature_names=names,
+                                  reference=dtrain), f"validation_{i}"))
+        self.evals_result_: dict = {}
+        self._Booster = train(
+            self._train_params(extra_params), dtrain, num_boost_round=self.n_estimators,
+            evals=evals, early_stopping_rounds=self.early_stopping_rounds,
+            callbacks=self.callbacks, verbose_eval=verbose, evals_result=self.evals_result_)
+
+    # -- fitted attributes -----------------------------------------------------------------
+    def get_booster(self) -> Booster:
+        """The trained :class:`~treeboost.Booster`."""
+        check_is_fitted(self, "_Booster")
+        return self._Booster
+
+    @property
+    def best_iteration(self) -> int | None:
+        return self.get_booster().best_iteration
+
+    @property
+    def best_score(self) -> float | None:
+        return self.get_booster().best_score
+
+    @property
+    def feature_importances_(self) -> np.ndarray:
+        """Total gain per feature, normalised to sum to 1."""
+        return self.get_booster().feature_importances("total_gain")
+
+    def evals_result(self) -> dict:
+        check_is_fitted(self, "_Booster")
+        return self.evals_result_
+
+    def _margin_or_prediction(self, X, output_margin: bool, iteration_range) -> np.ndarray:
+        check_is_fitted(self, "_Booster")
+        X = self._validate_X(X, reset=False)
+        return self._Booster.predict(X, output_margin=output_margin,
+                                     iteration_range=iteration_range)
+
+
+class TreeBoostRegressor(RegressorMixin, _TreeBoostModel):
+    """Gradient boosted trees for regression (``objective="reg:squarederror"`` by default).
+
+    Parameters follow XGBoost's scikit-learn API; see :func:`treeboost.train` for their meaning.
+    ``early_stopping_rounds`` uses the last set of ``eval_set`` passed to :meth:`fit`.
+    """
+
+    def fit(self, X, y, sample_weight=None, eval_set=None, sample_weight_eval_set=None,
+            verbose: bool | int = False) -> TreeBoostRegressor:
+        X, y = validate_data(self, X, y, reset=True, ensure_all_finite="allow-nan",
+                             dtype=[np.float64, np.float32], order="C", y_numeric=True)
+        self._fit_booster(X, np.asarray(y, dtype=np.float64), sample_weight, eval_set,
+                          sample_weight_eval_set, verbose, {})
+        return self
+
+    def predict(self, X, output_margin: bool = False, iteration_range=None) -> np.ndarray:
+        return self._margin_or_prediction(X, output_margin, iteration_range)
+
+
+class TreeBoostClassifier(ClassifierMixin, _TreeBoostModel):
+    """Gradient boosted trees for classification, binary (``binary:logistic``) or multiclass
+    (``multi:softprob``), with labels of any type.
+
+    Parameters follow XGBoost's scikit-learn API; see :func:`treeboost.train` for their meaning.
+    """
+
+    _default_objective = "binary:logistic"
+
+    def fit(self, X, y, sample_weight=None, eval_set=None, sample_weight_eval_set=None,
+            verbose: bool | int = False) -> TreeBoostClassifier:
+        X, y = validate_data(self, X, y, reset=True, ensure_all_finite="allow-nan",
+                             dtype=[np.float64, np.float32], order="C")
+        check_classification_targets(y)
+        encoder = LabelEncoder().fit(y)
+        self.classes_ = encoder.classes_
+        self.n_classes_ = len(self.classes_)
+        if self.n_classes_ < 2:
+            raise ValueError(f"TreeBoostClassifier needs samples of at least 2 classes in y; "
+                             f"got only 1 class: {self.classes_[0]!r}")
+        extra: dict[str, Any] = {}
+        if self.n_classes_ > 2:
+            extra = {"num_class": self.n_classes_}
+            if self.objective is None:
+                extra["objective"] = "multi:softprob"
+
+        def encode(labels):
+            unknown = np.setdiff1d(labels, self.classes_)
+            if unknown.size:
+                raise ValueError(f"eval_set holds labels not seen in y: {unknown[:5].tolist()}")
+            return encoder.transform(labels).astype(np.float64)
+
+        self._fit_booster(X, encoder.transform(y).astype(np.float64), sample_weight, eval_set,
+                          sample_weight_eval_set, verbose, extra, encode)
+        return self
+
+    def predict_proba(self, X, iteration_range=None) -> np.ndarray:
+        """Class probabilities, shape (n_samples, n_classes), columns in ``classes_`` order."""
+        proba = self._margin_or_prediction(X, False, iteration_range)
+        if proba.ndim == 1:
+            return np.column_stack([1.0 - proba, proba])
+        return proba
+
+    def predict(self, X, output_margin: bool = False, iteration_range=None) -> np.ndarray:
+        if output_margin:
+            return self._margin_or_prediction(X, True, iteration_range)
+        proba = self.predict_proba(X, iteration_range)
+        return self.classes_[np.argmax(proba, axis=1)]

@@ -1,0 +1,252 @@
+"""Grow one tree from gradient pairs: depthwise (level by level) or lossguide (best leaf first).
+
+Orchestration per node lives here; every per-row loop is a kernel (histogram, split scan,
+partition). Each node owns a contiguous segment ``[start, end)`` of ``sample_indices``; splitting a
+node partitions its segment in place, so leaves end up as segments and training margins are updated
+from them without walking the tree.
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..kernels.histogram import n_chunks_for
+from ..kernels.partition import partition_rows
+from ..kernels.split import find_best_split, leaf_weight
+from .histogram import HistogramBuilder
+from .split import GrowthParams, SplitParams
+from .tree import NODE_ARRAYS, Tree
+
+
+@dataclass
+class _Node:
+    node_id: int
+    start: int
+    end: int
+    depth: int
+    sum_g: float
+    sum_h: float
+    hist: np.ndarray | None = None
+    gain: float = -np.inf
+    feature: int = -1
+    split_bin: int = 0
+    default_left: bool = False
+    left_g: float = 0.0
+    left_h: float = 0.0
+
+    @property
+    def n_rows(self) -> int:
+        return self.end - self.start
+
+
+@dataclass
+class GrownTree:
+    """A tree plus where its leaves' rows sit in ``sample_indices`` (for margin updates)."""
+
+    tree: Tree
+    leaf_starts: np.ndarray
+    leaf_ends: np.ndarray
+    leaf_values: np.ndarray
+
+
+def sample_features(features: np.ndarray, fraction: float, rng: np.random.Generator) -> np.ndarray:
+    """Sorted random subset of ``features`` of size ``max(1, floor(fraction * len))``."""
+    if fraction >= 1.0 or features.shape[0] <= 1:
+        return features
+    n_keep = max(1, int(fraction * features.shape[0]))
+    chosen = rng.choice(features.shape[0], size=n_keep, replace=False)
+    return np.ascontiguousarray(np.sort(features[chosen]), dtype=np.int32)
+
+
+class TreeGrower:
+    """Grows trees over one binned matrix; reusable across rounds and outputs."""
+
+    def __init__(self, binned: np.ndarray, bin_offsets: np.ndarray, bin_upper_bounds: list,
+                 split_params: SplitParams, growth_params: GrowthParams):
+        self.binned = binned
+        self.bin_offsets = np.ascontiguousarray(bin_offsets, dtype=np.int64)
+        self.bin_upper_bounds = bin_upper_bounds
+        self.split = split_params
+        self.growth = growth_params
+        self.histograms = HistogramBuilder(binned, self.bin_offsets)
+        self._scratch = np.empty(binned.shape[0], dtype=np.int32)
+        self._chunk_counts = np.empty(64, dtype=np.int64)
+
+    # -- node operations -------------------------------------------------------------------
+    def _can_split(self, node: _Node) -> bool:
+        max_depth = self.growth.max_depth
+        if max_depth > 0 and node.depth >= max_depth:
+            return False
+        return node.n_rows >= 2 and node.sum_h >= 2.0 * self.split.min_child_weight
+
+    def _evaluate(self, node: _Node, features: np.ndarray) -> None:
+        p = self.split
+        gain, feature, split_bin, default_left, left_g, left_h = find_best_split(
+            node.hist, features, self.bin_offsets, node.sum_g, node.sum_h, p.reg_lambda,
+            p.reg_alpha, p.max_delta_step, p.min_child_weight)
+        node.gain = gain if feature >= 0 else -np.inf
+        node.feature = int(feature)
+        node.split_bin = int(split_bin)
+        node.default_left = bool(default_left)
+        node.left_g = float(left_g)
+        node.left_h = float(left_h)
+
+    def _weight(self, sum_g: float, sum_h: float) -> float:
+        p = self.split
+        return p.learning_rate * leaf_weight(sum_g, sum_h, p.reg_lambda, p.reg_alpha,
+                                             p.max_delta_step)
+
+    # -- growth ----------------------------------------------------------------------------
+    def grow(self, gh: np.ndarray, sample_indices: np.ndarray, tree_features: np.ndarray,
+             rng: np.random.Generator) -> GrownTree:
+        """Grow a tree on rows ``sample_indices`` (reordered in place) using ``tree_features``."""
+        n = sample_indices.shape[0]
+        if n == gh.shape[0]:
+            sums = gh.sum(axis=0, dtype=np.float64)
+        else:
+            sums = gh[sample_indices].sum(axis=0, dtype=np.float64)
+        columns: dict[str, list] = {name: [] for name in NODE_ARRAYS}
+        root = self._new_node(columns, 0, n, 0, float(sums[0]), float(sums[1]))
+        self._gh = gh
+        self._sample_indices = sample_indices
+        self._tree_features = tree_features
+        self._rng = rng
+        self._level_features: dict[int, np.ndarray] = {}
+        if self.growth.grow_policy == "lossguide":
+            leaves = self._grow_lossguide(root, columns)
+        else:
+            leaves = self._grow_depthwise(root, columns)
+        leaves.sort(key=lambda node: node.node_id)
+        tree = Tree.from_lists(columns)
+        self._gh = self._sample_indices = None
+        return GrownTree(
+            tree=tree,
+            leaf_starts=np.array([leaf.start for leaf in leaves], dtype=np.int64),
+            leaf_ends=np.array([leaf.end for leaf in leaves], dtype=np.int64),
+            leaf_values=tree.value[[leaf.node_id for leaf in leaves]].astype(np.float64),
+        )
+
+    def _new_node(self, columns, start, end, depth, sum_g, sum_h) -> _Node:
+        node = _Node(len(columns["left"]), start, end, depth, sum_g, sum_h)
+        columns["left"].append(-1)
+        columns["right"].append(-1)
+        columns["feature"].append(-1)
+        columns["threshold"].append(0.0)
+        columns["split_bin"].append(0)
+        columns["default_left"].append(0)
+        columns["value"].append(self._weight(sum_g, sum_h))
+        columns["cover"].append(sum_h)
+        columns["gain"].append(0.0)
+        columns["sample_count"].append(end - start)
+        return node
+
+    def _features_for(self, node: _Node) -> np.ndarray:
+        """Column sampling by level, then by node, nested inside the tree's features."""
+        level = self._level_features.get(node.depth)
+        if level is None:
+            level = sample_features(self._tree_features, self.growth.colsample_bylevel, self._rng)
+            self._level_features[node.depth] = level
+        return sample_features(level, self.growth.colsample_bynode, self._rng)
+
+    def _prepare(self, node: _Node) -> bool:
+        """Histogram and best split for a node that may be split; False if it stays a leaf."""
+        if not self._can_split(node):
+            self.histograms.release(node.hist)
+            node.hist = None
+            return False
+        if node.hist is None:
+            node.hist = self.histograms.build(self._gh, self._sample_indices, node.start, node.end,
+                                              self._tree_features)
+        self._evaluate(node, self._features_for(node))
+        return self.split.accepts(node.gain)
+
+    def _split(self, node: _Node, columns) -> tuple[_Node, _Node]:
+        n_rows = node.n_rows
+        n_chunks = n_chunks_for(n_rows)
+        n_left = int(partition_rows(self.binned, self._sample_indices, node.start, node.end,
+                                    node.feature, node.split_bin, node.default_left, n_chunks,
+                                    self._scratch, self._chunk_counts))
+        mid = node.start + n_left
+        left = self._new_node(columns, node.start, mid, node.depth + 1, node.left_g, node.left_h)
+        right = self._new_node(columns, mid, node.end, node.depth + 1,
+                               node.sum_g - node.left_g, node.sum_h - node.left_h)
+        i = node.node_id
+        columns["left"][i] = left.node_id
+        columns["right"][i] = right.node_id
+        columns["feature"][i] = node.feature
+        columns["split_bin"][i] = node.split_bin
+        columns["threshold"][i] = float(self.bin_upper_bounds[node.feature][node.split_bin - 1])
+        columns["default_left"][i] = int(node.default_left)
+        columns["gain"][i] = float(node.gain)
+        return left, right
+
+    def _child_histograms(self, parent: _Node, left: _Node, right: _Node) -> None:
+        """Build the smaller child's histogram; the larger one is the parent's minus it."""
+        needs = self._can_split(left) or self._can_split(right)
+        if not needs:
+            self.histograms.release(parent.hist)
+            parent.hist = None
+            return
+        small, large = (left, right) if left.n_rows <= right.n_rows else (right, left)
+        small.hist = self.histograms.build(self._gh, self._sample_indices, small.start, small.end,
+                                           self._tree_features)
+        large.hist = self.histograms.subtract_into_parent(parent.hist, small.hist,
+                                                          self._tree_features)
+        parent.hist = None
+
+    def _grow_depthwise(self, root: _Node, columns) -> list[_Node]:
+        max_leaves = self.growth.max_leaves
+        leaves: list[_Node] = []
+        n_leaves = 1
+        frontier = [root]
+        self._prepare(root)
+        while frontier:
+            next_frontier = []
+            for node in frontier:
+                budget_left = max_leaves <= 0 or n_leaves < max_leaves
+                if node.feature < 0 or not self.split.accepts(node.gain) or not budget_left:
+                    self.histograms.release(node.hist)
+                    node.hist = None
+                    leaves.append(node)
+                    continue
+                left, right = self._split(node, columns)
+                n_leaves += 1
+                self._child_histograms(node, left, right)
+                next_frontier.extend((left, right))
+            for child in next_frontier:
+                self._prepare(child)
+            frontier = next_frontier
+        return leaves
+
+    def _grow_lossguide(self, root: _Node, columns) -> list[_Node]:
+        max_leaves = self.growth.max_leaves
+        leaves: list[_Node] = []
+        heap: list[tuple[float, int, _Node]] = []
+        if self._prepare(root):
+            heap.append((-root.gain, root.node_id, root))
+        else:
+            leaves.append(root)
+        n_leaves = 1
+        while heap and (max_leaves <= 0 or n_leaves < max_leaves):
+            _, _, node = heapq.heappop(heap)
+            left, right = self._split(node, columns)
+            n_leaves += 1
+            if max_leaves > 0 and n_leaves >= max_leaves:
+                self.histograms.release(node.hist)
+                node.hist = None
+                leaves.extend((left, right))
+                break
+            self._child_histograms(node, left, right)
+            for child in (left, right):
+                if self._prepare(child):
+                    heapq.heappush(heap, (-child.gain, child.node_id, child))
+                else:
+                    leaves.append(child)
+        for _, _, node in heap:
+            self.histograms.release(node.hist)
+            node.hist = None
+            leaves.append(node)
+        return leaves

@@ -1,0 +1,35 @@
+"""Split and leaf parameters, and their Python-level use of the split kernels."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Splits whose gain does not exceed this are noise from float rounding, not structure.
+MIN_SPLIT_GAIN = 1e-12
+
+
+@dataclass(frozen=True)
+class SplitParams:
+    """Regularisation of split gains and leaf weights (XGBoost's names and meanings)."""
+
+    reg_lambda: float = 1.0
+    reg_alpha: float = 0.0
+    gamma: float = 0.0
+    min_child_weight: float = 1.0
+    max_delta_step: float = 0.0
+    learning_rate: float = 0.3
+
+    def accepts(self, gain: float) -> bool:
+        """A split is made only if its gain beats ``gamma`` (XGBoost's min_split_loss)."""
+        return gain > self.gamma and gain > MIN_SPLIT_GAIN
+
+
+@dataclass(frozen=True)
+class GrowthParams:
+    """Shape of the tree: growth order, size limits and per-level / per-node column sampling."""
+
+    grow_policy: str = "depthwise"
+    max_depth: int = 6
+    max_leaves: int = 0
+    colsample_bylevel: float = 1.0
+    colsample_bynode: float = 1.0
