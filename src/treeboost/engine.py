@@ -37,6 +37,12 @@ class _EvalSet:
         self.binned_ok = binned_ok
 
 
+def _model_params(params: dict[str, Any]) -> dict[str, Any]:
+    """Parameters the model keeps: all but ``n_jobs``, which is a property of the run (the same
+    seed gives the same model file whatever the thread count)."""
+    return {name: value for name, value in params.items() if name != "n_jobs"}
+
+
 def _check_dataset(data: Any, what: str) -> Dataset:
     if not isinstance(data, Dataset):
         raise TypeError(f"{what} must be a treeboost.Dataset, got {type(data).__name__}")
@@ -83,8 +89,8 @@ class BoostingSession:
                 base = self.objective.base_score_to_margin(p["base_score"])
             else:
                 base = self.objective.init_margin(y, w)
-            self.booster = Booster(p, self.objective, base, dtrain.feature_names,
-                                   dtrain.feature_types)
+            self.booster = Booster(_model_params(p), self.objective, base,
+                                   dtrain.feature_names, dtrain.feature_types)
         self.train_margin = self._initial_margin(dtrain)
 
         self.metrics: list[Metric] = [get_metric(name) for name in
@@ -135,7 +141,7 @@ class BoostingSession:
                              f"{self.dtrain.num_col()}")
         booster = init_model.truncated(init_model.num_boosted_rounds())
         booster.objective = self.objective
-        booster.params = dict(self.params)
+        booster.params = _model_params(self.params)
         booster.best_iteration = booster.best_score = None
         return booster
 
