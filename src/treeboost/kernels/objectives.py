@@ -49,10 +49,16 @@ def fill_logistic_gradients(y, margin, weight, scale_pos_weight, hess_floor, gh_
         if y[i] == 1.0:
             w *= scale_pos_weight
         m = margin[i, 0]
-        # p and 1 - p each from their own exp: 1 - p computed as a difference loses all its
+        # p and q = 1 - p both from e = exp(-|m|): 1 - p computed as a difference loses all its
         # digits once p rounds to 1 (margin above ~37), and the hessian would drop to zero.
-        p = 1.0 / (1.0 + np.exp(-m))
-        q = 1.0 / (1.0 + np.exp(m))
+        e = np.exp(-abs(m))
+        inv = 1.0 / (1.0 + e)
+        if m >= 0.0:
+            p = inv
+            q = e * inv
+        else:
+            p = e * inv
+            q = inv
         gh_out[0, i, 0] = w * (p - y[i])
         gh_out[0, i, 1] = w * max(p * q, hess_floor)
 

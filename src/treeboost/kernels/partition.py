@@ -1,7 +1,9 @@
 """Stable in-place partition of a node's row indices into left child then right child.
 
 Stability keeps each child's indices ascending, so later histogram passes read the binned matrix
-in memory order.
+in memory order. The kernels read one contiguous binned column (a column of the column-major copy
+of the binned matrix): ascending rows of one column are close in memory, where the same rows of a
+row-major matrix would each cost a cache line.
 """
 
 from __future__ import annotations
@@ -17,12 +19,12 @@ def _goes_left(bin_value, split_bin, default_left):
 
 
 @njit_serial
-def _partition_serial(binned, sample_indices, start, end, feature, split_bin, default_left, scratch):
+def _partition_serial(column, sample_indices, start, end, split_bin, default_left, scratch):
     n_left = 0
     n_right = 0
     for i in range(start, end):
         row = sample_indices[i]
-        if _goes_left(binned[row, feature], split_bin, default_left):
+        if _goes_left(column[row], split_bin, default_left):
             sample_indices[start + n_left] = row
             n_left += 1
         else:
@@ -34,16 +36,17 @@ def _partition_serial(binned, sample_indices, start, end, feature, split_bin, de
 
 
 @njit_parallel
-def partition_rows(binned, sample_indices, start, end, feature, split_bin, default_left, n_chunks,
+def partition_rows(column, sample_indices, start, end, split_bin, default_left, n_chunks,
                    scratch, chunk_counts):
-    """Partition ``sample_indices[start:end]``; returns the number of rows that go left.
+    """Partition ``sample_indices[start:end]`` by the bins in ``column``; returns the number of
+    rows that go left.
 
     ``scratch`` has at least ``end - start`` int32 slots, ``chunk_counts`` at least ``n_chunks``.
     The result is the same for any ``n_chunks``.
     """
     if n_chunks <= 1:
-        return _partition_serial(binned, sample_indices, start, end, feature, split_bin,
-                                 default_left, scratch)
+        return _partition_serial(column, sample_indices, start, end, split_bin, default_left,
+                                 scratch)
     n_rows = end - start
     step = (n_rows + n_chunks - 1) // n_chunks
     for c in prange(n_chunks):
@@ -51,7 +54,7 @@ def partition_rows(binned, sample_indices, start, end, feature, split_bin, defau
         hi = min(end, lo + step)
         count = 0
         for i in range(lo, hi):
-            if _goes_left(binned[sample_indices[i], feature], split_bin, default_left):
+            if _goes_left(column[sample_indices[i]], split_bin, default_left):
                 count += 1
         chunk_counts[c] = count
     n_left = 0
@@ -68,7 +71,7 @@ def partition_rows(binned, sample_indices, start, end, feature, split_bin, defau
         ri = n_left + right_before
         for i in range(lo, hi):
             row = sample_indices[i]
-            if _goes_left(binned[row, feature], split_bin, default_left):
+            if _goes_left(column[row], split_bin, default_left):
                 scratch[li] = row
                 li += 1
             else:

@@ -67,6 +67,8 @@ class TreeGrower:
     def __init__(self, binned: np.ndarray, bin_offsets: np.ndarray, bin_upper_bounds: list,
                  split_params: SplitParams, growth_params: GrowthParams):
         self.binned = binned
+        # Column-major copy for partitioning (see kernels/partition.py).
+        self.binned_columns = np.asfortranarray(binned)
         self.bin_offsets = np.ascontiguousarray(bin_offsets, dtype=np.int64)
         self.bin_upper_bounds = bin_upper_bounds
         self.split = split_params
@@ -104,12 +106,14 @@ class TreeGrower:
              rng: np.random.Generator) -> GrownTree:
         """Grow a tree on rows ``sample_indices`` (reordered in place) using ``tree_features``."""
         n = sample_indices.shape[0]
-        if n == gh.shape[0]:
-            sums = gh.sum(axis=0, dtype=np.float64)
-        else:
-            sums = gh[sample_indices].sum(axis=0, dtype=np.float64)
+        # The root's totals are read off its histogram (any one feature's bins hold every row),
+        # which saves a pass over the gradients.
+        root_hist = self.histograms.build(gh, sample_indices, 0, n, tree_features)
+        f = tree_features[0]
+        sums = root_hist[self.bin_offsets[f]:self.bin_offsets[f + 1]].sum(axis=0)
         columns: dict[str, list] = {name: [] for name in NODE_ARRAYS}
         root = self._new_node(columns, 0, n, 0, float(sums[0]), float(sums[1]))
+        root.hist = root_hist
         self._gh = gh
         self._sample_indices = sample_indices
         self._tree_features = tree_features
@@ -166,9 +170,9 @@ class TreeGrower:
     def _split(self, node: _Node, columns) -> tuple[_Node, _Node]:
         n_rows = node.n_rows
         n_chunks = n_chunks_for(n_rows)
-        n_left = int(partition_rows(self.binned, self._sample_indices, node.start, node.end,
-                                    node.feature, node.split_bin, node.default_left, n_chunks,
-                                    self._scratch, self._chunk_counts))
+        n_left = int(partition_rows(self.binned_columns[:, node.feature], self._sample_indices,
+                                    node.start, node.end, node.split_bin, node.default_left,
+                                    n_chunks, self._scratch, self._chunk_counts))
         mid = node.start + n_left
         left = self._new_node(columns, node.start, mid, node.depth + 1, node.left_g, node.left_h)
         right = self._new_node(columns, mid, node.end, node.depth + 1,
