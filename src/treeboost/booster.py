@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import os
 from typing import Any
 
 import numpy as np
@@ -238,7 +239,7 @@ class Booster:
         return values / total if total > 0 else values
 
     # -- persistence -----------------------------------------------------------------------
-    def save_model(self, path: str) -> None:
+    def save_model(self, path: str | os.PathLike) -> None:
         """Write the model as JSON (format documented in docs/model-format.md)."""
         from .model_io import dump_model
 
@@ -252,18 +253,19 @@ class Booster:
         return dump_model(self)
 
     @classmethod
-    def load_model(cls, path_or_text: str) -> Booster:
-        """Read a model written by :meth:`save_model` (a path, or the JSON text itself)."""
+    def load_model(cls, path_or_text: str | bytes | os.PathLike) -> Booster:
+        """Read a model written by :meth:`save_model`: a path, or the JSON text (str or bytes)."""
         from .model_io import load_model_text
 
-        text = path_or_text
-        if not path_or_text.lstrip().startswith("{"):
-            try:
-                with open(path_or_text, encoding="utf-8") as fh:
-                    text = fh.read()
-            except OSError as exc:
-                raise ValueError(f"cannot read model file {path_or_text!r}: {exc}") from None
-        return load_model_text(text)
+        if isinstance(path_or_text, bytes) or (
+                isinstance(path_or_text, str) and path_or_text.lstrip().startswith("{")):
+            return load_model_text(path_or_text)
+        try:
+            with open(os.fspath(path_or_text), "rb") as fh:
+                content = fh.read()
+        except (OSError, TypeError) as exc:
+            raise ValueError(f"cannot read model file {path_or_text!r}: {exc}") from None
+        return load_model_text(content)
 
     @staticmethod
     def _objective_for(params: dict[str, Any]) -> Objective:

@@ -70,6 +70,8 @@ class BoostingSession:
         if "max_bin" in user_params and p["max_bin"] != dtrain.max_bin:
             raise ValueError(f"parameter max_bin={p['max_bin']} differs from the Dataset's "
                              f"max_bin={dtrain.max_bin}; set max_bin when building the Dataset")
+        # The model records the binning its split_bin values refer to.
+        p["max_bin"] = dtrain.max_bin
         if obj is not None:
             if not callable(obj):
                 raise TypeError(f"obj={obj!r} must be a callable returning (grad, hess)")

@@ -1,7 +1,8 @@
 """JSON model files: writing, and validating every field on reading (docs/model-format.md).
 
 Loading never executes code. Floats are written with Python's shortest round-trip repr, so
-predictions after a save/load round trip are bit-identical.
+predictions after a save/load round trip are bit-identical. Every defect of a document, whatever
+its kind, is reported as :class:`ModelFormatError` (a ``ValueError``) naming where it was found.
 """
 
 from __future__ import annotations
@@ -21,26 +22,46 @@ FORMAT_VERSION = 1
 
 TOP_LEVEL_KEYS = ("format", "version", "objective", "n_outputs", "base_margin", "feature_names",
                   "feature_types", "params", "best_iteration", "best_score", "trees")
+TREE_KEYS = ("output", *NODE_ARRAYS)
 FEATURE_TYPES = ("float",)
+
+# Settings of the machine that trained the model, not of the model: neither written nor kept on
+# loading, so that the same data, parameters and seed give the same bytes whatever the thread
+# count.
+RUNTIME_PARAMS = ("n_jobs",)
+
+# max_bin <= 65536 counts the missing bin, so a split bin (a value bin) is at most 65535.
+MAX_SPLIT_BIN = 65535
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 
 class ModelFormatError(ValueError):
     """A model file that is not a valid treeboost model."""
 
 
+# -- writing ---------------------------------------------------------------------------------
 def _params_for_file(params: dict[str, Any]) -> dict[str, Any]:
     out = {}
     for name, value in params.items():
+        if name in RUNTIME_PARAMS:
+            continue
         if callable(value):
             value = "custom" if name == "objective" else None
         out[name] = value
     return out
 
 
+def _best_score_for_file(score: float | None) -> float | None:
+    # A metric can be NaN (AUC of a one-class set); the model is still worth saving.
+    if score is None or not math.isfinite(score):
+        return None
+    return float(score)
+
+
 def dump_model(booster: Booster) -> str:
     """Serialise a Booster to JSON text (deterministic: same model, same bytes)."""
     trees = []
-    for tree, output in zip(booster.trees, booster.tree_outputs):
+    for tree, output in zip(booster.trees, booster.tree_outputs, strict=True):
         entry: dict[str, Any] = {"output": int(output)}
         for name in NODE_ARRAYS:
             entry[name] = getattr(tree, name).tolist()
@@ -55,18 +76,77 @@ def dump_model(booster: Booster) -> str:
         "feature_types": booster.feature_types,
         "params": _params_for_file(booster.params),
         "best_iteration": booster.best_iteration,
-        "best_score": booster.best_score,
+        "best_score": _best_score_for_file(booster.best_score),
         "trees": trees,
     }
     try:
         return json.dumps(doc, separators=(",", ":"), allow_nan=False)
     except ValueError as exc:
-        raise ValueError(f"the model holds a non-finite number and cannot be saved: {exc}") from None
+        raise ValueError(f"the model holds a non-finite number and cannot be saved: "
+                         f"{exc}") from None
 
 
-# -- loading ---------------------------------------------------------------------------------
+# -- parsing ---------------------------------------------------------------------------------
 def _fail(where: str, message: str) -> ModelFormatError:
     return ModelFormatError(f"invalid treeboost model file: {where}: {message}")
+
+
+def _reject_constant(literal: str) -> Any:
+    raise _fail("JSON", f"{literal} is not allowed; every number must be finite")
+
+
+def _parse_float(literal: str) -> float:
+    value = float(literal)
+    if not math.isfinite(value):
+        raise _fail("JSON", f"number {literal} is out of the float64 range")
+    return value
+
+
+def _parse_int(literal: str) -> int:
+    # Checked on the text first: Python refuses to convert integers of over 4300 digits.
+    value = int(literal) if len(literal) <= 20 else None
+    if value is None or not _INT64_MIN <= value <= _INT64_MAX:
+        raise _fail("JSON", f"integer {literal[:30]} is out of the int64 range")
+    return value
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _fail("JSON", f"key {key!r} appears twice in one object")
+        out[key] = value
+    return out
+
+
+def _parse(text: str | bytes) -> Any:
+    if isinstance(text, (bytes, bytearray)):
+        try:
+            text = bytes(text).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise _fail("encoding", f"not UTF-8 text ({exc})") from None
+    if not isinstance(text, str):
+        raise TypeError(f"model text must be str or bytes, got {type(text).__name__}")
+    try:
+        return json.loads(text, parse_constant=_reject_constant, parse_float=_parse_float,
+                          parse_int=_parse_int, object_pairs_hook=_unique_keys)
+    except ModelFormatError:
+        raise
+    except json.JSONDecodeError as exc:
+        raise ModelFormatError(f"invalid treeboost model file: not valid JSON ({exc}); the file "
+                               "may be truncated") from None
+    except (ValueError, RecursionError) as exc:
+        raise ModelFormatError(f"invalid treeboost model file: not valid JSON ({exc})") from None
+
+
+# -- field checks ----------------------------------------------------------------------------
+def _check_keys(doc: dict, expected: tuple[str, ...], where: str) -> None:
+    missing = [k for k in expected if k not in doc]
+    if missing:
+        raise _fail(where, f"missing keys {missing}")
+    unknown = sorted(k for k in doc if k not in expected)
+    if unknown:
+        raise _fail(where, f"unknown keys {unknown}; valid keys: {', '.join(expected)}")
 
 
 def _int(doc: dict, key: str, where: str, low: int = 0) -> int:
@@ -76,36 +156,49 @@ def _int(doc: dict, key: str, where: str, low: int = 0) -> int:
     return value
 
 
+def _is_number(value: Any) -> bool:
+    return not isinstance(value, bool) and isinstance(value, (int, float))
+
+
 def _float_list(value: Any, where: str, length: int | None = None) -> np.ndarray:
     if not isinstance(value, list) or (length is not None and len(value) != length):
         want = "a list" if length is None else f"a list of {length} numbers"
-        raise _fail(where, f"must be {want}")
+        raise _fail(where, f"must be {want}, got {_describe(value)}")
     for v in value:
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+        # Integers are accepted as numbers; the parser has already bounded them to int64.
+        if not _is_number(v) or not math.isfinite(v):
             raise _fail(where, f"holds {v!r}, not a finite number")
     return np.asarray(value, dtype=np.float64)
 
 
-def _int_list(value: Any, where: str, length: int) -> np.ndarray:
+def _int_list(value: Any, where: str, length: int, dtype: type) -> np.ndarray:
     if not isinstance(value, list) or len(value) != length:
-        raise _fail(where, f"must be a list of {length} integers")
+        raise _fail(where, f"must be a list of {length} integers, got {_describe(value)}")
+    info = np.iinfo(dtype)
     for v in value:
         if isinstance(v, bool) or not isinstance(v, int):
             raise _fail(where, f"holds {v!r}, not an integer")
+        if not info.min <= v <= info.max:
+            raise _fail(where, f"holds {v}, outside the {np.dtype(dtype).name} range")
     return np.asarray(value, dtype=np.int64)
 
 
+def _describe(value: Any) -> str:
+    if isinstance(value, list):
+        return f"a list of {len(value)}"
+    return f"{type(value).__name__} {value!r}"[:80]
+
+
+# -- trees -----------------------------------------------------------------------------------
 def _read_tree(entry: Any, index: int, n_features: int, n_outputs: int) -> tuple[Tree, int]:
     where = f"trees[{index}]"
     if not isinstance(entry, dict):
-        raise _fail(where, "must be an object")
-    missing = [k for k in ("output", *NODE_ARRAYS) if k not in entry]
-    if missing:
-        raise _fail(where, f"missing keys {missing}")
+        raise _fail(where, f"must be an object, got {_describe(entry)}")
+    _check_keys(entry, TREE_KEYS, where)
     output = _int(entry, "output", where)
-    if output >= n_outputs or output != index % n_outputs:
+    if output != index % n_outputs:
         raise _fail(where, f"output {output} does not match its position (expected "
-                           f"{index % n_outputs})")
+                           f"{index % n_outputs}: rounds hold one tree per output, in order)")
     if not isinstance(entry["left"], list) or not entry["left"]:
         raise _fail(where, "'left' must be a non-empty list")
     n_nodes = len(entry["left"])
@@ -114,48 +207,49 @@ def _read_tree(entry: Any, index: int, n_features: int, n_outputs: int) -> tuple
         if np.issubdtype(dtype, np.floating):
             columns[name] = _float_list(entry[name], f"{where}.{name}", n_nodes)
         else:
-            columns[name] = _int_list(entry[name], f"{where}.{name}", n_nodes)
+            columns[name] = _int_list(entry[name], f"{where}.{name}", n_nodes, dtype)
+    _check_structure(columns, n_nodes, n_features, where)
+    tree = Tree(**{name: columns[name].astype(dtype) for name, dtype in NODE_ARRAYS.items()})
+    return tree, output
+
+
+def _check_structure(columns: dict[str, np.ndarray], n_nodes: int, n_features: int,
+                     where: str) -> None:
+    """Node 0 is the root, children come after their parent, every other node has one parent."""
     left, right, feature = columns["left"], columns["right"], columns["feature"]
+    split_bin = columns["split_bin"]
     is_leaf = left < 0
-    if np.any((left < 0) != (right < 0)) or np.any(left < -1) or np.any(right < -1):
-        raise _fail(where, "a node must have both children or none (-1)")
+    split = ~is_leaf
+    if np.any(left < -1) or np.any(right < -1) or np.any((left < 0) != (right < 0)):
+        raise _fail(where, "a node must have two children (indices >= 0) or none (-1 and -1)")
     nodes = np.arange(n_nodes)
-    # Children come after their parent and every non-root node has exactly one parent: a tree.
-    if np.any(left[~is_leaf] <= nodes[~is_leaf]) or np.any(right[~is_leaf] <= nodes[~is_leaf]):
-        raise _fail(where, "child indices must be greater than their parent's")
+    if np.any(left[split] <= nodes[split]) or np.any(right[split] <= nodes[split]):
+        node = int(np.flatnonzero(split & ((left <= nodes) | (right <= nodes)))[0])
+        raise _fail(where, f"node {node} has a child index <= its own; children must come after "
+                           "their parent (no cycles)")
     if np.any(left >= n_nodes) or np.any(right >= n_nodes):
-        raise _fail(where, "child index out of range")
-    parents = np.concatenate([left[~is_leaf], right[~is_leaf]])
-    if parents.size != n_nodes - 1 or np.unique(parents).size != parents.size:
-        raise _fail(where, "nodes do not form a tree (a node has several parents or none)")
-    if np.any(feature[~is_leaf] < 0) or np.any(feature[~is_leaf] >= n_features):
-        raise _fail(where, f"split feature out of range [0, {n_features})")
+        raise _fail(where, f"a child index is out of range [0, {n_nodes})")
+    children = np.concatenate([left[split], right[split]])
+    if children.size != n_nodes - 1 or np.unique(children).size != children.size:
+        raise _fail(where, "the nodes do not form a tree (a node has two parents, or a node "
+                           "other than the root has none)")
+    if np.any(feature[split] < 0) or np.any(feature[split] >= n_features):
+        raise _fail(where, f"a split feature is out of range [0, {n_features})")
+    if np.any(feature[is_leaf] != -1) or np.any(split_bin[is_leaf] != 0):
+        raise _fail(where, "a leaf must have feature -1 and split_bin 0")
+    if np.any(split_bin[split] < 1) or np.any(split_bin[split] > MAX_SPLIT_BIN):
+        raise _fail(where, f"a split node's split_bin is out of range [1, {MAX_SPLIT_BIN}]")
     if np.any((columns["default_left"] != 0) & (columns["default_left"] != 1)):
         raise _fail(where, "default_left must hold 0 or 1")
-    if np.any(columns["split_bin"] < 0) or np.any(columns["sample_count"] < 0):
-        raise _fail(where, "split_bin and sample_count must be >= 0")
-    return Tree(**{name: columns[name].astype(dtype) for name, dtype in NODE_ARRAYS.items()}), output
+    if np.any(columns["sample_count"] < 0):
+        raise _fail(where, "sample_count must be >= 0")
 
 
-def load_model_text(text: str) -> Booster:
-    """Parse and validate model JSON; raises :class:`ModelFormatError` on any defect."""
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ModelFormatError(f"invalid treeboost model file: not valid JSON ({exc}); the file "
-                               "may be truncated") from None
-    if not isinstance(doc, dict) or doc.get("format") != FORMAT_NAME:
-        raise _fail("top level", f"'format' must be {FORMAT_NAME!r}")
-    version = _int(doc, "version", "top level", low=1)
-    if version > FORMAT_VERSION:
-        raise _fail("top level", f"version {version} is newer than this treeboost reads "
-                                 f"({FORMAT_VERSION}); upgrade treeboost")
-    missing = [k for k in TOP_LEVEL_KEYS if k not in doc]
-    if missing:
-        raise _fail("top level", f"missing keys {missing}")
+# -- loading ---------------------------------------------------------------------------------
+def _read_params(doc: dict) -> dict[str, Any]:
     params_doc = doc["params"]
     if not isinstance(params_doc, dict):
-        raise _fail("params", "must be an object")
+        raise _fail("params", f"must be an object, got {_describe(params_doc)}")
     custom = params_doc.get("objective") == "custom"
     try:
         params = validate_params({k: v for k, v in params_doc.items()
@@ -164,9 +258,57 @@ def load_model_text(text: str) -> Booster:
         raise _fail("params", str(exc)) from None
     if custom:
         params["objective"] = "custom"
+    for name in RUNTIME_PARAMS:  # as in a freshly trained Booster (engine.py)
+        params.pop(name, None)
     if doc["objective"] != params["objective"]:
         raise _fail("objective", f"{doc['objective']!r} differs from params objective "
                                  f"{params['objective']!r}")
+    return params
+
+
+def _read_feature_names(names: Any) -> list[str]:
+    if not isinstance(names, list) or not names:
+        raise _fail("feature_names", f"must be a non-empty list of strings, got "
+                                     f"{_describe(names)}")
+    seen: dict[str, int] = {}
+    for i, name in enumerate(names):
+        if not isinstance(name, str):
+            raise _fail("feature_names", f"item {i} is {name!r}, not a string")
+        if name in seen:
+            raise _fail("feature_names", f"{name!r} appears twice (positions {seen[name]} and "
+                                         f"{i}); names must be distinct")
+        seen[name] = i
+    return names
+
+
+def _read_best(doc: dict, booster: Booster) -> None:
+    best_iteration, best_score = doc["best_iteration"], doc["best_score"]
+    if best_score is not None and not _is_number(best_score):
+        raise _fail("best_score", f"must be a number or null, got {best_score!r}")
+    if best_iteration is None:
+        if best_score is not None:
+            raise _fail("best_score", "must be null when best_iteration is null")
+        return
+    best_iteration = _int(doc, "best_iteration", "top level")
+    if best_iteration >= booster.num_boosted_rounds():
+        raise _fail("best_iteration", f"{best_iteration} is beyond the "
+                                      f"{booster.num_boosted_rounds()} rounds held")
+    booster.set_best(best_iteration, best_score)
+
+
+def load_model_text(text: str | bytes) -> Booster:
+    """Parse and validate model JSON; raises :class:`ModelFormatError` on any defect."""
+    doc = _parse(text)
+    if not isinstance(doc, dict):
+        raise _fail("top level", f"must be a JSON object, got {_describe(doc)}")
+    if doc.get("format") != FORMAT_NAME:
+        raise _fail("top level", f"'format' must be {FORMAT_NAME!r}, got {doc.get('format')!r}")
+    version = _int(doc, "version", "top level", low=1)
+    if version > FORMAT_VERSION:
+        raise _fail("top level", f"version {version} is newer than this treeboost reads "
+                                 f"({FORMAT_VERSION}); upgrade treeboost")
+    _check_keys(doc, TOP_LEVEL_KEYS, "top level")
+    params = _read_params(doc)
     try:
         objective = Booster._objective_for(params)
     except (TypeError, ValueError) as exc:
@@ -176,29 +318,18 @@ def load_model_text(text: str) -> Booster:
         raise _fail("n_outputs", f"{n_outputs} does not match the objective "
                                  f"({objective.n_outputs})")
     base_margin = _float_list(doc["base_margin"], "base_margin", n_outputs)
-    names = doc["feature_names"]
-    if (not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names)
-            or len(set(names)) != len(names)):
-        raise _fail("feature_names", "must be a non-empty list of distinct strings")
+    names = _read_feature_names(doc["feature_names"])
     types = doc["feature_types"]
     if not isinstance(types, list) or len(types) != len(names) or any(
             t not in FEATURE_TYPES for t in types):
-        raise _fail("feature_types", f"must list one of {FEATURE_TYPES} per feature")
+        raise _fail("feature_types", f"must list one of {FEATURE_TYPES} per feature "
+                                     f"({len(names)} features)")
     if not isinstance(doc["trees"], list) or len(doc["trees"]) % n_outputs:
-        raise _fail("trees", f"must be a list whose length is a multiple of {n_outputs}")
+        raise _fail("trees", f"must be a list whose length is a multiple of {n_outputs} "
+                             "(one tree per output and round)")
     booster = Booster(params, objective, base_margin, names, types)
     for i, entry in enumerate(doc["trees"]):
         tree, output = _read_tree(entry, i, len(names), n_outputs)
         booster.append_tree(tree, output)
-    best_iteration = doc["best_iteration"]
-    if best_iteration is not None:
-        best_iteration = _int(doc, "best_iteration", "top level")
-        if best_iteration >= booster.num_boosted_rounds():
-            raise _fail("best_iteration", f"{best_iteration} is beyond the "
-                                          f"{booster.num_boosted_rounds()} rounds held")
-        best_score = doc["best_score"]
-        if best_score is not None and (isinstance(best_score, bool)
-                                       or not isinstance(best_score, (int, float))):
-            raise _fail("best_score", f"must be a number or null, got {best_score!r}")
-        booster.set_best(best_iteration, best_score)
+    _read_best(doc, booster)
     return booster

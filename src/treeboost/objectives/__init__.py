@@ -91,6 +91,9 @@ def get_objective(objective: str | Callable[..., Any] | Objective, params: dict)
     if isinstance(objective, Objective):
         return objective
     if isinstance(objective, str):
+        if objective == "custom":
+            raise ValueError("objective='custom' names a callable that model files do not store; "
+                             "pass the function to train() as obj=")
         if objective not in _BUILDERS:
             raise ValueError(_unknown_objective_message(objective))
         if num_class and objective not in _MULTICLASS_NAMES:
