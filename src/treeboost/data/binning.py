@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ..kernels.binning import map_to_bins
+from ..kernels.binning import build_search_index, map_to_bins
 
 __all__ = ["BinMapper", "check_max_bin"]
 
@@ -60,7 +60,8 @@ def _midpoints(lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
     """Thresholds strictly between ``lower`` and ``upper`` where float64 allows, else ``lower``.
 
     Halving each term first cannot overflow; where the result does not land strictly inside
-    (neighbouring floats, subnormals), ``lower`` itself is a valid bound: ``lower <= bound < upper``.
+    (neighbouring floats, subnormals), ``lower`` itself is a valid bound:
+    ``lower <= bound < upper``.
     """
     middle = 0.5 * lower + 0.5 * upper
     inside = (lower < middle) & (middle < upper)
@@ -68,14 +69,18 @@ def _midpoints(lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
 
 
 def _fit_feature(column: np.ndarray, weight: np.ndarray | None, max_value_bins: int) -> np.ndarray:
-    """Upper bounds (float64, strictly increasing) of one feature's value bins."""
+    """Upper bounds (float64, strictly increasing) of one feature's value bins.
+
+    ``column`` is a private contiguous copy: it is sorted in place.
+    """
     if weight is None:
         # Sorting in the input dtype (float32 sorts faster); NaN sorts to the end.
-        n_valid = column.size - int(np.count_nonzero(np.isnan(column)))
-        values = np.sort(column)[:n_valid]
+        column.sort()
+        values = column[: np.searchsorted(column, np.nan, side="left")]
         mass = None
     else:
-        valid = ~np.isnan(column)
+        # A zero-weight row must not shape the bins: weighting a row by 0 equals removing it.
+        valid = ~np.isnan(column) & (weight > 0)
         values = column[valid]
         order = np.argsort(values)
         values = values[order]
@@ -88,8 +93,7 @@ def _fit_feature(column: np.ndarray, weight: np.ndarray | None, max_value_bins: 
     if distinct.size <= max_value_bins:
         return _midpoints(distinct[:-1], distinct[1:])
 
-    if mass is None or not mass.sum() > 0:
-        # Equal weights (or no positive weight on this feature's non-missing rows): counts.
+    if mass is None:
         cumulative = np.append(starts[1:], values.size).astype(np.float64)
     else:
         cumulative = np.cumsum(np.add.reduceat(mass, starts))
@@ -144,7 +148,8 @@ class BinMapper:
         X : ndarray of float32 or float64, shape (n_rows, n_features)
             Raw features; NaN is missing.
         sample_weight : array-like of shape (n_rows,), optional
-            Non-negative row weights for the quantiles (validated by :class:`Dataset`).
+            Non-negative row weights for the quantiles (validated by :class:`Dataset`). Rows of
+            weight 0 are left out, exactly as if they were removed.
 
         Returns
         -------
@@ -159,16 +164,21 @@ class BinMapper:
                 raise ValueError(
                     f"sample_weight must have shape ({n_rows},), got shape {weight.shape}"
                 )
+        rows = None
         if n_rows > self.subsample:
             rng = np.random.default_rng(self.random_state)
             # Sorted indices read the matrix front to back, which is much faster than random order.
             rows = np.sort(rng.choice(n_rows, size=self.subsample, replace=False))
-            matrix = matrix[rows]
             weight = None if weight is None else weight[rows]
-        bounds = [
-            _fit_feature(matrix[:, feature], weight, self.max_bin - 1)
-            for feature in range(matrix.shape[1])
-        ]
+        bounds = []
+        for feature in range(matrix.shape[1]):
+            # One contiguous copy per column (gathering the subsample rows directly), sorted
+            # in place by _fit_feature.
+            if rows is None:
+                column = np.array(matrix[:, feature])
+            else:
+                column = matrix[rows, feature]
+            bounds.append(_fit_feature(column, weight, self.max_bin - 1))
         self._set_bounds(bounds)
         return self
 
@@ -178,11 +188,8 @@ class BinMapper:
         self.n_bins_ = np.array([2 + b.size for b in bounds], dtype=np.int32)
         self.bin_offsets_ = np.concatenate(([0], np.cumsum(self.n_bins_, dtype=np.int64)))
         self.dtype_ = np.uint8 if self.max_bin <= 256 else np.uint16
-        # The kernel's view of the same bounds: one flat array plus per-feature offsets.
-        self._flat_bounds = np.concatenate([np.empty(0)] + bounds).astype(np.float64)
-        self._bound_offsets = np.concatenate(([0], np.cumsum([b.size for b in bounds]))).astype(
-            np.int64
-        )
+        # The kernel's view of the same bounds (flat arrays plus a bucket lookup table).
+        self._search_index = build_search_index(bounds)
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "bin_upper_bounds_"):
@@ -219,9 +226,7 @@ class BinMapper:
         values = values.view()
         values.flags.writeable = False
         binned = np.empty(matrix.shape, dtype=self.dtype_)
-        map_to_bins(
-            values, is_transposed, self._flat_bounds, self._bound_offsets, _ROWS_PER_CHUNK, binned
-        )
+        map_to_bins(values, is_transposed, self._search_index, _ROWS_PER_CHUNK, binned)
         return binned
 
     def fit_transform(self, X: Any, sample_weight: Any = None) -> np.ndarray:

@@ -43,7 +43,7 @@ def _as_float64(values: Any, name: str) -> np.ndarray:
 def _check_finite(array: np.ndarray, name: str, what: str) -> None:
     bad = ~np.isfinite(array)
     if bad.any():
-        position = np.unravel_index(int(np.argmax(bad)), array.shape)
+        position = tuple(int(i) for i in np.unravel_index(int(np.argmax(bad)), array.shape))
         where = position[0] if array.ndim == 1 else position
         raise ValueError(
             f"{name} contains {array[position]} at position {where}; {what} must be finite "
@@ -211,7 +211,9 @@ class Dataset:
         max_bin: int = 256,
         reference: Dataset | None = None,
     ):
-        if categorical_features is not None and len(categorical_features) > 0:
+        if categorical_features is not None and (
+            not hasattr(categorical_features, "__len__") or len(categorical_features) > 0
+        ):
             raise NotSupportedYetError(
                 f"categorical_features={categorical_features!r}: native categorical features are "
                 "not supported yet; encode them as numbers (e.g. one-hot or ordinal codes)"
@@ -233,7 +235,6 @@ class Dataset:
             names = _check_feature_names(input_names, n_features, what="data column names")
         else:
             names = None
-        self._check_no_inf(matrix, names)
 
         if reference is not None:
             if reference.num_col() != n_features:
@@ -242,8 +243,10 @@ class Dataset:
                     f"{reference.num_col()}; validation data needs the training features"
                 )
             if names is not None and names != reference.feature_names:
-                position = next(i for i, (a, b) in enumerate(zip(names, reference.feature_names))
-                                if a != b)
+                position = next(
+                    i for i, (a, b) in enumerate(zip(names, reference.feature_names, strict=True))
+                    if a != b
+                )
                 raise ValueError(
                     f"feature name {names[position]!r} at position {position} differs from the "
                     f"reference Dataset's {reference.feature_names[position]!r}; feature names "
@@ -253,9 +256,11 @@ class Dataset:
             self.max_bin = reference.max_bin
         else:
             self.max_bin = check_max_bin(max_bin)
+        names = names or [f"f{i}" for i in range(n_features)]
+        self._check_no_inf(matrix, names)
 
         self.raw = matrix
-        self.feature_names: list[str] = names or [f"f{i}" for i in range(n_features)]
+        self.feature_names: list[str] = names
         self.feature_types: list[str] = feature_types
         self.label = label
         self.weight = weight
@@ -269,15 +274,14 @@ class Dataset:
         self._parent_rows: np.ndarray | None = None
 
     @staticmethod
-    def _check_no_inf(matrix: np.ndarray, names: list[str] | None) -> None:
+    def _check_no_inf(matrix: np.ndarray, names: list[str]) -> None:
         found = _find_first_inf(matrix)
         if found is not None:
             row, column = found
-            name = names[column] if names is not None else f"f{column}"
             raise ValueError(
-                f"data contains {matrix[row, column]} in column {name!r} (index {column}), first "
-                f"at row {row}; infinite features are not supported: use NaN for a missing value "
-                "or clip to a finite value"
+                f"data contains {matrix[row, column]} in column {names[column]!r} "
+                f"(index {column}), first at row {row}; infinite features are not supported: use "
+                "NaN for a missing value or clip to a finite value"
             )
 
     # -- labels and row metadata (validated on every assignment) --------------------------------
@@ -349,7 +353,7 @@ class Dataset:
 
     @property
     def bin_mapper(self) -> BinMapper:
-        """The fitted :class:`BinMapper`: the reference's if there is one, else fitted on first use."""
+        """The fitted :class:`BinMapper`: the reference's, else fitted here on first use."""
         if self._reference is not None:
             return self._reference.bin_mapper
         if self._bin_mapper is None:
