@@ -12,8 +12,18 @@ from .booster import Booster
 from .callbacks import EarlyStopping, EvaluationMonitor, TrainingCallback
 from .data import BinMapper, Dataset
 from .engine import cv, train
-from .sklearn import TreeBoostClassifier, TreeBoostRegressor
 from .warmup import warmup
+
+_LAZY = {"TreeBoostClassifier": "sklearn", "TreeBoostRegressor": "sklearn"}
+
+
+def __getattr__(name: str):
+    # scikit-learn (and the pandas it pulls in) loads only when an estimator is first used.
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module 'treeboost' has no attribute {name!r}")
 
 __all__ = [
     "BinMapper",

@@ -114,8 +114,12 @@ class BoostingSession:
                 binned_ok = data.bin_mapper is dtrain.bin_mapper
                 self.eval_sets.append(_EvalSet(data, name, self._initial_margin(data), binned_ok))
 
-        mapper = dtrain.bin_mapper
-        self.binned = dtrain.binned
+        with _threads(self.n_threads):  # binning runs on first access
+            mapper = dtrain.bin_mapper
+            self.binned = dtrain.binned
+            for es in self.eval_sets:
+                if es.binned_ok:
+                    es.data.binned  # noqa: B018 - build the validation bins now
         self.grower = TreeGrower(
             self.binned, mapper.bin_offsets_, mapper.bin_upper_bounds_,
             SplitParams(reg_lambda=p["reg_lambda"], reg_alpha=p["reg_alpha"], gamma=p["gamma"],

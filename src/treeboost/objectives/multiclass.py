@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import softmax
 
 from treeboost.kernels.objectives import fill_softmax_gradients
 from treeboost.objectives.base import (
@@ -122,4 +121,5 @@ class SoftprobObjective(Objective):
                 f"margin must have {self.n_outputs} columns for {self.name}; "
                 f"got shape {margin.shape}"
             )
-        return softmax(margin, axis=1)
+        shifted = np.exp(margin - margin.max(axis=1, keepdims=True))
+        return shifted / shifted.sum(axis=1, keepdims=True)
