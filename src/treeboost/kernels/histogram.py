@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._presets import njit_parallel, njit_serial, prange
+from .intrinsics import PREFETCH_DISTANCE, prefetch
 
 # Rows per chunk when a node's histogram is split across threads; a node smaller than two chunks is
 # built serially (thread start-up would cost more than it saves).
@@ -31,7 +32,15 @@ def _accumulate_rows(binned, gh, sample_indices, start, end, features, bin_offse
     if n_selected == binned.shape[1]:
         # Every feature: no indirection through ``features`` (measured ~40% faster).
         flat = hist.reshape(hist.size)
+        n_features = binned.shape[1]
+        flat_binned = binned.reshape(binned.size)
+        flat_gh = gh.reshape(gh.size)
         for i in range(start, end):
+            if i + PREFETCH_DISTANCE < end:
+                ahead = sample_indices[i + PREFETCH_DISTANCE]
+                prefetch(flat_binned, ahead * n_features)
+                prefetch(flat_binned, ahead * n_features + n_features - 1)
+                prefetch(flat_gh, 2 * ahead)
             row = sample_indices[i]
             g = np.float64(gh[row, 0])
             h = np.float64(gh[row, 1])
@@ -40,7 +49,15 @@ def _accumulate_rows(binned, gh, sample_indices, start, end, features, bin_offse
                 flat[b] += g
                 flat[b + 1] += h
         return
+    n_features = binned.shape[1]
+    flat_binned = binned.reshape(binned.size)
+    flat_gh = gh.reshape(gh.size)
     for i in range(start, end):
+        if i + PREFETCH_DISTANCE < end:
+            ahead = sample_indices[i + PREFETCH_DISTANCE]
+            prefetch(flat_binned, ahead * n_features)
+            prefetch(flat_binned, ahead * n_features + n_features - 1)
+            prefetch(flat_gh, 2 * ahead)
         row = sample_indices[i]
         g = np.float64(gh[row, 0])
         h = np.float64(gh[row, 1])

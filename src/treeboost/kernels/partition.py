@@ -9,6 +9,7 @@ row-major matrix would each cost a cache line.
 from __future__ import annotations
 
 from ._presets import njit_parallel, njit_serial, prange
+from .intrinsics import PREFETCH_DISTANCE, prefetch
 
 
 @njit_serial
@@ -23,6 +24,8 @@ def _partition_serial(column, sample_indices, start, end, split_bin, default_lef
     n_left = 0
     n_right = 0
     for i in range(start, end):
+        if i + PREFETCH_DISTANCE < end:
+            prefetch(column, sample_indices[i + PREFETCH_DISTANCE])
         row = sample_indices[i]
         if _goes_left(column[row], split_bin, default_left):
             sample_indices[start + n_left] = row
@@ -54,6 +57,8 @@ def partition_rows(column, sample_indices, start, end, split_bin, default_left, 
         hi = min(end, lo + step)
         count = 0
         for i in range(lo, hi):
+            if i + PREFETCH_DISTANCE < hi:
+                prefetch(column, sample_indices[i + PREFETCH_DISTANCE])
             if _goes_left(column[sample_indices[i]], split_bin, default_left):
                 count += 1
         chunk_counts[c] = count
@@ -70,6 +75,8 @@ def partition_rows(column, sample_indices, start, end, split_bin, default_left, 
         li = left_before
         ri = n_left + right_before
         for i in range(lo, hi):
+            if i + PREFETCH_DISTANCE < hi:
+                prefetch(column, sample_indices[i + PREFETCH_DISTANCE])
             row = sample_indices[i]
             if _goes_left(column[row], split_bin, default_left):
                 scratch[li] = row
@@ -87,5 +94,10 @@ def add_leaf_values(margin, output, sample_indices, leaf_starts, leaf_ends, leaf
     """``margin[row, output] += value`` for the rows of every leaf, read off the partition."""
     for leaf in prange(leaf_starts.shape[0]):
         value = leaf_values[leaf]
-        for i in range(leaf_starts[leaf], leaf_ends[leaf]):
+        end = leaf_ends[leaf]
+        n_outputs = margin.shape[1]
+        flat = margin.reshape(margin.size)
+        for i in range(leaf_starts[leaf], end):
+            if i + PREFETCH_DISTANCE < end:
+                prefetch(flat, sample_indices[i + PREFETCH_DISTANCE] * n_outputs + output)
             margin[sample_indices[i], output] += value
