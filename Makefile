@@ -18,6 +18,7 @@ demo: $(STAMP)
 	$(BIN)/python -m treeboost demo
 
 test: $(STAMP)
+	$(BIN)/ruff check src tests
 	$(BIN)/python -m pytest -q
 
 test-all: $(STAMP)

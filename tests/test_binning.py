@@ -72,8 +72,9 @@ def test_kernel_on_bounds_and_their_neighbours(dtype):
     for bounds in mapper.bin_upper_bounds_:
         # float32 inputs cannot hold a float64 bound exactly: probe the nearest float32s instead
         at = bounds.astype(dtype)
-        probes.append(np.concatenate([at, np.nextafter(at, dtype(-np.inf)),
-                                      np.nextafter(at, dtype(np.inf))]))
+        probes.append(
+            np.concatenate([at, np.nextafter(at, dtype(-np.inf)), np.nextafter(at, dtype(np.inf))])
+        )
     n = min(p.size for p in probes)
     probe = np.column_stack([p[:n] for p in probes]).astype(dtype)
     expected = map_to_bins_naive(probe, mapper.bin_upper_bounds_)
@@ -93,13 +94,35 @@ def test_kernel_with_hand_made_bounds():
         np.linspace(-1.0, 1.0, 5000),  # more bounds than the bucket table has entries
     ]
     rng = np.random.default_rng(2)
-    special = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 1.0, 1e-320, -1e-320, 1e308, -1e308,
-                        1.0 + 1e-12, 1.0 + 1.5e-12, 5e-324])
+    special = np.array(
+        [
+            np.nan,
+            np.inf,
+            -np.inf,
+            0.0,
+            -0.0,
+            1.0,
+            1e-320,
+            -1e-320,
+            1e308,
+            -1e308,
+            1.0 + 1e-12,
+            1.0 + 1.5e-12,
+            5e-324,
+        ]
+    )
     n_rows = 20_000
     X = np.empty((n_rows, len(bin_upper_bounds)))
     for feature, bounds in enumerate(bin_upper_bounds):
-        pool = np.concatenate([special, bounds, np.nextafter(bounds, np.inf),
-                               np.nextafter(bounds, -np.inf), rng.uniform(-2, 2, 100)])
+        pool = np.concatenate(
+            [
+                special,
+                bounds,
+                np.nextafter(bounds, np.inf),
+                np.nextafter(bounds, -np.inf),
+                rng.uniform(-2, 2, 100),
+            ]
+        )
         X[:, feature] = rng.choice(pool, n_rows)
     expected = map_to_bins_naive(X, bin_upper_bounds)
     for values, is_transposed in [(X, False), (np.ascontiguousarray(X.T), True)]:
@@ -197,12 +220,14 @@ def test_zero_weight_equals_removing_the_row_and_integer_weight_equals_repeating
 def test_bin_counts_never_exceed_max_bin(max_bin):
     rng = np.random.default_rng(6)
     n_rows = 3000
-    X = np.column_stack([
-        rng.standard_normal(n_rows),
-        rng.integers(0, max_bin - 1, n_rows),  # at most max_bin - 1 distinct: exact path
-        rng.integers(0, max_bin, n_rows),  # up to max_bin distinct: quantile path
-        rng.exponential(size=n_rows).round(2),  # many ties
-    ]).astype(np.float64)
+    X = np.column_stack(
+        [
+            rng.standard_normal(n_rows),
+            rng.integers(0, max_bin - 1, n_rows),  # at most max_bin - 1 distinct: exact path
+            rng.integers(0, max_bin, n_rows),  # up to max_bin distinct: quantile path
+            rng.exponential(size=n_rows).round(2),  # many ties
+        ]
+    ).astype(np.float64)
     mapper = BinMapper(max_bin=max_bin).fit(X)
     assert np.all(mapper.n_bins_ <= max_bin)
     binned = mapper.transform(X)

@@ -67,18 +67,23 @@ def test_non_numeric_arrays_are_rejected(data, error, message):
 
 def test_pandas_dataframe_keeps_names_and_dtypes():
     pd = pytest.importorskip("pandas")
-    frame = pd.DataFrame({
-        "age": np.array([30, 40, 50], dtype=np.int64),
-        "income": np.array([1.5, np.nan, 3.0]),
-        "member": [True, False, True],
-        7: np.array([0.5, 0.25, 0.0], dtype=np.float32),
-    })
+    frame = pd.DataFrame(
+        {
+            "age": np.array([30, 40, 50], dtype=np.int64),
+            "income": np.array([1.5, np.nan, 3.0]),
+            "member": [True, False, True],
+            7: np.array([0.5, 0.25, 0.0], dtype=np.float32),
+        }
+    )
     ds = Dataset(frame, label=pd.Series([1.0, 0.0, 1.0]))
     assert ds.feature_names == ["age", "income", "member", "7"]
     assert ds.feature_types == ["float"] * 4
     assert ds.raw.dtype == np.float64
-    assert np.array_equal(ds.raw, np.array([[30, 1.5, 1, 0.5], [40, np.nan, 0, 0.25],
-                                            [50, 3.0, 1, 0.0]]), equal_nan=True)
+    assert np.array_equal(
+        ds.raw,
+        np.array([[30, 1.5, 1, 0.5], [40, np.nan, 0, 0.25], [50, 3.0, 1, 0.0]]),
+        equal_nan=True,
+    )
     assert ds.label.dtype == np.float64
 
 
@@ -86,8 +91,12 @@ def test_pandas_all_float32_frame_stays_float32_and_nullable_na_is_missing():
     pd = pytest.importorskip("pandas")
     frame32 = pd.DataFrame({"a": np.ones(3, np.float32), "b": np.zeros(3, np.float32)})
     assert Dataset(frame32).raw.dtype == np.float32
-    nullable = pd.DataFrame({"n": pd.array([1, None, 3], dtype="Int64"),
-                             "flag": pd.array([True, None, False], dtype="boolean")})
+    nullable = pd.DataFrame(
+        {
+            "n": pd.array([1, None, 3], dtype="Int64"),
+            "flag": pd.array([True, None, False], dtype="boolean"),
+        }
+    )
     ds = Dataset(nullable)
     assert np.array_equal(ds.raw, [[1, 1], [np.nan, np.nan], [3, 0]], equal_nan=True)
     assert ds.binned[1].tolist() == [0, 0]
@@ -152,8 +161,11 @@ def test_infinite_features_are_rejected_naming_column_and_row(bad):
     X = _matrix()
     X[57, 2] = bad
     X[90, 1] = np.inf
-    with pytest.raises(ValueError, match=rf"data contains {bad} in column 'f2' \(index 2\), first "
-                                         r"at row 57.*use NaN for a missing value"):
+    with pytest.raises(
+        ValueError,
+        match=rf"data contains {bad} in column 'f2' \(index 2\), first "
+        r"at row 57.*use NaN for a missing value",
+    ):
         Dataset(X)
     with pytest.raises(ValueError, match="in column 'height'"):
         Dataset(X, feature_names=["a", "b", "height"])
@@ -198,8 +210,10 @@ def test_column_vector_label_is_flattened():
     ("weight", "message"),
     [
         (np.ones(5), r"weight must have shape \(200,\)"),
-        (np.where(np.arange(200) == 3, -1.0, 1.0), "weight contains the negative value -1.0 at "
-                                                   "position 3; weights must be >= 0"),
+        (
+            np.where(np.arange(200) == 3, -1.0, 1.0),
+            "weight contains the negative value -1.0 at position 3; weights must be >= 0",
+        ),
         (np.where(np.arange(200) == 4, np.nan, 1.0), "weight contains nan at position 4"),
         (np.where(np.arange(200) == 5, np.inf, 1.0), "weight contains inf at position 5"),
         (np.zeros(200), "weight is zero for every row"),
@@ -217,8 +231,11 @@ def test_base_margin_shapes():
     assert margin.shape == (200, 3) and margin.dtype == np.float64
     for bad in (np.zeros(199), np.zeros((199, 3)), np.zeros((200, 0)), np.zeros((200, 2, 2))):
         shape = re.escape(str(bad.shape))
-        with pytest.raises(ValueError, match=r"base_margin must have shape \(200,\) or \(200, "
-                                             rf"n_outputs\).*got shape {shape}"):
+        with pytest.raises(
+            ValueError,
+            match=r"base_margin must have shape \(200,\) or \(200, "
+            rf"n_outputs\).*got shape {shape}",
+        ):
             Dataset(X, base_margin=bad)
     with pytest.raises(ValueError, match=r"base_margin contains nan at position \(4, 1\)"):
         Dataset(X, base_margin=np.where(np.arange(600).reshape(200, 3) == 13, np.nan, 0.0))
@@ -362,8 +379,9 @@ def test_reference_feature_checks():
     assert Dataset(_matrix(n_rows=5), reference=dtrain).feature_names == ["a", "b", "c"]
     with pytest.raises(ValueError, match="data has 2 columns but the reference Dataset has 3"):
         Dataset(_matrix(n_features=2), reference=dtrain)
-    with pytest.raises(ValueError, match="feature name 'x' at position 1 differs from the "
-                                         "reference Dataset's 'b'"):
+    with pytest.raises(
+        ValueError, match="feature name 'x' at position 1 differs from the reference Dataset's 'b'"
+    ):
         Dataset(_matrix(), feature_names=["a", "x", "c"], reference=dtrain)
     with pytest.raises(TypeError, match="reference must be a Dataset"):
         Dataset(_matrix(), reference=BinMapper())
@@ -373,8 +391,13 @@ def test_reference_feature_checks():
 def test_slice_shares_bins_and_cuts_rows(parent_binned_first):
     X = _matrix(n_rows=100)
     y = np.arange(100.0)
-    parent = Dataset(X, label=y, weight=np.full(100, 2.0), base_margin=np.zeros((100, 2)),
-                     feature_names=["a", "b", "c"])
+    parent = Dataset(
+        X,
+        label=y,
+        weight=np.full(100, 2.0),
+        base_margin=np.zeros((100, 2)),
+        feature_names=["a", "b", "c"],
+    )
     if parent_binned_first:
         parent_binned = parent.binned
     rows = np.array([5, 3, 99, 0])
@@ -402,8 +425,11 @@ def test_slice_of_unbinned_parent_bins_its_own_rows():
 
 def test_slice_errors():
     ds = Dataset(_matrix(n_rows=10))
-    with pytest.raises(ValueError, match=r"row_indices\[1\] = 10 is out of range; valid rows are "
-                                         "0 to 9"):
+    with pytest.raises(
+        ValueError,
+        match=r"row_indices\[1\] = 10 is out of range; valid rows are "
+        "0 to 9",
+    ):
         ds.slice([1, 10])
     with pytest.raises(ValueError, match="out of range"):
         ds.slice([-1])

@@ -23,8 +23,9 @@ def test_training_reduces_loss_and_training_margin_matches_predict():
     X, y = _regression()
     dtrain = tb.Dataset(X, label=y)
     log = {}
-    booster = tb.train({"learning_rate": 0.3}, dtrain, 30, evals=[(dtrain, "train")],
-                       evals_result=log)
+    booster = tb.train(
+        {"learning_rate": 0.3}, dtrain, 30, evals=[(dtrain, "train")], evals_result=log
+    )
     rmse = log["train"]["rmse"]
     assert rmse[-1] < 0.3 * rmse[0]
     # The cached training margin equals a fresh prediction bit for bit.
@@ -38,24 +39,34 @@ def test_eval_margins_binned_and_raw_agree():
     with_ref = tb.Dataset(X[400:], label=y[400:], reference=dtrain)
     without_ref = tb.Dataset(X[400:], label=y[400:])
     log = {}
-    booster = tb.train({}, dtrain, 15, evals=[(with_ref, "a"), (without_ref, "b")],
-                       evals_result=log)
+    booster = tb.train(
+        {}, dtrain, 15, evals=[(with_ref, "a"), (without_ref, "b")], evals_result=log
+    )
     assert log["a"]["rmse"] == log["b"]["rmse"]
     expected = np.sqrt(np.mean((booster.predict(X[400:]) - y[400:]) ** 2))
     assert log["a"]["rmse"][-1] == pytest.approx(expected, rel=1e-12)
 
 
-@pytest.mark.parametrize("params", [
-    {},
-    {"subsample": 0.7, "colsample_bytree": 0.8, "colsample_bylevel": 0.8,
-     "colsample_bynode": 0.6},
-    {"grow_policy": "lossguide", "max_leaves": 7, "max_depth": 0},
-])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {
+            "subsample": 0.7,
+            "colsample_bytree": 0.8,
+            "colsample_bylevel": 0.8,
+            "colsample_bynode": 0.6,
+        },
+        {"grow_policy": "lossguide", "max_leaves": 7, "max_depth": 0},
+    ],
+)
 def test_same_seed_same_model_whatever_n_jobs(params):
     X, y = _regression(n=40_000)
     dtrain = tb.Dataset(X, label=y)
-    texts = [tb.train({**params, "n_jobs": n_jobs, "random_state": 7}, dtrain, 5).save_raw()
-             for n_jobs in (1, 2, 1)]
+    texts = [
+        tb.train({**params, "n_jobs": n_jobs, "random_state": 7}, dtrain, 5).save_raw()
+        for n_jobs in (1, 2, 1)
+    ]
     assert texts[0] == texts[1] == texts[2]
 
 
@@ -72,9 +83,19 @@ def test_early_stopping_keeps_best_iteration_and_predict_uses_it():
     dtrain = tb.Dataset(X[:500], label=y[:500])
     dvalid = tb.Dataset(X[500:], label=y[500:], reference=dtrain)
     log = {}
-    booster = tb.train({"objective": "binary:logistic", "learning_rate": 0.5, "max_depth": 6,
-                        "min_child_weight": 0}, dtrain, 200, evals=[(dvalid, "valid")],
-                       early_stopping_rounds=5, evals_result=log)
+    booster = tb.train(
+        {
+            "objective": "binary:logistic",
+            "learning_rate": 0.5,
+            "max_depth": 6,
+            "min_child_weight": 0,
+        },
+        dtrain,
+        200,
+        evals=[(dvalid, "valid")],
+        early_stopping_rounds=5,
+        evals_result=log,
+    )
     losses = log["valid"]["logloss"]
     assert booster.best_iteration == int(np.argmin(losses))
     assert len(losses) == booster.best_iteration + 6
@@ -90,9 +111,14 @@ def test_early_stopping_maximizes_auc():
     dtrain = tb.Dataset(X[:500], label=y[:500])
     dvalid = tb.Dataset(X[500:], label=y[500:], reference=dtrain)
     log = {}
-    booster = tb.train({"objective": "binary:logistic", "eval_metric": ["logloss", "auc"]},
-                       dtrain, 100, evals=[(dvalid, "valid")], early_stopping_rounds=4,
-                       evals_result=log)
+    booster = tb.train(
+        {"objective": "binary:logistic", "eval_metric": ["logloss", "auc"]},
+        dtrain,
+        100,
+        evals=[(dvalid, "valid")],
+        early_stopping_rounds=4,
+        evals_result=log,
+    )
     assert booster.best_iteration == int(np.argmax(log["valid"]["auc"]))
 
 
@@ -163,8 +189,14 @@ def test_custom_metric():
         return "brier", float(np.mean((prob - dtrain.label) ** 2))
 
     log = {}
-    tb.train({"objective": "binary:logistic"}, d, 5, evals=[(d, "train")],
-             custom_metric=brier, evals_result=log)
+    tb.train(
+        {"objective": "binary:logistic"},
+        d,
+        5,
+        evals=[(d, "train")],
+        custom_metric=brier,
+        evals_result=log,
+    )
     assert list(log["train"]) == ["logloss", "brier"]
     assert log["train"]["brier"][-1] < log["train"]["brier"][0]
 
@@ -188,8 +220,9 @@ def test_sample_weights_matter_and_scale_pos_weight():
     w = np.where(y == 1, 5.0, 1.0)
     plain = tb.train({"objective": "binary:logistic"}, tb.Dataset(X, label=y), 5)
     weighted = tb.train({"objective": "binary:logistic"}, tb.Dataset(X, label=y, weight=w), 5)
-    spw = tb.train({"objective": "binary:logistic", "scale_pos_weight": 5.0},
-                   tb.Dataset(X, label=y), 5)
+    spw = tb.train(
+        {"objective": "binary:logistic", "scale_pos_weight": 5.0}, tb.Dataset(X, label=y), 5
+    )
     assert weighted.predict(X).mean() > plain.predict(X).mean() + 0.1
     np.testing.assert_allclose(spw.predict(X), weighted.predict(X), rtol=1e-5)
 
@@ -198,8 +231,9 @@ def test_base_score_default_is_estimated_and_user_value_used():
     X, y = _binary()
     booster = tb.train({"objective": "binary:logistic"}, tb.Dataset(X, label=y), 0)
     np.testing.assert_allclose(booster.predict(X), y.mean())
-    booster = tb.train({"objective": "binary:logistic", "base_score": 0.2},
-                       tb.Dataset(X, label=y), 0)
+    booster = tb.train(
+        {"objective": "binary:logistic", "base_score": 0.2}, tb.Dataset(X, label=y), 0
+    )
     np.testing.assert_allclose(booster.predict(X), 0.2)
 
 
@@ -265,17 +299,20 @@ def test_predict_feature_checks():
         booster.predict(X[:, :3])
 
 
-@pytest.mark.parametrize("params,match", [
-    ({"eta": 0.1}, "learning_rate"),
-    ({"max_dept": 3}, "max_depth"),
-    ({"learning_rate": -1}, "learning_rate"),
-    ({"subsample": 0}, "subsample"),
-    ({"grow_policy": "leafwise"}, "grow_policy"),
-    ({"objective": "binary:logistik"}, "binary:logistic"),
-    ({"max_depth": 0}, "lossguide"),
-    ({"n_jobs": 0}, "n_jobs"),
-    ({"max_depth": 2.5}, "max_depth"),
-])
+@pytest.mark.parametrize(
+    "params,match",
+    [
+        ({"eta": 0.1}, "learning_rate"),
+        ({"max_dept": 3}, "max_depth"),
+        ({"learning_rate": -1}, "learning_rate"),
+        ({"subsample": 0}, "subsample"),
+        ({"grow_policy": "leafwise"}, "grow_policy"),
+        ({"objective": "binary:logistik"}, "binary:logistic"),
+        ({"max_depth": 0}, "lossguide"),
+        ({"n_jobs": 0}, "n_jobs"),
+        ({"max_depth": 2.5}, "max_depth"),
+    ],
+)
 def test_bad_parameters_are_clear_errors(params, match):
     X, y = _regression()
     with pytest.raises((ValueError, TypeError), match=match):
@@ -293,8 +330,14 @@ def test_bad_labels_for_objective():
 def test_cv_returns_means_and_stops_early():
     X, y = _binary()
     d = tb.Dataset(X, label=y)
-    result = tb.cv({"objective": "binary:logistic", "eval_metric": "auc", "learning_rate": 0.5},
-                   d, 50, nfold=3, stratified=True, early_stopping_rounds=3)
+    result = tb.cv(
+        {"objective": "binary:logistic", "eval_metric": "auc", "learning_rate": 0.5},
+        d,
+        50,
+        nfold=3,
+        stratified=True,
+        early_stopping_rounds=3,
+    )
     assert set(result) == {"train-auc-mean", "train-auc-std", "test-auc-mean", "test-auc-std"}
     n = len(result["test-auc-mean"])
     assert 1 <= n < 50

@@ -31,15 +31,20 @@ def make_data(task: str, n_rows: int = 300, n_features: int = 5, seed: int = 0):
     return X, y
 
 
-TASKS = {"reg": {"objective": "reg:squarederror"},
-         "binary": {"objective": "binary:logistic"},
-         "multi": {"objective": "multi:softprob", "num_class": 3}}
-POLICIES = {"depthwise": {"grow_policy": "depthwise", "max_depth": 3},
-            "lossguide": {"grow_policy": "lossguide", "max_depth": 0, "max_leaves": 6}}
+TASKS = {
+    "reg": {"objective": "reg:squarederror"},
+    "binary": {"objective": "binary:logistic"},
+    "multi": {"objective": "multi:softprob", "num_class": 3},
+}
+POLICIES = {
+    "depthwise": {"grow_policy": "depthwise", "max_depth": 3},
+    "lossguide": {"grow_policy": "lossguide", "max_depth": 0, "max_leaves": 6},
+}
 
 
-@pytest.fixture(scope="module", params=[(t, g) for t in TASKS for g in POLICIES],
-                ids=lambda p: f"{p[0]}-{p[1]}")
+@pytest.fixture(
+    scope="module", params=[(t, g) for t in TASKS for g in POLICIES], ids=lambda p: f"{p[0]}-{p[1]}"
+)
 def trained(request):
     task, policy = request.param
     X, y = make_data(task)
@@ -128,8 +133,14 @@ def test_same_seed_gives_the_same_file_whatever_the_thread_count(policy):
     # 0.7 row subsample (kernels/histogram.py: CHUNK_ROWS), so threads really share the work.
     X, y = make_data("binary", n_rows=100_000, n_features=8, seed=1)
     data = tb.Dataset(X, label=y)
-    params = {"objective": "binary:logistic", **POLICIES[policy], "subsample": 0.7,
-              "colsample_bytree": 0.7, "colsample_bynode": 0.5, "random_state": 7}
+    params = {
+        "objective": "binary:logistic",
+        **POLICIES[policy],
+        "subsample": 0.7,
+        "colsample_bytree": 0.7,
+        "colsample_bynode": 0.5,
+        "random_state": 7,
+    }
     one = tb.train({**params, "n_jobs": 1}, data, num_boost_round=5).save_raw()
     two = tb.train({**params, "n_jobs": 2}, data, num_boost_round=5).save_raw()
     assert one == two
@@ -152,8 +163,13 @@ def test_best_iteration_survives_the_round_trip():
     X, y = make_data("reg", n_rows=400)
     train = tb.Dataset(X[:200], label=y[:200])
     valid = tb.Dataset(X[200:], label=y[200:], reference=train)
-    booster = tb.train({"learning_rate": 0.8, "max_depth": 4}, train, num_boost_round=60,
-                       evals=[(valid, "valid")], early_stopping_rounds=3)
+    booster = tb.train(
+        {"learning_rate": 0.8, "max_depth": 4},
+        train,
+        num_boost_round=60,
+        evals=[(valid, "valid")],
+        early_stopping_rounds=3,
+    )
     assert booster.best_iteration is not None
     assert booster.best_iteration + 1 < booster.num_boosted_rounds()
     loaded = tb.Booster.load_model(booster.save_raw())
@@ -166,8 +182,13 @@ def test_a_nan_best_score_is_saved_as_null():
     X, y = make_data("binary")
     train = tb.Dataset(X, label=y)
     one_class = tb.Dataset(X, label=np.ones_like(y), reference=train)  # AUC is NaN
-    booster = tb.train({"objective": "binary:logistic", "eval_metric": "auc"}, train,
-                       num_boost_round=5, evals=[(one_class, "valid")], early_stopping_rounds=2)
+    booster = tb.train(
+        {"objective": "binary:logistic", "eval_metric": "auc"},
+        train,
+        num_boost_round=5,
+        evals=[(one_class, "valid")],
+        early_stopping_rounds=2,
+    )
     assert np.isnan(booster.best_score)
     loaded = tb.Booster.load_model(booster.save_raw())
     assert loaded.best_iteration == booster.best_iteration
@@ -195,8 +216,7 @@ def test_custom_objective_model_predicts_margins_but_cannot_continue_training(tm
     with pytest.raises(ValueError, match="'custom'"):
         tb.train(loaded.params, data, num_boost_round=1, init_model=loaded)
     # Handing the callable back in is the documented way to continue.
-    more = tb.train({"max_depth": 3}, data, num_boost_round=1, init_model=loaded,
-                    obj=squared_error)
+    more = tb.train({"max_depth": 3}, data, num_boost_round=1, init_model=loaded, obj=squared_error)
     assert more.num_boosted_rounds() == 4
 
 
@@ -209,8 +229,12 @@ def softmax_loss(predt, dtrain):
 
 def test_custom_objective_with_several_outputs_round_trips():
     X, y = make_data("multi")
-    booster = tb.train({"num_class": 3, "max_depth": 2}, tb.Dataset(X, label=y),
-                       num_boost_round=2, obj=softmax_loss)
+    booster = tb.train(
+        {"num_class": 3, "max_depth": 2},
+        tb.Dataset(X, label=y),
+        num_boost_round=2,
+        obj=softmax_loss,
+    )
     text = booster.save_raw()
     loaded = tb.Booster.load_model(text)
     assert loaded.n_outputs == 3
@@ -242,6 +266,7 @@ def _set(path, value):
         for key in path[:-1]:
             target = target[key]
         target[path[-1]] = value
+
     return change
 
 
@@ -251,6 +276,7 @@ def _delete(path):
         for key in path[:-1]:
             target = target[key]
         del target[path[-1]]
+
     return change
 
 
@@ -296,12 +322,10 @@ BAD_EDITS = {
     "objective mismatch": (_set(("objective",), "binary:logistic"), "differs from params"),
     "n_outputs mismatch": (_set(("n_outputs",), 2), "does not match the objective"),
     "base_margin length": (_set(("base_margin",), [0.0]), "base_margin: must be a list of 3"),
-    "feature_names duplicated": (_set(("feature_names",), ["a", "b", "a"]),
-                                 "'a' appears twice"),
+    "feature_names duplicated": (_set(("feature_names",), ["a", "b", "a"]), "'a' appears twice"),
     "feature_names not strings": (_set(("feature_names",), ["a", 1, "c"]), "not a string"),
     "feature_names empty": (_set(("feature_names",), []), "non-empty list"),
-    "feature_types wrong": (_set(("feature_types",), ["float", "int", "float"]),
-                            "feature_types"),
+    "feature_types wrong": (_set(("feature_types",), ["float", "int", "float"]), "feature_types"),
     "best_iteration beyond rounds": (_set(("best_iteration",), 2), "beyond the 2 rounds"),
     "best_iteration negative": (_set(("best_iteration",), -1), "integer >= 0"),
     "best_score without iteration": (_set(("best_score",), 0.5), "must be null when"),
@@ -318,10 +342,12 @@ def test_malformed_field_is_rejected(small_multi_text, name):
 
 def _replace_first_item(array_key: str, literal: str):
     """Text edit: the first item of the first array named ``array_key`` becomes ``literal``."""
+
     def change(text: str) -> str:
         start = text.index(f'"{array_key}":[') + len(array_key) + 4
         end = min(text.index(",", start), text.index("]", start))
         return text[:start] + literal + text[end:]
+
     return change
 
 
@@ -331,19 +357,24 @@ BAD_TEXT = {
     "NaN literal": (_replace_first_item("threshold", "NaN"), "NaN is not allowed"),
     "Infinity literal": (_replace_first_item("value", "Infinity"), "Infinity is not allowed"),
     "-Infinity literal": (_replace_first_item("cover", "-Infinity"), "-Infinity is not allowed"),
-    "Infinity in params": (lambda text: text.replace('"learning_rate":0.3',
-                                                     '"learning_rate":Infinity'),
-                           "Infinity is not allowed"),
-    "NaN best_score": (lambda text: text.replace('"best_iteration":null,"best_score":null',
-                                                 '"best_iteration":0,"best_score":NaN'),
-                       "NaN is not allowed"),
+    "Infinity in params": (
+        lambda text: text.replace('"learning_rate":0.3', '"learning_rate":Infinity'),
+        "Infinity is not allowed",
+    ),
+    "NaN best_score": (
+        lambda text: text.replace(
+            '"best_iteration":null,"best_score":null', '"best_iteration":0,"best_score":NaN'
+        ),
+        "NaN is not allowed",
+    ),
     "float overflow": (_replace_first_item("gain", "1e999"), "out of the float64 range"),
     "huge integer": (_replace_first_item("sample_count", "9" * 5000), "out of the int64 range"),
     "int64 overflow": (_replace_first_item("sample_count", str(2**63)), "out of the int64 range"),
-    "duplicate key": (lambda text: text.replace('"version":1,', '"version":1,"version":1,'),
-                      "'version' appears twice"),
-    "deep nesting": (lambda text: '{"a":' + "[" * 100000 + "]" * 100000 + "}",
-                     "not valid JSON"),
+    "duplicate key": (
+        lambda text: text.replace('"version":1,', '"version":1,"version":1,'),
+        "'version' appears twice",
+    ),
+    "deep nesting": (lambda text: '{"a":' + "[" * 100000 + "]" * 100000 + "}", "not valid JSON"),
 }
 
 
@@ -384,8 +415,22 @@ def test_nonexistent_path_is_a_clear_error(tmp_path):
 
 
 # -- no malformed document escapes as anything but ModelFormatError ---------------------------
-ODD_VALUES = (None, True, -1, 0, 2**40, 2**64, 0.5, -1e308, float("nan"), "x", [], [1, "a"], {},
-              {"k": None})
+ODD_VALUES = (
+    None,
+    True,
+    -1,
+    0,
+    2**40,
+    2**64,
+    0.5,
+    -1e308,
+    float("nan"),
+    "x",
+    [],
+    [1, "a"],
+    {},
+    {"k": None},
+)
 
 
 def _leaf_paths(node, prefix=()):

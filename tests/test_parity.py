@@ -2,10 +2,10 @@
 
 import numpy as np
 import pytest
-from conftest import load_tsv
 from sklearn.metrics import log_loss, roc_auc_score
 
 import treeboost as tb
+from conftest import load_tsv
 
 xgb = pytest.importorskip("xgboost")
 

@@ -7,8 +7,9 @@ import sys
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="treeboost",
-                                     description="Gradient boosted decision trees.")
+    parser = argparse.ArgumentParser(
+        prog="treeboost", description="Gradient boosted decision trees."
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     demo = commands.add_parser("demo", help="train and evaluate a model on built-in data")
     demo.add_argument("--random-state", type=int, default=0, help="seed for the data split")

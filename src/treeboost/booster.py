@@ -16,8 +16,10 @@ IMPORTANCE_TYPES = ("weight", "gain", "cover", "total_gain", "total_cover")
 
 
 def _unusable_custom_objective(predt, dtrain):  # pragma: no cover - guarded by train()
-    raise ValueError("this model was trained with a custom objective, which is not stored in the "
-                     "model file; pass obj= again to continue training")
+    raise ValueError(
+        "this model was trained with a custom objective, which is not stored in the "
+        "model file; pass obj= again to continue training"
+    )
 
 
 class Booster:
@@ -27,8 +29,14 @@ class Booster:
     (``n_outputs`` trees per round for multiclass).
     """
 
-    def __init__(self, params: dict[str, Any], objective: Objective, base_margin: np.ndarray,
-                 feature_names: list[str], feature_types: list[str]):
+    def __init__(
+        self,
+        params: dict[str, Any],
+        objective: Objective,
+        base_margin: np.ndarray,
+        feature_names: list[str],
+        feature_types: list[str],
+    ):
         self.params = dict(params)
         self.objective = objective
         self.n_outputs = int(objective.n_outputs)
@@ -96,13 +104,17 @@ class Booster:
                 if not self.trees:
                     return np.empty(0, dtype=dtype)
                 return np.ascontiguousarray(
-                    np.concatenate([getattr(t, name) for t in self.trees]), dtype=dtype)
+                    np.concatenate([getattr(t, name) for t in self.trees]), dtype=dtype
+                )
 
             self._forest_cache = (
                 offsets,
                 np.asarray(self.tree_outputs, dtype=np.int32),
-                cat("left", np.int32), cat("right", np.int32), cat("feature", np.int32),
-                cat("threshold", np.float64), cat("default_left", np.uint8),
+                cat("left", np.int32),
+                cat("right", np.int32),
+                cat("feature", np.int32),
+                cat("threshold", np.float64),
+                cat("default_left", np.uint8),
                 cat("value", np.float64),
             )
         return self._forest_cache
@@ -116,13 +128,16 @@ class Booster:
             try:
                 begin, end = (int(v) for v in iteration_range)
             except (TypeError, ValueError):
-                raise ValueError(f"iteration_range={iteration_range!r} must be a pair of "
-                                 "integers (begin, end)") from None
+                raise ValueError(
+                    f"iteration_range={iteration_range!r} must be a pair of integers (begin, end)"
+                ) from None
             if end == 0:
                 end = n_rounds
             if not 0 <= begin <= end <= n_rounds:
-                raise ValueError(f"iteration_range={iteration_range!r} is out of range; valid: "
-                                 f"0 <= begin <= end <= {n_rounds}")
+                raise ValueError(
+                    f"iteration_range={iteration_range!r} is out of range; valid: "
+                    f"0 <= begin <= end <= {n_rounds}"
+                )
         return begin * self.n_outputs, min(end, n_rounds) * self.n_outputs
 
     def _matrix(self, data: Any) -> tuple[np.ndarray, np.ndarray | None]:
@@ -138,17 +153,21 @@ class Booster:
             names_given = names is not None
             base_margin = None
         if X.shape[1] != self.n_features:
-            raise ValueError(f"the model expects {self.n_features} features; the data has "
-                             f"{X.shape[1]} columns")
+            raise ValueError(
+                f"the model expects {self.n_features} features; the data has {X.shape[1]} columns"
+            )
         if names_given and list(names) != self.feature_names:
             for i, (got, want) in enumerate(zip(names, self.feature_names)):
                 if got != want:
-                    raise ValueError(f"feature names differ from the model's at column {i}: "
-                                     f"data has {got!r}, model expects {want!r}")
+                    raise ValueError(
+                        f"feature names differ from the model's at column {i}: "
+                        f"data has {got!r}, model expects {want!r}"
+                    )
         return X, base_margin
 
-    def predict_margin_matrix(self, X: np.ndarray, tree_begin: int, tree_end: int,
-                              base_margin: np.ndarray | None = None) -> np.ndarray:
+    def predict_margin_matrix(
+        self, X: np.ndarray, tree_begin: int, tree_end: int, base_margin: np.ndarray | None = None
+    ) -> np.ndarray:
         """Margins (n, n_outputs) of a validated raw matrix over trees [tree_begin, tree_end)."""
         n = X.shape[0]
         out = np.empty((n, self.n_outputs), dtype=np.float64)
@@ -158,13 +177,31 @@ class Booster:
             out[:] = np.asarray(base_margin, dtype=np.float64).reshape(n, -1)
         if tree_end > tree_begin and n:
             offsets, outputs, left, right, feature, threshold, default_left, value = self._forest()
-            predict_margin_raw(X, offsets, outputs, tree_begin, tree_end, left, right, feature,
-                               threshold, default_left, value, out)
+            predict_margin_raw(
+                X,
+                offsets,
+                outputs,
+                tree_begin,
+                tree_end,
+                left,
+                right,
+                feature,
+                threshold,
+                default_left,
+                value,
+                out,
+            )
         return out
 
-    def predict(self, data: Any, output_margin: bool = False, pred_leaf: bool = False,
-                pred_contribs: bool = False, pred_interactions: bool = False,
-                iteration_range: tuple[int, int] | None = None) -> np.ndarray:
+    def predict(
+        self,
+        data: Any,
+        output_margin: bool = False,
+        pred_leaf: bool = False,
+        pred_contribs: bool = False,
+        pred_interactions: bool = False,
+        iteration_range: tuple[int, int] | None = None,
+    ) -> np.ndarray:
         """Predict for ``data`` (array, DataFrame or Dataset).
 
         Parameters
@@ -186,16 +223,19 @@ class Booster:
             (n_rows,) for one output, (n_rows, n_outputs) otherwise.
         """
         if pred_contribs or pred_interactions:
-            raise NotImplementedError("pred_contribs / pred_interactions (TreeSHAP) are not "
-                                      "available in this version of treeboost")
+            raise NotImplementedError(
+                "pred_contribs / pred_interactions (TreeSHAP) are not "
+                "available in this version of treeboost"
+            )
         X, base_margin = self._matrix(data)
         begin, end = self._tree_range(iteration_range)
         if pred_leaf:
             offsets, _, left, right, feature, threshold, default_left, _ = self._forest()
             leaves = np.zeros((X.shape[0], end - begin), dtype=np.int32)
             if end > begin and X.shape[0]:
-                predict_leaf_raw(X, offsets, begin, end, left, right, feature, threshold,
-                                 default_left, leaves)
+                predict_leaf_raw(
+                    X, offsets, begin, end, left, right, feature, threshold, default_left, leaves
+                )
             return leaves
         margin = self.predict_margin_matrix(X, begin, end, base_margin)
         if output_margin:
@@ -210,8 +250,10 @@ class Booster:
         ``gain``/``cover``: their averages per split.
         """
         if importance_type not in IMPORTANCE_TYPES:
-            raise ValueError(f"importance_type={importance_type!r} is not valid; valid: "
-                             f"{', '.join(IMPORTANCE_TYPES)}")
+            raise ValueError(
+                f"importance_type={importance_type!r} is not valid; valid: "
+                f"{', '.join(IMPORTANCE_TYPES)}"
+            )
         n = self.n_features
         weight = np.zeros(n)
         gain = np.zeros(n)
@@ -226,8 +268,11 @@ class Booster:
         used = weight > 0
         with np.errstate(invalid="ignore", divide="ignore"):
             values = {
-                "weight": weight, "total_gain": gain, "total_cover": cover,
-                "gain": gain / weight, "cover": cover / weight,
+                "weight": weight,
+                "total_gain": gain,
+                "total_cover": cover,
+                "gain": gain / weight,
+                "cover": cover / weight,
             }[importance_type]
         return {self.feature_names[i]: float(values[i]) for i in np.flatnonzero(used)}
 
@@ -258,7 +303,8 @@ class Booster:
         from .model_io import load_model_text
 
         if isinstance(path_or_text, bytes) or (
-                isinstance(path_or_text, str) and path_or_text.lstrip().startswith("{")):
+            isinstance(path_or_text, str) and path_or_text.lstrip().startswith("{")
+        ):
             return load_model_text(path_or_text)
         try:
             with open(os.fspath(path_or_text), "rb") as fh:
@@ -274,5 +320,7 @@ class Booster:
         return get_objective(params["objective"], params)
 
     def __repr__(self) -> str:
-        return (f"Booster(objective={self.objective.name!r}, rounds={self.num_boosted_rounds()}, "
-                f"features={self.n_features})")
+        return (
+            f"Booster(objective={self.objective.name!r}, rounds={self.num_boosted_rounds()}, "
+            f"features={self.n_features})"
+        )

@@ -24,7 +24,8 @@ def metric_is_maximized(metric_name: str) -> bool:
 
 
 class TrainingCallback:
-    """Base class: override any hook. ``before_iteration``/``after_iteration`` return True to stop."""
+    """Base class: override any hook; ``before_iteration``/``after_iteration`` return True to
+    stop training."""
 
     def before_training(self, model: Booster) -> Booster:
         return model
@@ -56,8 +57,15 @@ class EarlyStopping(TrainingCallback):
         Smallest change that counts as an improvement.
     """
 
-    def __init__(self, rounds: int, metric_name: str | None = None, data_name: str | None = None,
-                 maximize: bool | None = None, save_best: bool = False, min_delta: float = 0.0):
+    def __init__(
+        self,
+        rounds: int,
+        metric_name: str | None = None,
+        data_name: str | None = None,
+        maximize: bool | None = None,
+        save_best: bool = False,
+        min_delta: float = 0.0,
+    ):
         if isinstance(rounds, bool) or not isinstance(rounds, int) or rounds < 1:
             raise ValueError(f"EarlyStopping rounds={rounds!r} must be a positive integer")
         if not min_delta >= 0.0:
@@ -80,13 +88,17 @@ class EarlyStopping(TrainingCallback):
             raise ValueError("early stopping needs at least one evaluation set in evals")
         data_name = self.data_name or list(evals_log)[-1]
         if data_name not in evals_log:
-            raise ValueError(f"EarlyStopping data_name={data_name!r} is not an evaluation set; "
-                             f"valid: {', '.join(evals_log)}")
+            raise ValueError(
+                f"EarlyStopping data_name={data_name!r} is not an evaluation set; "
+                f"valid: {', '.join(evals_log)}"
+            )
         metrics = evals_log[data_name]
         metric_name = self.metric_name or list(metrics)[-1]
         if metric_name not in metrics:
-            raise ValueError(f"EarlyStopping metric_name={metric_name!r} is not evaluated; "
-                             f"valid: {', '.join(metrics)}")
+            raise ValueError(
+                f"EarlyStopping metric_name={metric_name!r} is not evaluated; "
+                f"valid: {', '.join(metrics)}"
+            )
         return data_name, metric_name, metrics[metric_name]
 
     def after_iteration(self, model: Booster, epoch: int, evals_log: EvalsLog) -> bool:

@@ -20,23 +20,36 @@ def run_demo(random_state: int = 0) -> dict[str, float]:
     data = load_breast_cancer()
     # Label 1 = malignant, the condition a screening test is meant to catch.
     X, y = data.data, (data.target == 0).astype(np.float64)
-    X_fit, X_test, y_fit, y_test = train_test_split(X, y, test_size=0.25, stratify=y,
-                                                    random_state=random_state)
-    X_train, X_valid, y_train, y_valid = train_test_split(X_fit, y_fit, test_size=0.2,
-                                                          stratify=y_fit,
-                                                          random_state=random_state)
+    X_fit, X_test, y_fit, y_test = train_test_split(
+        X, y, test_size=0.25, stratify=y, random_state=random_state
+    )
+    X_train, X_valid, y_train, y_valid = train_test_split(
+        X_fit, y_fit, test_size=0.2, stratify=y_fit, random_state=random_state
+    )
     names = [str(n) for n in data.feature_names]
     dtrain = Dataset(X_train, label=y_train, feature_names=names)
     dvalid = Dataset(X_valid, label=y_valid, feature_names=names, reference=dtrain)
-    params = {"objective": "binary:logistic", "learning_rate": 0.1, "max_depth": 3,
-              "eval_metric": ["auc", "logloss"], "random_state": random_state}
-    print(f"treeboost demo: breast cancer data, {X_train.shape[0]} train / {X_valid.shape[0]} "
-          f"validation / {X_test.shape[0]} test rows, {X.shape[1]} features")
-    booster = train(params, dtrain, num_boost_round=500, evals=[(dvalid, "valid")],
-                    early_stopping_rounds=20, verbose_eval=25)
+    params = {
+        "objective": "binary:logistic",
+        "learning_rate": 0.1,
+        "max_depth": 3,
+        "eval_metric": ["auc", "logloss"],
+        "random_state": random_state,
+    }
+    print(
+        f"treeboost demo: breast cancer data, {X_train.shape[0]} train / {X_valid.shape[0]} "
+        f"validation / {X_test.shape[0]} test rows, {X.shape[1]} features"
+    )
+    booster = train(
+        params,
+        dtrain,
+        num_boost_round=500,
+        evals=[(dvalid, "valid")],
+        early_stopping_rounds=20,
+        verbose_eval=25,
+    )
     # Early stopping watches the last metric listed: validation logloss.
-    print(f"best iteration: {booster.best_iteration} (validation logloss "
-          f"{booster.best_score:.4f})")
+    print(f"best iteration: {booster.best_iteration} (validation logloss {booster.best_score:.4f})")
     prob = booster.predict(X_test)
     pred = (prob >= 0.5).astype(int)
     tn, fp, fn, tp = confusion_matrix(y_test, pred, labels=[0, 1]).ravel()

@@ -61,15 +61,23 @@ def _metric_names(params: dict[str, Any], default: str) -> list[str]:
 class BoostingSession:
     """State of one training run: data, margins, trees so far. ``train`` and ``cv`` drive it."""
 
-    def __init__(self, params: dict[str, Any] | None, dtrain: Dataset,
-                 evals: Sequence[tuple[Dataset, str]] | None = None, obj: Callable | None = None,
-                 custom_metric: CustomMetric | None = None, init_model: Booster | None = None):
+    def __init__(
+        self,
+        params: dict[str, Any] | None,
+        dtrain: Dataset,
+        evals: Sequence[tuple[Dataset, str]] | None = None,
+        obj: Callable | None = None,
+        custom_metric: CustomMetric | None = None,
+        init_model: Booster | None = None,
+    ):
         user_params = dict(params or {})
         self.params = p = validate_params(user_params)
         self.dtrain = _check_dataset(dtrain, "dtrain")
         if "max_bin" in user_params and p["max_bin"] != dtrain.max_bin:
-            raise ValueError(f"parameter max_bin={p['max_bin']} differs from the Dataset's "
-                             f"max_bin={dtrain.max_bin}; set max_bin when building the Dataset")
+            raise ValueError(
+                f"parameter max_bin={p['max_bin']} differs from the Dataset's "
+                f"max_bin={dtrain.max_bin}; set max_bin when building the Dataset"
+            )
         # The model records the binning its split_bin values refer to.
         p["max_bin"] = dtrain.max_bin
         if obj is not None:
@@ -91,23 +99,28 @@ class BoostingSession:
                 base = self.objective.base_score_to_margin(p["base_score"])
             else:
                 base = self.objective.init_margin(y, w)
-            self.booster = Booster(_model_params(p), self.objective, base,
-                                   dtrain.feature_names, dtrain.feature_types)
+            self.booster = Booster(
+                _model_params(p), self.objective, base, dtrain.feature_names, dtrain.feature_types
+            )
         self.train_margin = self._initial_margin(dtrain)
 
-        self.metrics: list[Metric] = [get_metric(name) for name in
-                                      _metric_names(p, self.objective.default_metric)]
+        self.metrics: list[Metric] = [
+            get_metric(name) for name in _metric_names(p, self.objective.default_metric)
+        ]
         self.custom_metric = custom_metric
         self.eval_sets: list[_EvalSet] = []
         for i, pair in enumerate(evals or []):
-            if not (isinstance(pair, (tuple, list)) and len(pair) == 2
-                    and isinstance(pair[1], str)):
+            if not (
+                isinstance(pair, (tuple, list)) and len(pair) == 2 and isinstance(pair[1], str)
+            ):
                 raise TypeError(f"evals[{i}] must be a (Dataset, name) pair")
             data, name = pair
             _check_dataset(data, f"evals[{i}] ({name!r})")
             if data.num_col() != dtrain.num_col():
-                raise ValueError(f"evals[{i}] ({name!r}) has {data.num_col()} features; the "
-                                 f"training data has {dtrain.num_col()}")
+                raise ValueError(
+                    f"evals[{i}] ({name!r}) has {data.num_col()} features; the "
+                    f"training data has {dtrain.num_col()}"
+                )
             if data is dtrain:
                 self.eval_sets.append(_EvalSet(data, name, self.train_margin, True))
             else:
@@ -121,13 +134,24 @@ class BoostingSession:
                 if es.binned_ok:
                     es.data.binned  # noqa: B018 - build the validation bins now
         self.grower = TreeGrower(
-            self.binned, mapper.bin_offsets_, mapper.bin_upper_bounds_,
-            SplitParams(reg_lambda=p["reg_lambda"], reg_alpha=p["reg_alpha"], gamma=p["gamma"],
-                        min_child_weight=p["min_child_weight"],
-                        max_delta_step=p["max_delta_step"], learning_rate=p["learning_rate"]),
-            GrowthParams(grow_policy=p["grow_policy"], max_depth=p["max_depth"],
-                         max_leaves=p["max_leaves"], colsample_bylevel=p["colsample_bylevel"],
-                         colsample_bynode=p["colsample_bynode"]),
+            self.binned,
+            mapper.bin_offsets_,
+            mapper.bin_upper_bounds_,
+            SplitParams(
+                reg_lambda=p["reg_lambda"],
+                reg_alpha=p["reg_alpha"],
+                gamma=p["gamma"],
+                min_child_weight=p["min_child_weight"],
+                max_delta_step=p["max_delta_step"],
+                learning_rate=p["learning_rate"],
+            ),
+            GrowthParams(
+                grow_policy=p["grow_policy"],
+                max_depth=p["max_depth"],
+                max_leaves=p["max_leaves"],
+                colsample_bylevel=p["colsample_bylevel"],
+                colsample_bynode=p["colsample_bynode"],
+            ),
         )
         self.rng = np.random.default_rng(p["random_state"])
         n = dtrain.num_row()
@@ -139,12 +163,16 @@ class BoostingSession:
         if not isinstance(init_model, Booster):
             raise TypeError(f"init_model must be a Booster, got {type(init_model).__name__}")
         if init_model.objective.name != self.objective.name or init_model.n_outputs != self.k:
-            raise ValueError(f"init_model was trained with objective "
-                             f"{init_model.objective.name!r} ({init_model.n_outputs} outputs); "
-                             f"this run uses {self.objective.name!r} ({self.k} outputs)")
+            raise ValueError(
+                f"init_model was trained with objective "
+                f"{init_model.objective.name!r} ({init_model.n_outputs} outputs); "
+                f"this run uses {self.objective.name!r} ({self.k} outputs)"
+            )
         if init_model.n_features != self.dtrain.num_col():
-            raise ValueError(f"init_model expects {init_model.n_features} features; dtrain has "
-                             f"{self.dtrain.num_col()}")
+            raise ValueError(
+                f"init_model expects {init_model.n_features} features; dtrain has "
+                f"{self.dtrain.num_col()}"
+            )
         booster = init_model.truncated(init_model.num_boosted_rounds())
         booster.objective = self.objective
         booster.params = _model_params(self.params)
@@ -153,15 +181,17 @@ class BoostingSession:
 
     def _initial_margin(self, data: Dataset) -> np.ndarray:
         with _threads(self.n_threads):
-            return self.booster.predict_margin_matrix(data.raw, 0, self.booster.num_trees(),
-                                                      data.base_margin)
+            return self.booster.predict_margin_matrix(
+                data.raw, 0, self.booster.num_trees(), data.base_margin
+            )
 
     # -- one round -------------------------------------------------------------------------
     def boost_one_round(self) -> None:
         p = self.params
         with _threads(self.n_threads):
-            self.objective.gradient_hessian(self.dtrain.label, self.train_margin,
-                                            self.dtrain.weight, self.gh, self.n_threads)
+            self.objective.gradient_hessian(
+                self.dtrain.label, self.train_margin, self.dtrain.weight, self.gh, self.n_threads
+            )
             subsampled = p["subsample"] < 1.0
             if subsampled:
                 rows = np.flatnonzero(self.rng.random(self.dtrain.num_row()) < p["subsample"])
@@ -177,23 +207,46 @@ class BoostingSession:
                 tree = grown.tree
                 self.booster.append_tree(tree, k)
                 if subsampled:
-                    add_tree_binned(self.binned, tree.left, tree.right, tree.feature,
-                                    tree.split_bin, tree.default_left, tree.value, k,
-                                    self.train_margin)
+                    add_tree_binned(
+                        self.binned,
+                        tree.left,
+                        tree.right,
+                        tree.feature,
+                        tree.split_bin,
+                        tree.default_left,
+                        tree.value,
+                        k,
+                        self.train_margin,
+                    )
                 else:
-                    add_leaf_values(self.train_margin, k, sample_indices, grown.leaf_starts,
-                                    grown.leaf_ends, grown.leaf_values)
+                    add_leaf_values(
+                        self.train_margin,
+                        k,
+                        sample_indices,
+                        grown.leaf_starts,
+                        grown.leaf_ends,
+                        grown.leaf_values,
+                    )
                 for es in self.eval_sets:
                     if es.margin is self.train_margin:
                         continue
                     if es.binned_ok:
-                        add_tree_binned(es.data.binned, tree.left, tree.right, tree.feature,
-                                        tree.split_bin, tree.default_left, tree.value, k,
-                                        es.margin)
+                        add_tree_binned(
+                            es.data.binned,
+                            tree.left,
+                            tree.right,
+                            tree.feature,
+                            tree.split_bin,
+                            tree.default_left,
+                            tree.value,
+                            k,
+                            es.margin,
+                        )
                     else:
                         n_trees = self.booster.num_trees()
                         es.margin += self.booster.predict_margin_matrix(
-                            es.data.raw, n_trees - 1, n_trees, np.zeros_like(es.margin))
+                            es.data.raw, n_trees - 1, n_trees, np.zeros_like(es.margin)
+                        )
 
     def evaluate(self, evals_log: EvalsLog) -> None:
         """Append this round's scores of every evaluation set to ``evals_log``."""
@@ -204,7 +257,8 @@ class BoostingSession:
             prediction = self.objective.transform(es.margin)
             for metric in self.metrics:
                 log.setdefault(metric.name, []).append(
-                    metric(es.data.label, prediction, es.data.weight))
+                    metric(es.data.label, prediction, es.data.weight)
+                )
             if self.custom_metric is not None:
                 if isinstance(self.objective, CustomObjective):
                     prediction = es.margin[:, 0] if self.k == 1 else es.margin
@@ -217,8 +271,9 @@ def _custom_scores(result: Any) -> list[tuple[str, float]]:
     out = []
     for pair in pairs:
         if not (isinstance(pair, tuple) and len(pair) == 2 and isinstance(pair[0], str)):
-            raise TypeError(f"custom_metric must return (name, value) or a list of them; got "
-                            f"{pair!r}")
+            raise TypeError(
+                f"custom_metric must return (name, value) or a list of them; got {pair!r}"
+            )
         out.append((pair[0], float(pair[1])))
     return out
 
@@ -241,8 +296,9 @@ def _standard_callbacks(callbacks, early_stopping_rounds, verbose_eval, maximize
     callbacks = list(callbacks or [])
     for cb in callbacks:
         if not isinstance(cb, TrainingCallback):
-            raise TypeError(f"callbacks must be TrainingCallback instances, got "
-                            f"{type(cb).__name__}")
+            raise TypeError(
+                f"callbacks must be TrainingCallback instances, got {type(cb).__name__}"
+            )
     if verbose_eval:
         period = 1 if verbose_eval is True else int(verbose_eval)
         callbacks.append(EvaluationMonitor(period=period))
@@ -251,12 +307,20 @@ def _standard_callbacks(callbacks, early_stopping_rounds, verbose_eval, maximize
     return callbacks
 
 
-def train(params: dict[str, Any] | None, dtrain: Dataset, num_boost_round: int = 10,
-          evals: Sequence[tuple[Dataset, str]] | None = None, obj: Callable | None = None,
-          custom_metric: CustomMetric | None = None, early_stopping_rounds: int | None = None,
-          callbacks: Sequence[TrainingCallback] | None = None, verbose_eval: bool | int = False,
-          init_model: Booster | None = None, evals_result: dict | None = None,
-          maximize: bool | None = None) -> Booster:
+def train(
+    params: dict[str, Any] | None,
+    dtrain: Dataset,
+    num_boost_round: int = 10,
+    evals: Sequence[tuple[Dataset, str]] | None = None,
+    obj: Callable | None = None,
+    custom_metric: CustomMetric | None = None,
+    early_stopping_rounds: int | None = None,
+    callbacks: Sequence[TrainingCallback] | None = None,
+    verbose_eval: bool | int = False,
+    init_model: Booster | None = None,
+    evals_result: dict | None = None,
+    maximize: bool | None = None,
+) -> Booster:
     """Train a gradient boosted tree model.
 
     Parameters
@@ -291,8 +355,11 @@ def train(params: dict[str, Any] | None, dtrain: Dataset, num_boost_round: int =
     -------
     Booster
     """
-    if isinstance(num_boost_round, bool) or not isinstance(num_boost_round, (int, np.integer)) \
-            or num_boost_round < 0:
+    if (
+        isinstance(num_boost_round, bool)
+        or not isinstance(num_boost_round, (int, np.integer))
+        or num_boost_round < 0
+    ):
         raise ValueError(f"num_boost_round={num_boost_round!r} must be an integer >= 0")
     session = BoostingSession(params, dtrain, evals, obj, custom_metric, init_model)
     callbacks = _standard_callbacks(callbacks, early_stopping_rounds, verbose_eval, maximize)
@@ -320,12 +387,22 @@ def train(params: dict[str, Any] | None, dtrain: Dataset, num_boost_round: int =
     return model
 
 
-def cv(params: dict[str, Any] | None, dtrain: Dataset, num_boost_round: int = 10, nfold: int = 5,
-       stratified: bool = False, folds: Sequence[tuple[np.ndarray, np.ndarray]] | None = None,
-       obj: Callable | None = None, custom_metric: CustomMetric | None = None,
-       early_stopping_rounds: int | None = None, maximize: bool | None = None,
-       verbose_eval: bool | int = False, seed: int = 0, shuffle: bool = True,
-       as_pandas: bool = False) -> dict[str, np.ndarray] | Any:
+def cv(
+    params: dict[str, Any] | None,
+    dtrain: Dataset,
+    num_boost_round: int = 10,
+    nfold: int = 5,
+    stratified: bool = False,
+    folds: Sequence[tuple[np.ndarray, np.ndarray]] | None = None,
+    obj: Callable | None = None,
+    custom_metric: CustomMetric | None = None,
+    early_stopping_rounds: int | None = None,
+    maximize: bool | None = None,
+    verbose_eval: bool | int = False,
+    seed: int = 0,
+    shuffle: bool = True,
+    as_pandas: bool = False,
+) -> dict[str, np.ndarray] | Any:
     """Cross-validate: train one model per fold in lockstep, round by round.
 
     Returns ``{"train-<metric>-mean", "train-<metric>-std", "test-<metric>-mean", ...}`` with one
@@ -340,8 +417,9 @@ def cv(params: dict[str, Any] | None, dtrain: Dataset, num_boost_round: int = 10
     for train_idx, test_idx in folds:
         d_tr = dtrain.slice(np.asarray(train_idx))
         d_te = dtrain.slice(np.asarray(test_idx))
-        sessions.append(BoostingSession(params, d_tr, [(d_tr, "train"), (d_te, "test")], obj,
-                                        custom_metric))
+        sessions.append(
+            BoostingSession(params, d_tr, [(d_tr, "train"), (d_te, "test")], obj, custom_metric)
+        )
     if n < 2 or not sessions:
         raise ValueError("cv needs at least two rows and one fold")
     logs: list[EvalsLog] = [{} for _ in sessions]
@@ -358,16 +436,19 @@ def cv(params: dict[str, Any] | None, dtrain: Dataset, num_boost_round: int = 10
                 history.setdefault(f"{key}-mean", []).append(float(scores.mean()))
                 history.setdefault(f"{key}-std", []).append(float(scores.std()))
         if verbose_eval and epoch % (1 if verbose_eval is True else int(verbose_eval)) == 0:
-            print(f"[{epoch}]\t" + "\t".join(f"{k}:{v[-1]:.5f}" for k, v in history.items()
-                                             if k.endswith("-mean")))
+            print(
+                f"[{epoch}]\t"
+                + "\t".join(f"{k}:{v[-1]:.5f}" for k, v in history.items() if k.endswith("-mean"))
+            )
         if early_stopping_rounds is not None:
             metric_keys = [k for k in history if k.startswith("test-") and k.endswith("-mean")]
             if not metric_keys:
                 raise ValueError("early_stopping_rounds needs an evaluation metric")
             key = metric_keys[-1]
             score = history[key][-1]
-            metric_name = key[len("test-"):-len("-mean")]
+            metric_name = key[len("test-") : -len("-mean")]
             from .callbacks import metric_is_maximized
+
             up = metric_is_maximized(metric_name) if maximize is None else maximize
             if best_score is None or (score > best_score if up else score < best_score):
                 best_round, best_score, stale = epoch, score, 0

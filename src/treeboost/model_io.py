@@ -20,8 +20,19 @@ from .tree.tree import NODE_ARRAYS, Tree
 FORMAT_NAME = "treeboost"
 FORMAT_VERSION = 1
 
-TOP_LEVEL_KEYS = ("format", "version", "objective", "n_outputs", "base_margin", "feature_names",
-                  "feature_types", "params", "best_iteration", "best_score", "trees")
+TOP_LEVEL_KEYS = (
+    "format",
+    "version",
+    "objective",
+    "n_outputs",
+    "base_margin",
+    "feature_names",
+    "feature_types",
+    "params",
+    "best_iteration",
+    "best_score",
+    "trees",
+)
 TREE_KEYS = ("output", *NODE_ARRAYS)
 FEATURE_TYPES = ("float",)
 
@@ -82,8 +93,9 @@ def dump_model(booster: Booster) -> str:
     try:
         return json.dumps(doc, separators=(",", ":"), allow_nan=False)
     except ValueError as exc:
-        raise ValueError(f"the model holds a non-finite number and cannot be saved: "
-                         f"{exc}") from None
+        raise ValueError(
+            f"the model holds a non-finite number and cannot be saved: {exc}"
+        ) from None
 
 
 # -- parsing ---------------------------------------------------------------------------------
@@ -128,13 +140,19 @@ def _parse(text: str | bytes) -> Any:
     if not isinstance(text, str):
         raise TypeError(f"model text must be str or bytes, got {type(text).__name__}")
     try:
-        return json.loads(text, parse_constant=_reject_constant, parse_float=_parse_float,
-                          parse_int=_parse_int, object_pairs_hook=_unique_keys)
+        return json.loads(
+            text,
+            parse_constant=_reject_constant,
+            parse_float=_parse_float,
+            parse_int=_parse_int,
+            object_pairs_hook=_unique_keys,
+        )
     except ModelFormatError:
         raise
     except json.JSONDecodeError as exc:
-        raise ModelFormatError(f"invalid treeboost model file: not valid JSON ({exc}); the file "
-                               "may be truncated") from None
+        raise ModelFormatError(
+            f"invalid treeboost model file: not valid JSON ({exc}); the file may be truncated"
+        ) from None
     except (ValueError, RecursionError) as exc:
         raise ModelFormatError(f"invalid treeboost model file: not valid JSON ({exc})") from None
 
@@ -197,8 +215,11 @@ def _read_tree(entry: Any, index: int, n_features: int, n_outputs: int) -> tuple
     _check_keys(entry, TREE_KEYS, where)
     output = _int(entry, "output", where)
     if output != index % n_outputs:
-        raise _fail(where, f"output {output} does not match its position (expected "
-                           f"{index % n_outputs}: rounds hold one tree per output, in order)")
+        raise _fail(
+            where,
+            f"output {output} does not match its position (expected "
+            f"{index % n_outputs}: rounds hold one tree per output, in order)",
+        )
     if not isinstance(entry["left"], list) or not entry["left"]:
         raise _fail(where, "'left' must be a non-empty list")
     n_nodes = len(entry["left"])
@@ -213,8 +234,9 @@ def _read_tree(entry: Any, index: int, n_features: int, n_outputs: int) -> tuple
     return tree, output
 
 
-def _check_structure(columns: dict[str, np.ndarray], n_nodes: int, n_features: int,
-                     where: str) -> None:
+def _check_structure(
+    columns: dict[str, np.ndarray], n_nodes: int, n_features: int, where: str
+) -> None:
     """Node 0 is the root, children come after their parent, every other node has one parent."""
     left, right, feature = columns["left"], columns["right"], columns["feature"]
     split_bin = columns["split_bin"]
@@ -225,14 +247,20 @@ def _check_structure(columns: dict[str, np.ndarray], n_nodes: int, n_features: i
     nodes = np.arange(n_nodes)
     if np.any(left[split] <= nodes[split]) or np.any(right[split] <= nodes[split]):
         node = int(np.flatnonzero(split & ((left <= nodes) | (right <= nodes)))[0])
-        raise _fail(where, f"node {node} has a child index <= its own; children must come after "
-                           "their parent (no cycles)")
+        raise _fail(
+            where,
+            f"node {node} has a child index <= its own; children must come after "
+            "their parent (no cycles)",
+        )
     if np.any(left >= n_nodes) or np.any(right >= n_nodes):
         raise _fail(where, f"a child index is out of range [0, {n_nodes})")
     children = np.concatenate([left[split], right[split]])
     if children.size != n_nodes - 1 or np.unique(children).size != children.size:
-        raise _fail(where, "the nodes do not form a tree (a node has two parents, or a node "
-                           "other than the root has none)")
+        raise _fail(
+            where,
+            "the nodes do not form a tree (a node has two parents, or a node "
+            "other than the root has none)",
+        )
     if np.any(feature[split] < 0) or np.any(feature[split] >= n_features):
         raise _fail(where, f"a split feature is out of range [0, {n_features})")
     if np.any(feature[is_leaf] != -1) or np.any(split_bin[is_leaf] != 0):
@@ -252,8 +280,9 @@ def _read_params(doc: dict) -> dict[str, Any]:
         raise _fail("params", f"must be an object, got {_describe(params_doc)}")
     custom = params_doc.get("objective") == "custom"
     try:
-        params = validate_params({k: v for k, v in params_doc.items()
-                                  if not (custom and k == "objective")})
+        params = validate_params(
+            {k: v for k, v in params_doc.items() if not (custom and k == "objective")}
+        )
     except (TypeError, ValueError) as exc:
         raise _fail("params", str(exc)) from None
     if custom:
@@ -261,22 +290,25 @@ def _read_params(doc: dict) -> dict[str, Any]:
     for name in RUNTIME_PARAMS:  # as in a freshly trained Booster (engine.py)
         params.pop(name, None)
     if doc["objective"] != params["objective"]:
-        raise _fail("objective", f"{doc['objective']!r} differs from params objective "
-                                 f"{params['objective']!r}")
+        raise _fail(
+            "objective",
+            f"{doc['objective']!r} differs from params objective {params['objective']!r}",
+        )
     return params
 
 
 def _read_feature_names(names: Any) -> list[str]:
     if not isinstance(names, list) or not names:
-        raise _fail("feature_names", f"must be a non-empty list of strings, got "
-                                     f"{_describe(names)}")
+        raise _fail("feature_names", f"must be a non-empty list of strings, got {_describe(names)}")
     seen: dict[str, int] = {}
     for i, name in enumerate(names):
         if not isinstance(name, str):
             raise _fail("feature_names", f"item {i} is {name!r}, not a string")
         if name in seen:
-            raise _fail("feature_names", f"{name!r} appears twice (positions {seen[name]} and "
-                                         f"{i}); names must be distinct")
+            raise _fail(
+                "feature_names",
+                f"{name!r} appears twice (positions {seen[name]} and {i}); names must be distinct",
+            )
         seen[name] = i
     return names
 
@@ -291,8 +323,10 @@ def _read_best(doc: dict, booster: Booster) -> None:
         return
     best_iteration = _int(doc, "best_iteration", "top level")
     if best_iteration >= booster.num_boosted_rounds():
-        raise _fail("best_iteration", f"{best_iteration} is beyond the "
-                                      f"{booster.num_boosted_rounds()} rounds held")
+        raise _fail(
+            "best_iteration",
+            f"{best_iteration} is beyond the {booster.num_boosted_rounds()} rounds held",
+        )
     booster.set_best(best_iteration, best_score)
 
 
@@ -305,8 +339,11 @@ def load_model_text(text: str | bytes) -> Booster:
         raise _fail("top level", f"'format' must be {FORMAT_NAME!r}, got {doc.get('format')!r}")
     version = _int(doc, "version", "top level", low=1)
     if version > FORMAT_VERSION:
-        raise _fail("top level", f"version {version} is newer than this treeboost reads "
-                                 f"({FORMAT_VERSION}); upgrade treeboost")
+        raise _fail(
+            "top level",
+            f"version {version} is newer than this treeboost reads "
+            f"({FORMAT_VERSION}); upgrade treeboost",
+        )
     _check_keys(doc, TOP_LEVEL_KEYS, "top level")
     params = _read_params(doc)
     try:
@@ -315,18 +352,26 @@ def load_model_text(text: str | bytes) -> Booster:
         raise _fail("objective", str(exc)) from None
     n_outputs = _int(doc, "n_outputs", "top level", low=1)
     if n_outputs != objective.n_outputs:
-        raise _fail("n_outputs", f"{n_outputs} does not match the objective "
-                                 f"({objective.n_outputs})")
+        raise _fail(
+            "n_outputs", f"{n_outputs} does not match the objective ({objective.n_outputs})"
+        )
     base_margin = _float_list(doc["base_margin"], "base_margin", n_outputs)
     names = _read_feature_names(doc["feature_names"])
     types = doc["feature_types"]
-    if not isinstance(types, list) or len(types) != len(names) or any(
-            t not in FEATURE_TYPES for t in types):
-        raise _fail("feature_types", f"must list one of {FEATURE_TYPES} per feature "
-                                     f"({len(names)} features)")
+    if (
+        not isinstance(types, list)
+        or len(types) != len(names)
+        or any(t not in FEATURE_TYPES for t in types)
+    ):
+        raise _fail(
+            "feature_types", f"must list one of {FEATURE_TYPES} per feature ({len(names)} features)"
+        )
     if not isinstance(doc["trees"], list) or len(doc["trees"]) % n_outputs:
-        raise _fail("trees", f"must be a list whose length is a multiple of {n_outputs} "
-                             "(one tree per output and round)")
+        raise _fail(
+            "trees",
+            f"must be a list whose length is a multiple of {n_outputs} "
+            "(one tree per output and round)",
+        )
     booster = Booster(params, objective, base_margin, names, types)
     for i, entry in enumerate(doc["trees"]):
         tree, output = _read_tree(entry, i, len(names), n_outputs)

@@ -69,12 +69,24 @@ FOREIGN_NAMES = {
 }
 
 # Known parameters whose feature has not been built yet: accepted only at their default.
-NOT_YET_SUPPORTED = ("monotone_constraints", "interaction_constraints", "max_cat_to_onehot",
-                     "max_cat_threshold")
+NOT_YET_SUPPORTED = (
+    "monotone_constraints",
+    "interaction_constraints",
+    "max_cat_to_onehot",
+    "max_cat_threshold",
+)
 
 
-def _number(name: str, value: Any, *, low: float | None = None, high: float | None = None,
-            low_open: bool = False, high_open: bool = False, integer: bool = False) -> Any:
+def _number(
+    name: str,
+    value: Any,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    low_open: bool = False,
+    high_open: bool = False,
+    integer: bool = False,
+) -> Any:
     kind = numbers.Integral if integer else numbers.Real
     if isinstance(value, bool) or not isinstance(value, kind):
         what = "an integer" if integer else "a number"
@@ -103,8 +115,11 @@ def _non_negative(name: str) -> Callable[[Any], float]:
 def _choice(name: str, choices: tuple[str, ...]) -> Callable[[Any], str]:
     def check(value: Any) -> str:
         if value not in choices:
-            raise ValueError(f"parameter {name}={value!r} is not valid; valid: {', '.join(choices)}")
+            raise ValueError(
+                f"parameter {name}={value!r} is not valid; valid: {', '.join(choices)}"
+            )
         return value
+
     return check
 
 
@@ -131,8 +146,9 @@ def _n_jobs(value: Any) -> Any:
         return None
     value = _number("n_jobs", value, integer=True)
     if value == 0:
-        raise ValueError("parameter n_jobs=0 is not valid; use a positive count, -1 for all cores, "
-                         "or None")
+        raise ValueError(
+            "parameter n_jobs=0 is not valid; use a positive count, -1 for all cores, or None"
+        )
     return value
 
 
@@ -145,9 +161,12 @@ def _device(value: Any) -> str:
 def _not_yet(name: str) -> Callable[[Any], Any]:
     def check(value: Any) -> Any:
         if value is not None:
-            raise ValueError(f"parameter {name}={value!r}: this feature is not available yet in "
-                             f"treeboost; leave {name} unset")
+            raise ValueError(
+                f"parameter {name}={value!r}: this feature is not available yet in "
+                f"treeboost; leave {name} unset"
+            )
         return value
+
     return check
 
 
@@ -198,8 +217,9 @@ def validate_params(params: dict[str, Any] | None) -> dict[str, Any]:
             raise ValueError(unknown_parameter_message(str(name)))
         out[name] = VALIDATORS[name](value)
     if out["grow_policy"] == "lossguide" and out["max_depth"] == 0 and out["max_leaves"] == 0:
-        raise ValueError("grow_policy='lossguide' needs a size limit: set max_leaves > 0 or "
-                         "max_depth > 0")
+        raise ValueError(
+            "grow_policy='lossguide' needs a size limit: set max_leaves > 0 or max_depth > 0"
+        )
     if out["grow_policy"] == "depthwise" and out["max_depth"] == 0:
         raise ValueError("max_depth=0 (unlimited) is only valid with grow_policy='lossguide'")
     return out

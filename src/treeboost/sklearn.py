@@ -2,25 +2,64 @@
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.preprocessing import LabelEncoder
+from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from .booster import Booster
 from .data import Dataset
 from .engine import train
+from .objectives import LogisticObjective, SoftprobObjective
 
 # Constructor arguments that are training parameters (everything else is estimator plumbing).
 _PARAM_NAMES = (
-    "learning_rate", "max_depth", "max_leaves", "grow_policy", "min_child_weight", "gamma",
-    "reg_lambda", "reg_alpha", "max_delta_step", "subsample", "colsample_bytree",
-    "colsample_bylevel", "colsample_bynode", "objective", "eval_metric", "base_score",
-    "scale_pos_weight", "random_state", "n_jobs",
+    "learning_rate",
+    "max_depth",
+    "max_leaves",
+    "grow_policy",
+    "min_child_weight",
+    "gamma",
+    "reg_lambda",
+    "reg_alpha",
+    "max_delta_step",
+    "subsample",
+    "colsample_bytree",
+    "colsample_bylevel",
+    "colsample_bynode",
+    "objective",
+    "eval_metric",
+    "base_score",
+    "scale_pos_weight",
+    "random_state",
+    "n_jobs",
 )
+
+# Classification objectives whose transformed output already is class probabilities.
+_PROBABILITY_OBJECTIVES = ("binary:logistic", "multi:softprob")
+
+
+def _check_positive_int(name: str, value: Any, allow_none: bool = False) -> None:
+    if allow_none and value is None:
+        return
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < 1:
+        valid = "an integer >= 1" + (" or None" if allow_none else "")
+        raise ValueError(f"parameter {name}={value!r} is not valid; valid: {valid}")
+
+
+def _seed(random_state: Any) -> Any:
+    """An int seed for the parameter table from scikit-learn's random_state conventions."""
+    if isinstance(random_state, numbers.Integral) or not (
+        random_state is None or isinstance(random_state, np.random.RandomState)
+    ):
+        return random_state  # an int, or something invalid that the parameter table reports
+    # None (numpy's global generator) or a RandomState: draw the seed from it, as sklearn does.
+    return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
 
 
 class _TreeBoostModel(BaseEstimator):
@@ -28,15 +67,32 @@ class _TreeBoostModel(BaseEstimator):
 
     _default_objective = "reg:squarederror"
 
-    def __init__(self, n_estimators: int = 100, learning_rate: float = 0.3, max_depth: int = 6,
-                 max_leaves: int = 0, grow_policy: str = "depthwise",
-                 min_child_weight: float = 1.0, gamma: float = 0.0, reg_lambda: float = 1.0,
-                 reg_alpha: float = 0.0, max_delta_step: float = 0.0, subsample: float = 1.0,
-                 colsample_bytree: float = 1.0, colsample_bylevel: float = 1.0,
-                 colsample_bynode: float = 1.0, max_bin: int = 256, objective: Any = None,
-                 eval_metric: Any = None, base_score: float | None = None,
-                 scale_pos_weight: float = 1.0, early_stopping_rounds: int | None = None,
-                 random_state: int = 0, n_jobs: int | None = None, callbacks: Any = None):
+    def __init__(
+        self,
+        n_estimators: int = 100,
+        learning_rate: float = 0.3,
+        max_depth: int = 6,
+        max_leaves: int = 0,
+        grow_policy: str = "depthwise",
+        min_child_weight: float = 1.0,
+        gamma: float = 0.0,
+        reg_lambda: float = 1.0,
+        reg_alpha: float = 0.0,
+        max_delta_step: float = 0.0,
+        subsample: float = 1.0,
+        colsample_bytree: float = 1.0,
+        colsample_bylevel: float = 1.0,
+        colsample_bynode: float = 1.0,
+        max_bin: int = 256,
+        objective: Any = None,
+        eval_metric: Any = None,
+        base_score: float | None = None,
+        scale_pos_weight: float = 1.0,
+        early_stopping_rounds: int | None = None,
+        random_state: Any = 0,
+        n_jobs: int | None = None,
+        callbacks: Any = None,
+    ):
         self.n_estimators = n_estimators
         self.learning_rate = learning_rate
         self.max_depth = max_depth
@@ -71,41 +127,113 @@ class _TreeBoostModel(BaseEstimator):
         params = {name: getattr(self, name) for name in _PARAM_NAMES}
         if params["objective"] is None:
             params["objective"] = self._default_objective
+        params["random_state"] = _seed(params["random_state"])
         params.update(extra)
         return params
 
     def _validate_X(self, X, reset: bool) -> np.ndarray:
-        return validate_data(self, X, reset=reset, ensure_all_finite="allow-nan",
-                             dtype=[np.float64, np.float32], order="C")
+        return validate_data(
+            self,
+            X,
+            reset=reset,
+            ensure_all_finite="allow-nan",
+            dtype=[np.float64, np.float32],
+            order="C",
+        )
+
+    def _validate_X_y(self, X, y, **kwargs) -> tuple[np.ndarray, np.ndarray]:
+        return validate_data(
+            self,
+            X,
+            y,
+            reset=True,
+            ensure_all_finite="allow-nan",
+            dtype=[np.float64, np.float32],
+            order="C",
+            **kwargs,
+        )
 
     def _feature_names(self) -> list[str] | None:
         names = getattr(self, "feature_names_in_", None)
         return None if names is None else [str(n) for n in names]
 
-    def _fit_booster(self, X: np.ndarray, y: np.ndarray, sample_weight, eval_set,
-                     sample_weight_eval_set, verbose, extra_params: dict[str, Any],
-                     encode_label=lambda y: y) -> None:
+    def _check_wrapper_params(self, eval_set) -> None:
+        """Checks of the estimator-only arguments; the parameter table checks the others."""
+        _check_positive_int("n_estimators", self.n_estimators)
+        _check_positive_int("early_stopping_rounds", self.early_stopping_rounds, allow_none=True)
+        if self.early_stopping_rounds is not None and not eval_set:
+            raise ValueError(
+                f"early_stopping_rounds={self.early_stopping_rounds} needs a "
+                "validation set: pass eval_set=[(X_valid, y_valid)] to fit"
+            )
+
+    def _training_dataset(self, X: np.ndarray, y: np.ndarray, sample_weight) -> Dataset:
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
-        names = self._feature_names()
-        dtrain = Dataset(X, label=y, weight=sample_weight, feature_names=names,
-                         max_bin=self.max_bin)
+            sample_weight = _check_sample_weight(
+                sample_weight, X, dtype=np.float64, ensure_non_negative=True
+            )
+        return Dataset(
+            X,
+            label=y,
+            weight=sample_weight,
+            feature_names=self._feature_names(),
+            max_bin=self.max_bin,
+        )
+
+    def _fit_booster(
+        self,
+        X: np.ndarray,
+        y: np.ndarray,
+        sample_weight,
+        eval_set,
+        sample_weight_eval_set,
+        verbose,
+        extra_params: dict[str, Any],
+        encode_label=lambda y: y,
+    ) -> None:
+        self._check_wrapper_params(eval_set)
+        dtrain = self._training_dataset(X, y, sample_weight)
+        eval_set = list(eval_set or [])
+        if sample_weight_eval_set is not None and len(sample_weight_eval_set) != len(eval_set):
+            raise ValueError(
+                f"sample_weight_eval_set has {len(sample_weight_eval_set)} entries; "
+                f"it needs one per eval_set pair ({len(eval_set)})"
+            )
         evals = []
-        for i, pair in enumerate(eval_set or []):
+        for i, pair in enumerate(eval_set):
             if not (isinstance(pair, (tuple, list)) and len(pair) == 2):
                 raise ValueError(f"eval_set[{i}] must be an (X, y) pair")
             Xv = self._validate_X(pair[0], reset=False)
             yv = encode_label(np.asarray(pair[1]).ravel())
             wv = None
-            if sample_weight_eval_set is not None:
-                wv = _check_sample_weight(sample_weight_eval_set[i], Xv, dtype=np.float64)
-            evals.append((Dataset(Xv, label=yv, weight=wv, feature_names=names,
-                                  reference=dtrain), f"validation_{i}"))
-        self.evals_result_: dict = {}
+            if sample_weight_eval_set is not None and sample_weight_eval_set[i] is not None:
+                wv = _check_sample_weight(
+                    sample_weight_eval_set[i], Xv, dtype=np.float64, ensure_non_negative=True
+                )
+            evals.append(
+                (
+                    Dataset(
+                        Xv,
+                        label=yv,
+                        weight=wv,
+                        feature_names=dtrain.feature_names,
+                        reference=dtrain,
+                    ),
+                    f"validation_{i}",
+                )
+            )
+        evals_result: dict = {}
         self._Booster = train(
-            self._train_params(extra_params), dtrain, num_boost_round=self.n_estimators,
-            evals=evals, early_stopping_rounds=self.early_stopping_rounds,
-            callbacks=self.callbacks, verbose_eval=verbose, evals_result=self.evals_result_)
+            self._train_params(extra_params),
+            dtrain,
+            num_boost_round=self.n_estimators,
+            evals=evals,
+            early_stopping_rounds=self.early_stopping_rounds,
+            callbacks=self.callbacks,
+            verbose_eval=verbose,
+            evals_result=evals_result,
+        )
+        self.evals_result_ = evals_result
 
     # -- fitted attributes -----------------------------------------------------------------
     def get_booster(self) -> Booster:
@@ -115,10 +243,12 @@ class _TreeBoostModel(BaseEstimator):
 
     @property
     def best_iteration(self) -> int | None:
+        """Index of the best round found by early stopping (None without early stopping)."""
         return self.get_booster().best_iteration
 
     @property
     def best_score(self) -> float | None:
+        """Score of the watched metric at :attr:`best_iteration` (None without early stopping)."""
         return self.get_booster().best_score
 
     @property
@@ -127,14 +257,38 @@ class _TreeBoostModel(BaseEstimator):
         return self.get_booster().feature_importances("total_gain")
 
     def evals_result(self) -> dict:
+        """Scores per round: ``{"validation_<i>": {metric_name: [score, ...]}}``."""
         check_is_fitted(self, "_Booster")
         return self.evals_result_
 
     def _margin_or_prediction(self, X, output_margin: bool, iteration_range) -> np.ndarray:
         check_is_fitted(self, "_Booster")
         X = self._validate_X(X, reset=False)
-        return self._Booster.predict(X, output_margin=output_margin,
-                                     iteration_range=iteration_range)
+        return self._Booster.predict(
+            X, output_margin=output_margin, iteration_range=iteration_range
+        )
+
+
+_FIT_DOC = """
+        Parameters
+        ----------
+        X : array-like or pandas.DataFrame of shape (n_samples, n_features)
+            Features; NaN marks a missing value. DataFrame column names become the booster's
+            feature names, and later inputs must have the same columns in the same order.
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), optional
+            Non-negative row weights; a weight of 0 is the same as leaving the row out.
+        eval_set : list of (X, y) pairs, optional
+            Scored after every round as ``"validation_<i>"``; the last one drives early stopping.
+        sample_weight_eval_set : list of array-like, optional
+            One weight array (or None) per ``eval_set`` pair.
+        verbose : bool or int
+            Print the scores every round (True) or every ``verbose`` rounds.
+
+        Returns
+        -------
+        self
+"""
 
 
 class TreeBoostRegressor(RegressorMixin, _TreeBoostModel):
@@ -144,15 +298,35 @@ class TreeBoostRegressor(RegressorMixin, _TreeBoostModel):
     ``early_stopping_rounds`` uses the last set of ``eval_set`` passed to :meth:`fit`.
     """
 
-    def fit(self, X, y, sample_weight=None, eval_set=None, sample_weight_eval_set=None,
-            verbose: bool | int = False) -> TreeBoostRegressor:
-        X, y = validate_data(self, X, y, reset=True, ensure_all_finite="allow-nan",
-                             dtype=[np.float64, np.float32], order="C", y_numeric=True)
-        self._fit_booster(X, np.asarray(y, dtype=np.float64), sample_weight, eval_set,
-                          sample_weight_eval_set, verbose, {})
+    def fit(
+        self,
+        X,
+        y,
+        sample_weight=None,
+        eval_set=None,
+        sample_weight_eval_set=None,
+        verbose: bool | int = False,
+    ) -> TreeBoostRegressor:
+        X, y = self._validate_X_y(X, y, y_numeric=True)
+        self._fit_booster(
+            X,
+            np.asarray(y, dtype=np.float64),
+            sample_weight,
+            eval_set,
+            sample_weight_eval_set,
+            verbose,
+            {},
+        )
         return self
 
+    fit.__doc__ = "Train on ``X``, ``y``.\n" + _FIT_DOC
+
     def predict(self, X, output_margin: bool = False, iteration_range=None) -> np.ndarray:
+        """Predicted values, shape (n_samples,).
+
+        ``iteration_range=(begin, end)`` picks the rounds used; by default all of them, or up to
+        :attr:`best_iteration` when early stopping found one.
+        """
         return self._margin_or_prediction(X, output_margin, iteration_range)
 
 
@@ -161,26 +335,52 @@ class TreeBoostClassifier(ClassifierMixin, _TreeBoostModel):
     (``multi:softprob``), with labels of any type.
 
     Parameters follow XGBoost's scikit-learn API; see :func:`treeboost.train` for their meaning.
+    A callable ``objective`` gets the margins mapped to probabilities by a sigmoid (two classes)
+    or a softmax.
     """
 
     _default_objective = "binary:logistic"
 
-    def fit(self, X, y, sample_weight=None, eval_set=None, sample_weight_eval_set=None,
-            verbose: bool | int = False) -> TreeBoostClassifier:
-        X, y = validate_data(self, X, y, reset=True, ensure_all_finite="allow-nan",
-                             dtype=[np.float64, np.float32], order="C")
+    def _objective_params(self) -> dict[str, Any]:
+        objective = self.objective
+        multiclass = self.n_classes_ > 2
+        if objective is None:
+            objective = "multi:softprob" if multiclass else "binary:logistic"
+        if multiclass and objective == "binary:logistic":
+            raise ValueError(
+                f"objective='binary:logistic' is for 2 classes but y has "
+                f"{self.n_classes_}; use objective='multi:softprob' or None"
+            )
+        if isinstance(objective, str) and objective not in _PROBABILITY_OBJECTIVES:
+            raise ValueError(
+                f"objective={objective!r} is not a classification objective; "
+                f"valid: {', '.join(_PROBABILITY_OBJECTIVES)}, a callable or None"
+            )
+        extra: dict[str, Any] = {"objective": objective}
+        if multiclass or objective == "multi:softprob":
+            extra["num_class"] = self.n_classes_
+        return extra
+
+    def fit(
+        self,
+        X,
+        y,
+        sample_weight=None,
+        eval_set=None,
+        sample_weight_eval_set=None,
+        verbose: bool | int = False,
+    ) -> TreeBoostClassifier:
+        X, y = self._validate_X_y(X, y)
         check_classification_targets(y)
         encoder = LabelEncoder().fit(y)
         self.classes_ = encoder.classes_
         self.n_classes_ = len(self.classes_)
         if self.n_classes_ < 2:
-            raise ValueError(f"TreeBoostClassifier needs samples of at least 2 classes in y; "
-                             f"got only 1 class: {self.classes_[0]!r}")
-        extra: dict[str, Any] = {}
-        if self.n_classes_ > 2:
-            extra = {"num_class": self.n_classes_}
-            if self.objective is None:
-                extra["objective"] = "multi:softprob"
+            raise ValueError(
+                f"TreeBoostClassifier needs samples of at least 2 classes in y; "
+                f"got only 1 class: {self.classes_[0]!r}"
+            )
+        extra = self._objective_params()
 
         def encode(labels):
             unknown = np.setdiff1d(labels, self.classes_)
@@ -188,18 +388,40 @@ class TreeBoostClassifier(ClassifierMixin, _TreeBoostModel):
                 raise ValueError(f"eval_set holds labels not seen in y: {unknown[:5].tolist()}")
             return encoder.transform(labels).astype(np.float64)
 
-        self._fit_booster(X, encoder.transform(y).astype(np.float64), sample_weight, eval_set,
-                          sample_weight_eval_set, verbose, extra, encode)
+        self._fit_booster(
+            X,
+            encoder.transform(y).astype(np.float64),
+            sample_weight,
+            eval_set,
+            sample_weight_eval_set,
+            verbose,
+            extra,
+            encode,
+        )
         return self
+
+    fit.__doc__ = (
+        "Train on ``X`` and class labels ``y`` (of any type; 2 or more classes).\n" + _FIT_DOC
+    )
 
     def predict_proba(self, X, iteration_range=None) -> np.ndarray:
         """Class probabilities, shape (n_samples, n_classes), columns in ``classes_`` order."""
-        proba = self._margin_or_prediction(X, False, iteration_range)
+        if self.get_booster().objective.name == "custom":
+            # A callable objective leaves margins untransformed: apply the usual links.
+            margin = self._margin_or_prediction(X, True, iteration_range)
+            if margin.ndim == 1:
+                proba = LogisticObjective().transform(margin)
+            else:
+                proba = SoftprobObjective(num_class=margin.shape[1]).transform(margin)
+        else:
+            proba = self._margin_or_prediction(X, False, iteration_range)
         if proba.ndim == 1:
             return np.column_stack([1.0 - proba, proba])
         return proba
 
     def predict(self, X, output_margin: bool = False, iteration_range=None) -> np.ndarray:
+        """Predicted class labels (taken from ``classes_``), or raw margins with
+        ``output_margin=True``."""
         if output_margin:
             return self._margin_or_prediction(X, True, iteration_range)
         proba = self.predict_proba(X, iteration_range)

@@ -26,13 +26,21 @@ def warmup() -> None:
         cases = [
             ({"objective": "reg:squarederror"}, y_reg),
             ({"objective": "binary:logistic", "subsample": 0.5}, y_bin),
-            ({"objective": "multi:softprob", "num_class": 3, "grow_policy": "lossguide",
-              "max_leaves": 4}, y_multi),
+            (
+                {
+                    "objective": "multi:softprob",
+                    "num_class": 3,
+                    "grow_policy": "lossguide",
+                    "max_leaves": 4,
+                },
+                y_multi,
+            ),
         ]
         for params, y in cases:
             dtrain = Dataset(X, label=y)
             dvalid = Dataset(X[:100], label=y[:100], reference=dtrain)
-            booster = train({**params, "max_depth": 2}, dtrain, num_boost_round=2,
-                            evals=[(dvalid, "valid")])
+            booster = train(
+                {**params, "max_depth": 2}, dtrain, num_boost_round=2, evals=[(dvalid, "valid")]
+            )
             booster.predict(X[:100])
             booster.predict(X[:100], pred_leaf=True)

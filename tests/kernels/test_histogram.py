@@ -33,7 +33,7 @@ def test_build_histogram_matches_naive(n_rows):
         sl = slice(offsets[f], offsets[f + 1])
         np.testing.assert_allclose(hist[sl], expected[sl], rtol=1e-12, atol=1e-9)
     # Unselected features are left untouched.
-    assert np.all(hist[offsets[1]:offsets[2]] == 123.0)
+    assert np.all(hist[offsets[1] : offsets[2]] == 123.0)
 
 
 def test_build_histogram_segment_and_sums():
@@ -45,7 +45,7 @@ def test_build_histogram_segment_and_sums():
     # Every feature's bins add up to the segment's totals.
     totals = gh[200:700].astype(np.float64).sum(axis=0)
     for f in features:
-        np.testing.assert_allclose(hist[offsets[f]:offsets[f + 1]].sum(axis=0), totals)
+        np.testing.assert_allclose(hist[offsets[f] : offsets[f + 1]].sum(axis=0), totals)
 
 
 def test_chunked_sums_do_not_depend_on_threads():
@@ -61,8 +61,18 @@ def test_chunked_sums_do_not_depend_on_threads():
         for threads in (1, numba.config.NUMBA_NUM_THREADS):
             numba.set_num_threads(threads)
             hist = np.empty((offsets[-1], 2))
-            build_histogram(binned, gh, rows, 0, rows.size, features, offsets, n_chunks,
-                            np.empty((n_chunks, offsets[-1], 2)), hist)
+            build_histogram(
+                binned,
+                gh,
+                rows,
+                0,
+                rows.size,
+                features,
+                offsets,
+                n_chunks,
+                np.empty((n_chunks, offsets[-1], 2)),
+                hist,
+            )
             results.append(hist)
     finally:
         numba.set_num_threads(previous)

@@ -15,8 +15,17 @@ def test_partition_is_stable_and_complete(n_rows, default_left):
     start, end = 0, indices.size
     before = indices.copy()
     n_chunks = n_chunks_for(end - start)
-    n_left = partition_rows(np.asfortranarray(binned)[:, 1], indices, start, end, 3, default_left, n_chunks,
-                            np.empty(end, dtype=np.int32), np.empty(64, dtype=np.int64))
+    n_left = partition_rows(
+        np.asfortranarray(binned)[:, 1],
+        indices,
+        start,
+        end,
+        3,
+        default_left,
+        n_chunks,
+        np.empty(end, dtype=np.int32),
+        np.empty(64, dtype=np.int64),
+    )
     b = binned[before, 1]
     goes_left = np.where(b == 0, default_left, b <= 3)
     np.testing.assert_array_equal(indices[:n_left], before[goes_left])
@@ -29,8 +38,17 @@ def test_parallel_and_serial_partition_agree():
     results = []
     for n_chunks in (1, 7, 16):
         idx = np.arange(100_000, dtype=np.int32)
-        n_left = partition_rows(binned[:, 0].copy(), idx, 10, 99_990, 2, True, n_chunks,
-                                np.empty(100_000, dtype=np.int32), np.empty(64, dtype=np.int64))
+        n_left = partition_rows(
+            binned[:, 0].copy(),
+            idx,
+            10,
+            99_990,
+            2,
+            True,
+            n_chunks,
+            np.empty(100_000, dtype=np.int32),
+            np.empty(64, dtype=np.int64),
+        )
         results.append((n_left, idx))
     for n_left, idx in results[1:]:
         assert n_left == results[0][0]

@@ -34,7 +34,8 @@ def test_best_split_by_hand():
     # Bin 1: g=-2 (h=1); bin 2: g=-2 (h=1); bin 3: g=+4 (h=2). lambda=1, no missing.
     hist = _hist([(1, -2.0, 1.0), (2, -2.0, 1.0), (3, 4.0, 2.0)])
     gain, feature, split_bin, default_left, lg, lh = find_best_split(
-        hist, np.array([0], dtype=np.int32), np.array([0, 4]), 0.0, 4.0, 1.0, 0.0, 0.0, 0.0)
+        hist, np.array([0], dtype=np.int32), np.array([0, 4]), 0.0, 4.0, 1.0, 0.0, 0.0, 0.0
+    )
     # Split after bin 2: L = (-4, 2), R = (4, 2): 16/3 + 16/3 - 0/5.
     assert feature == 0 and split_bin == 2
     assert gain == pytest.approx(32.0 / 3.0)
@@ -47,12 +48,14 @@ def test_missing_values_pick_the_better_side():
     # Missing rows look like bin 3 (positive gradient): they should go right.
     hist = _hist([(0, 3.0, 1.0), (1, -3.0, 1.0), (2, -3.0, 1.0), (3, 3.0, 1.0)])
     gain, feature, split_bin, default_left, lg, lh = find_best_split(
-        hist, np.array([0], dtype=np.int32), np.array([0, 4]), 0.0, 4.0, 1.0, 0.0, 0.0, 0.0)
+        hist, np.array([0], dtype=np.int32), np.array([0, 4]), 0.0, 4.0, 1.0, 0.0, 0.0, 0.0
+    )
     assert split_bin == 2 and not default_left
     # Mirror: missing rows look like the left bins.
     hist = _hist([(0, -3.0, 1.0), (1, -3.0, 1.0), (2, 3.0, 1.0), (3, 3.0, 1.0)])
     gain, feature, split_bin, default_left, lg, lh = find_best_split(
-        hist, np.array([0], dtype=np.int32), np.array([0, 4]), 0.0, 4.0, 1.0, 0.0, 0.0, 0.0)
+        hist, np.array([0], dtype=np.int32), np.array([0, 4]), 0.0, 4.0, 1.0, 0.0, 0.0, 0.0
+    )
     assert split_bin == 1 and default_left
     assert (lg, lh) == (-6.0, 2.0)
 
@@ -69,14 +72,15 @@ def test_min_child_weight_blocks_small_children():
 def test_split_matches_naive_enumeration():
     rng = np.random.default_rng(1)
     n_features, n_bins = 4, 9
-    hist = np.column_stack([rng.normal(size=n_features * n_bins),
-                            rng.uniform(0.1, 2, size=n_features * n_bins)])
+    hist = np.column_stack(
+        [rng.normal(size=n_features * n_bins), rng.uniform(0.1, 2, size=n_features * n_bins)]
+    )
     offsets = np.arange(n_features + 1) * n_bins
     sum_g = hist[:n_bins, 0].sum()
     sum_h = hist[:n_bins, 1].sum()
     # Make every feature's totals equal the node totals.
     for f in range(1, n_features):
-        block = hist[offsets[f]:offsets[f + 1]]
+        block = hist[offsets[f] : offsets[f + 1]]
         block[:, 0] += (sum_g - block[:, 0].sum()) / n_bins
         block[:, 1] *= sum_h / block[:, 1].sum()
     lam, alpha = 1.5, 0.2
@@ -87,13 +91,14 @@ def test_split_matches_naive_enumeration():
 
     best = -np.inf
     for f in range(n_features):
-        block = hist[offsets[f]:offsets[f + 1]]
+        block = hist[offsets[f] : offsets[f + 1]]
         for t in range(1, n_bins - 1):
             for miss_left in (False, True):
-                lg = block[1:t + 1, 0].sum() + (block[0, 0] if miss_left else 0.0)
-                lh = block[1:t + 1, 1].sum() + (block[0, 1] if miss_left else 0.0)
+                lg = block[1 : t + 1, 0].sum() + (block[0, 0] if miss_left else 0.0)
+                lh = block[1 : t + 1, 1].sum() + (block[0, 1] if miss_left else 0.0)
                 gain = score(lg, lh) + score(sum_g - lg, sum_h - lh) - score(sum_g, sum_h)
                 best = max(best, gain)
-    gain, *_ = find_best_split(hist, np.arange(n_features, dtype=np.int32), offsets, sum_g,
-                               sum_h, lam, alpha, 0.0, 0.0)
+    gain, *_ = find_best_split(
+        hist, np.arange(n_features, dtype=np.int32), offsets, sum_g, sum_h, lam, alpha, 0.0, 0.0
+    )
     assert gain == pytest.approx(best, rel=1e-10)

@@ -17,15 +17,19 @@ def _setup(n_rows=2000, n_features=4, n_bins=10, seed=0):
     return binned, offsets, upper, gh
 
 
-@pytest.mark.parametrize("policy,max_depth,max_leaves", [("depthwise", 4, 0),
-                                                          ("lossguide", 0, 9),
-                                                          ("lossguide", 3, 0)])
+@pytest.mark.parametrize(
+    "policy,max_depth,max_leaves", [("depthwise", 4, 0), ("lossguide", 0, 9), ("lossguide", 3, 0)]
+)
 def test_tree_invariants(policy, max_depth, max_leaves):
     binned, offsets, upper, gh = _setup()
     split = SplitParams(reg_lambda=1.0, learning_rate=0.5)
-    grower = TreeGrower(binned, offsets, upper, split,
-                        GrowthParams(grow_policy=policy, max_depth=max_depth,
-                                     max_leaves=max_leaves))
+    grower = TreeGrower(
+        binned,
+        offsets,
+        upper,
+        split,
+        GrowthParams(grow_policy=policy, max_depth=max_depth, max_leaves=max_leaves),
+    )
     idx = np.arange(binned.shape[0], dtype=np.int32)
     grown = grower.grow(gh, idx, np.arange(4, dtype=np.int32), np.random.default_rng(0))
     tree = grown.tree
@@ -46,8 +50,7 @@ def test_tree_invariants(policy, max_depth, max_leaves):
             assert tree.cover[left] + tree.cover[right] == pytest.approx(tree.cover[node])
             assert tree.threshold[node] == upper[tree.feature[node]][tree.split_bin[node] - 1]
     # Leaf rows really satisfy the path, and leaf values are the regularized Newton step.
-    for leaf, start, end in zip(np.flatnonzero(tree.left < 0), grown.leaf_starts,
-                                grown.leaf_ends):
+    for leaf, start, end in zip(np.flatnonzero(tree.left < 0), grown.leaf_starts, grown.leaf_ends):
         rows = idx[start:end]
         g = gh[rows, 0].astype(np.float64).sum()
         h = gh[rows, 1].astype(np.float64).sum()

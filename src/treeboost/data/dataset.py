@@ -244,7 +244,8 @@ class Dataset:
                 )
             if names is not None and names != reference.feature_names:
                 position = next(
-                    i for i, (a, b) in enumerate(zip(names, reference.feature_names, strict=True))
+                    i
+                    for i, (a, b) in enumerate(zip(names, reference.feature_names, strict=True))
                     if a != b
                 )
                 raise ValueError(

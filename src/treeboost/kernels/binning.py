@@ -98,8 +98,9 @@ def count_bounds_below(bounds, start, stop, value):
 
 
 @njit_serial
-def bin_column(column, bounds, bounds_start, origin, scale, n_buckets, bucket_first, table_start,
-               binned_column):
+def bin_column(
+    column, bounds, bounds_start, origin, scale, n_buckets, bucket_first, table_start, binned_column
+):
     """Bin one feature's values ``column`` into ``binned_column`` (same length)."""
     for row in range(column.shape[0]):
         value = np.float64(column[row])
@@ -158,11 +159,29 @@ def map_to_bins(values, is_transposed, search_index, rows_per_chunk, binned):
             out = binned[row_start:row_stop, feature]
             # Two calls, not one: the two column views have different numba types.
             if is_transposed:
-                bin_column(values[feature, row_start:row_stop], bounds, bounds_start, origin, scale,
-                           n_buckets, bucket_first, table_start, out)
+                bin_column(
+                    values[feature, row_start:row_stop],
+                    bounds,
+                    bounds_start,
+                    origin,
+                    scale,
+                    n_buckets,
+                    bucket_first,
+                    table_start,
+                    out,
+                )
             else:
-                bin_column(values[row_start:row_stop, feature], bounds, bounds_start, origin, scale,
-                           n_buckets, bucket_first, table_start, out)
+                bin_column(
+                    values[row_start:row_stop, feature],
+                    bounds,
+                    bounds_start,
+                    origin,
+                    scale,
+                    n_buckets,
+                    bucket_first,
+                    table_start,
+                    out,
+                )
 
 
 def map_to_bins_naive(values: np.ndarray, bin_upper_bounds: list[np.ndarray]) -> np.ndarray:

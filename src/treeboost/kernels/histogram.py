@@ -69,8 +69,9 @@ def _accumulate_rows(binned, gh, sample_indices, start, end, features, bin_offse
 
 
 @njit_parallel
-def build_histogram(binned, gh, sample_indices, start, end, features, bin_offsets, n_chunks,
-                    chunk_hists, hist_out):
+def build_histogram(
+    binned, gh, sample_indices, start, end, features, bin_offsets, n_chunks, chunk_hists, hist_out
+):
     """Fill ``hist_out`` (total_bins, 2) with the gradient/hessian sums of rows
     ``sample_indices[start:end]`` for the given features (other features' bins are left untouched).
 

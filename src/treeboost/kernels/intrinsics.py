@@ -25,7 +25,8 @@ def prefetch(typingctx, array, index):
         byte_ptr = ir.IntType(8).as_pointer()
         i32 = ir.IntType(32)
         fn = builder.module.declare_intrinsic(
-            "llvm.prefetch", fnty=ir.FunctionType(ir.VoidType(), [byte_ptr, i32, i32, i32]))
+            "llvm.prefetch", fnty=ir.FunctionType(ir.VoidType(), [byte_ptr, i32, i32, i32])
+        )
         address = builder.bitcast(builder.gep(data, [args[1]]), byte_ptr)
         # (address, rw=0 read, locality=3 keep in all cache levels, cache type=1 data)
         builder.call(fn, [address, ir.Constant(i32, 0), ir.Constant(i32, 3), ir.Constant(i32, 1)])

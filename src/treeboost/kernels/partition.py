@@ -39,8 +39,9 @@ def _partition_serial(column, sample_indices, start, end, split_bin, default_lef
 
 
 @njit_parallel
-def partition_rows(column, sample_indices, start, end, split_bin, default_left, n_chunks,
-                   scratch, chunk_counts):
+def partition_rows(
+    column, sample_indices, start, end, split_bin, default_left, n_chunks, scratch, chunk_counts
+):
     """Partition ``sample_indices[start:end]`` by the bins in ``column``; returns the number of
     rows that go left.
 
@@ -48,8 +49,9 @@ def partition_rows(column, sample_indices, start, end, split_bin, default_left, 
     The result is the same for any ``n_chunks``.
     """
     if n_chunks <= 1:
-        return _partition_serial(column, sample_indices, start, end, split_bin, default_left,
-                                 scratch)
+        return _partition_serial(
+            column, sample_indices, start, end, split_bin, default_left, scratch
+        )
     n_rows = end - start
     step = (n_rows + n_chunks - 1) // n_chunks
     for c in prange(n_chunks):

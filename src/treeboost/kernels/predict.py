@@ -29,9 +29,22 @@ def _leaf_of_raw(X, i, base, left, right, feature, threshold, default_left):
 
 
 @njit_parallel
-def predict_margin_raw(X, node_offsets, tree_outputs, tree_begin, tree_end, left, right, feature,
-                       threshold, default_left, value, out):
-    """``out[i, output(t)] += leaf value`` of every tree t in [tree_begin, tree_end), in tree order."""
+def predict_margin_raw(
+    X,
+    node_offsets,
+    tree_outputs,
+    tree_begin,
+    tree_end,
+    left,
+    right,
+    feature,
+    threshold,
+    default_left,
+    value,
+    out,
+):
+    """``out[i, output(t)] += leaf value`` of every tree t in [tree_begin, tree_end), in tree
+    order."""
     n_rows = X.shape[0]
     n_blocks = (n_rows + ROW_BLOCK - 1) // ROW_BLOCK
     for blk in prange(n_blocks):
@@ -46,9 +59,11 @@ def predict_margin_raw(X, node_offsets, tree_outputs, tree_begin, tree_end, left
 
 
 @njit_parallel
-def predict_leaf_raw(X, node_offsets, tree_begin, tree_end, left, right, feature, threshold,
-                     default_left, out):
-    """``out[i, t - tree_begin]`` = the leaf (node index within its tree) row i reaches in tree t."""
+def predict_leaf_raw(
+    X, node_offsets, tree_begin, tree_end, left, right, feature, threshold, default_left, out
+):
+    """``out[i, t - tree_begin]`` = the leaf (node index within its tree) that row i reaches in
+    tree t."""
     n_rows = X.shape[0]
     n_blocks = (n_rows + ROW_BLOCK - 1) // ROW_BLOCK
     for blk in prange(n_blocks):
@@ -57,8 +72,9 @@ def predict_leaf_raw(X, node_offsets, tree_begin, tree_end, left, right, feature
         for t in range(tree_begin, tree_end):
             base = node_offsets[t]
             for i in range(lo, hi):
-                out[i, t - tree_begin] = _leaf_of_raw(X, i, base, left, right, feature, threshold,
-                                                      default_left)
+                out[i, t - tree_begin] = _leaf_of_raw(
+                    X, i, base, left, right, feature, threshold, default_left
+                )
 
 
 @njit_parallel

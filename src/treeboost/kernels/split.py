@@ -13,6 +13,12 @@ import numpy as np
 
 from ._presets import njit_serial
 
+# Candidates whose gains differ by less than this relative amount are ties, and the first one
+# (lowest feature, then lowest bin) wins. Gains that are equal in exact arithmetic differ in the
+# last float32 digits depending on how gradients were rounded (a row of weight 3 versus three
+# copies of the row), and that noise must not pick the split.
+GAIN_TIE_TOLERANCE = 1e-6
+
 
 @njit_serial
 def soft_threshold(g, alpha):
@@ -25,7 +31,8 @@ def soft_threshold(g, alpha):
 
 @njit_serial
 def leaf_weight(sum_g, sum_h, reg_lambda, reg_alpha, max_delta_step):
-    """Optimal leaf weight ``-T(G) / (H + lambda)``, clipped to ``max_delta_step`` when it is > 0."""
+    """Optimal leaf weight ``-T(G) / (H + lambda)``, clipped to ``max_delta_step`` when that is
+    > 0."""
     denom = sum_h + reg_lambda
     if denom <= 0.0:
         return 0.0
@@ -52,14 +59,24 @@ def leaf_score(sum_g, sum_h, reg_lambda, reg_alpha, max_delta_step):
 
 
 @njit_serial
-def find_best_split(hist, features, bin_offsets, sum_g, sum_h, reg_lambda, reg_alpha,
-                    max_delta_step, min_child_weight):
+def find_best_split(
+    hist,
+    features,
+    bin_offsets,
+    sum_g,
+    sum_h,
+    reg_lambda,
+    reg_alpha,
+    max_delta_step,
+    min_child_weight,
+):
     """Scan every value-bin boundary of the allowed ``features``, both ways for missing values.
 
     Returns ``(gain, feature, split_bin, default_left, left_g, left_h)``; ``feature == -1`` when no
-    split satisfies ``min_child_weight`` on both sides. Bins ``1..split_bin`` go left; bin 0 (missing)
-    goes left iff ``default_left``. When the node has no missing values the default direction is the
-    child with the larger hessian sum, where unseen missing values most plausibly belong.
+    split satisfies ``min_child_weight`` on both sides. Bins ``1..split_bin`` go left; bin 0
+    (missing) goes left iff ``default_left``. When the node has no missing values the default
+    direction is the child with the larger hessian sum, where unseen missing values most
+    plausibly belong.
     """
     parent_score = leaf_score(sum_g, sum_h, reg_lambda, reg_alpha, max_delta_step)
     best_gain = -np.inf
@@ -88,10 +105,12 @@ def find_best_split(hist, features, bin_offsets, sum_g, sum_h, reg_lambda, reg_a
             rg = sum_g - lg
             rh = sum_h - lh
             if lh >= min_h and rh >= min_h:
-                gain = (leaf_score(lg, lh, reg_lambda, reg_alpha, max_delta_step)
-                        + leaf_score(rg, rh, reg_lambda, reg_alpha, max_delta_step)
-                        - parent_score)
-                if gain > best_gain:
+                gain = (
+                    leaf_score(lg, lh, reg_lambda, reg_alpha, max_delta_step)
+                    + leaf_score(rg, rh, reg_lambda, reg_alpha, max_delta_step)
+                    - parent_score
+                )
+                if best_feature < 0 or gain > best_gain + GAIN_TIE_TOLERANCE * abs(best_gain):
                     best_gain = gain
                     best_feature = f
                     best_bin = t
@@ -105,10 +124,12 @@ def find_best_split(hist, features, bin_offsets, sum_g, sum_h, reg_lambda, reg_a
                 rg = sum_g - lg
                 rh = sum_h - lh
                 if lh >= min_h and rh >= min_h:
-                    gain = (leaf_score(lg, lh, reg_lambda, reg_alpha, max_delta_step)
-                            + leaf_score(rg, rh, reg_lambda, reg_alpha, max_delta_step)
-                            - parent_score)
-                    if gain > best_gain:
+                    gain = (
+                        leaf_score(lg, lh, reg_lambda, reg_alpha, max_delta_step)
+                        + leaf_score(rg, rh, reg_lambda, reg_alpha, max_delta_step)
+                        - parent_score
+                    )
+                    if best_feature < 0 or gain > best_gain + GAIN_TIE_TOLERANCE * abs(best_gain):
                         best_gain = gain
                         best_feature = f
                         best_bin = t

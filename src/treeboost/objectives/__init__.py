@@ -92,8 +92,10 @@ def get_objective(objective: str | Callable[..., Any] | Objective, params: dict)
         return objective
     if isinstance(objective, str):
         if objective == "custom":
-            raise ValueError("objective='custom' names a callable that model files do not store; "
-                             "pass the function to train() as obj=")
+            raise ValueError(
+                "objective='custom' names a callable that model files do not store; "
+                "pass the function to train() as obj="
+            )
         if objective not in _BUILDERS:
             raise ValueError(_unknown_objective_message(objective))
         if num_class and objective not in _MULTICLASS_NAMES:

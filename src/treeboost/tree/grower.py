@@ -64,8 +64,14 @@ def sample_features(features: np.ndarray, fraction: float, rng: np.random.Genera
 class TreeGrower:
     """Grows trees over one binned matrix; reusable across rounds and outputs."""
 
-    def __init__(self, binned: np.ndarray, bin_offsets: np.ndarray, bin_upper_bounds: list,
-                 split_params: SplitParams, growth_params: GrowthParams):
+    def __init__(
+        self,
+        binned: np.ndarray,
+        bin_offsets: np.ndarray,
+        bin_upper_bounds: list,
+        split_params: SplitParams,
+        growth_params: GrowthParams,
+    ):
         self.binned = binned
         # Column-major copy for partitioning (see kernels/partition.py).
         self.binned_columns = np.asfortranarray(binned)
@@ -87,8 +93,16 @@ class TreeGrower:
     def _evaluate(self, node: _Node, features: np.ndarray) -> None:
         p = self.split
         gain, feature, split_bin, default_left, left_g, left_h = find_best_split(
-            node.hist, features, self.bin_offsets, node.sum_g, node.sum_h, p.reg_lambda,
-            p.reg_alpha, p.max_delta_step, p.min_child_weight)
+            node.hist,
+            features,
+            self.bin_offsets,
+            node.sum_g,
+            node.sum_h,
+            p.reg_lambda,
+            p.reg_alpha,
+            p.max_delta_step,
+            p.min_child_weight,
+        )
         node.gain = gain if feature >= 0 else -np.inf
         node.feature = int(feature)
         node.split_bin = int(split_bin)
@@ -98,19 +112,25 @@ class TreeGrower:
 
     def _weight(self, sum_g: float, sum_h: float) -> float:
         p = self.split
-        return p.learning_rate * leaf_weight(sum_g, sum_h, p.reg_lambda, p.reg_alpha,
-                                             p.max_delta_step)
+        return p.learning_rate * leaf_weight(
+            sum_g, sum_h, p.reg_lambda, p.reg_alpha, p.max_delta_step
+        )
 
     # -- growth ----------------------------------------------------------------------------
-    def grow(self, gh: np.ndarray, sample_indices: np.ndarray, tree_features: np.ndarray,
-             rng: np.random.Generator) -> GrownTree:
+    def grow(
+        self,
+        gh: np.ndarray,
+        sample_indices: np.ndarray,
+        tree_features: np.ndarray,
+        rng: np.random.Generator,
+    ) -> GrownTree:
         """Grow a tree on rows ``sample_indices`` (reordered in place) using ``tree_features``."""
         n = sample_indices.shape[0]
         # The root's totals are read off its histogram (any one feature's bins hold every row),
         # which saves a pass over the gradients.
         root_hist = self.histograms.build(gh, sample_indices, 0, n, tree_features)
         f = tree_features[0]
-        sums = root_hist[self.bin_offsets[f]:self.bin_offsets[f + 1]].sum(axis=0)
+        sums = root_hist[self.bin_offsets[f] : self.bin_offsets[f + 1]].sum(axis=0)
         columns: dict[str, list] = {name: [] for name in NODE_ARRAYS}
         root = self._new_node(columns, 0, n, 0, float(sums[0]), float(sums[1]))
         root.hist = root_hist
@@ -162,21 +182,38 @@ class TreeGrower:
             node.hist = None
             return False
         if node.hist is None:
-            node.hist = self.histograms.build(self._gh, self._sample_indices, node.start, node.end,
-                                              self._tree_features)
+            node.hist = self.histograms.build(
+                self._gh, self._sample_indices, node.start, node.end, self._tree_features
+            )
         self._evaluate(node, self._features_for(node))
         return self.split.accepts(node.gain)
 
     def _split(self, node: _Node, columns) -> tuple[_Node, _Node]:
         n_rows = node.n_rows
         n_chunks = n_chunks_for(n_rows)
-        n_left = int(partition_rows(self.binned_columns[:, node.feature], self._sample_indices,
-                                    node.start, node.end, node.split_bin, node.default_left,
-                                    n_chunks, self._scratch, self._chunk_counts))
+        n_left = int(
+            partition_rows(
+                self.binned_columns[:, node.feature],
+                self._sample_indices,
+                node.start,
+                node.end,
+                node.split_bin,
+                node.default_left,
+                n_chunks,
+                self._scratch,
+                self._chunk_counts,
+            )
+        )
         mid = node.start + n_left
         left = self._new_node(columns, node.start, mid, node.depth + 1, node.left_g, node.left_h)
-        right = self._new_node(columns, mid, node.end, node.depth + 1,
-                               node.sum_g - node.left_g, node.sum_h - node.left_h)
+        right = self._new_node(
+            columns,
+            mid,
+            node.end,
+            node.depth + 1,
+            node.sum_g - node.left_g,
+            node.sum_h - node.left_h,
+        )
         i = node.node_id
         columns["left"][i] = left.node_id
         columns["right"][i] = right.node_id
@@ -195,10 +232,12 @@ class TreeGrower:
             parent.hist = None
             return
         small, large = (left, right) if left.n_rows <= right.n_rows else (right, left)
-        small.hist = self.histograms.build(self._gh, self._sample_indices, small.start, small.end,
-                                           self._tree_features)
-        large.hist = self.histograms.subtract_into_parent(parent.hist, small.hist,
-                                                          self._tree_features)
+        small.hist = self.histograms.build(
+            self._gh, self._sample_indices, small.start, small.end, self._tree_features
+        )
+        large.hist = self.histograms.subtract_into_parent(
+            parent.hist, small.hist, self._tree_features
+        )
         parent.hist = None
 
     def _grow_depthwise(self, root: _Node, columns) -> list[_Node]:

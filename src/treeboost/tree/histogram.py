@@ -33,17 +33,29 @@ class HistogramBuilder:
         if hist is not None:
             self._pool.append(hist)
 
-    def build(self, gh: np.ndarray, sample_indices: np.ndarray, start: int, end: int,
-              features: np.ndarray) -> np.ndarray:
+    def build(
+        self, gh: np.ndarray, sample_indices: np.ndarray, start: int, end: int, features: np.ndarray
+    ) -> np.ndarray:
         """Histogram of rows ``sample_indices[start:end]`` over ``features``."""
         hist = self.acquire()
         n_chunks = min(n_chunks_for(end - start), self._chunk_hists.shape[0])
-        build_histogram(self.binned, gh, sample_indices, start, end, features, self.bin_offsets,
-                        n_chunks, self._chunk_hists, hist)
+        build_histogram(
+            self.binned,
+            gh,
+            sample_indices,
+            start,
+            end,
+            features,
+            self.bin_offsets,
+            n_chunks,
+            self._chunk_hists,
+            hist,
+        )
         return hist
 
-    def subtract_into_parent(self, parent: np.ndarray, child: np.ndarray,
-                             features: np.ndarray) -> np.ndarray:
+    def subtract_into_parent(
+        self, parent: np.ndarray, child: np.ndarray, features: np.ndarray
+    ) -> np.ndarray:
         """Turn ``parent`` into the sibling of ``child`` in place and return it."""
         subtract_histogram(parent, child, features, self.bin_offsets)
         return parent

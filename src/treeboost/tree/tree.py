@@ -7,15 +7,15 @@ from dataclasses import dataclass, field
 import numpy as np
 
 NODE_ARRAYS = {
-    "left": np.int32,          # left child, -1 for a leaf
-    "right": np.int32,         # right child, -1 for a leaf
-    "feature": np.int32,       # split feature, -1 for a leaf
-    "threshold": np.float64,   # raw rule: value <= threshold goes left
-    "split_bin": np.int32,     # binned rule: bins 1..split_bin go left (bin 0 = missing)
+    "left": np.int32,  # left child, -1 for a leaf
+    "right": np.int32,  # right child, -1 for a leaf
+    "feature": np.int32,  # split feature, -1 for a leaf
+    "threshold": np.float64,  # raw rule: value <= threshold goes left
+    "split_bin": np.int32,  # binned rule: bins 1..split_bin go left (bin 0 = missing)
     "default_left": np.uint8,  # where missing values go
-    "value": np.float64,       # leaf value (learning rate applied); internal nodes: their own weight
-    "cover": np.float64,       # sum of hessians of the training rows in the node
-    "gain": np.float64,        # split gain (0 for leaves)
+    "value": np.float64,  # leaf value (learning rate applied); internal nodes: their own weight
+    "cover": np.float64,  # sum of hessians of the training rows in the node
+    "gain": np.float64,  # split gain (0 for leaves)
     "sample_count": np.int64,  # training rows in the node
 }
 
@@ -38,7 +38,9 @@ class Tree:
 
     @classmethod
     def from_lists(cls, columns: dict[str, list]) -> Tree:
-        return cls(**{name: np.asarray(columns[name], dtype=dt) for name, dt in NODE_ARRAYS.items()})
+        return cls(
+            **{name: np.asarray(columns[name], dtype=dt) for name, dt in NODE_ARRAYS.items()}
+        )
 
     @property
     def n_nodes(self) -> int:
