@@ -130,7 +130,7 @@ def test_the_split_rule_is_value_le_threshold_and_nan_follows_default_left():
 @pytest.mark.parametrize("policy", list(POLICIES))
 def test_same_seed_gives_the_same_file_whatever_the_thread_count(policy):
     # Enough rows that the root and its children span several histogram chunks even after the
-    # 0.7 row subsample (kernels/histogram.py: CHUNK_ROWS), so threads really share the work.
+    # 0.7 row subsample (kernels/histogram.py: n_chunks_for), so threads really share the work.
     X, y = make_data("binary", n_rows=100_000, n_features=8, seed=1)
     data = tb.Dataset(X, label=y)
     params = {

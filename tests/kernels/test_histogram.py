@@ -2,7 +2,6 @@ import numpy as np
 import pytest
 
 from treeboost.kernels.histogram import (
-    CHUNK_ROWS,
     build_histogram,
     build_histogram_naive,
     n_chunks_for,
@@ -19,7 +18,7 @@ def _problem(n_rows, n_features=5, n_bins=7, seed=0):
     return binned, gh, offsets
 
 
-@pytest.mark.parametrize("n_rows", [1, 100, 3 * CHUNK_ROWS + 17])
+@pytest.mark.parametrize("n_rows", [1, 100, 5000, 300_017])
 def test_build_histogram_matches_naive(n_rows):
     binned, gh, offsets = _problem(n_rows)
     rows = np.arange(n_rows, dtype=np.int32)[::-1].copy()  # any order of row indices
@@ -51,7 +50,7 @@ def test_build_histogram_segment_and_sums():
 def test_chunked_sums_do_not_depend_on_threads():
     import numba
 
-    binned, gh, offsets = _problem(4 * CHUNK_ROWS)
+    binned, gh, offsets = _problem(70_000)
     rows = np.arange(binned.shape[0], dtype=np.int32)
     features = np.arange(5, dtype=np.int32)
     n_chunks = n_chunks_for(binned.shape[0])

@@ -22,8 +22,9 @@ def test_partition_is_stable_and_complete(n_rows, default_left):
         end,
         3,
         default_left,
+        6,
         n_chunks,
-        np.empty(end, dtype=np.int32),
+        np.empty(2 * end, dtype=np.int32),
         np.empty(64, dtype=np.int64),
     )
     b = binned[before, 1]
@@ -45,8 +46,9 @@ def test_parallel_and_serial_partition_agree():
             99_990,
             2,
             True,
+            6,
             n_chunks,
-            np.empty(100_000, dtype=np.int32),
+            np.empty(200_000, dtype=np.int32),
             np.empty(64, dtype=np.int64),
         )
         results.append((n_left, idx))

@@ -80,7 +80,7 @@ class TreeGrower:
         self.split = split_params
         self.growth = growth_params
         self.histograms = HistogramBuilder(binned, self.bin_offsets)
-        self._scratch = np.empty(binned.shape[0], dtype=np.int32)
+        self._scratch = np.empty(2 * binned.shape[0], dtype=np.int32)
         self._chunk_counts = np.empty(64, dtype=np.int64)
 
     # -- node operations -------------------------------------------------------------------
@@ -199,6 +199,7 @@ class TreeGrower:
                 node.end,
                 node.split_bin,
                 node.default_left,
+                int(self.bin_offsets[node.feature + 1] - self.bin_offsets[node.feature]),
                 n_chunks,
                 self._scratch,
                 self._chunk_counts,
