@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import os
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -13,6 +14,68 @@ from .objectives import CustomObjective, Objective, get_objective
 from .tree.tree import Tree
 
 IMPORTANCE_TYPES = ("weight", "gain", "cover", "total_gain", "total_cover")
+
+
+@dataclass
+class _Forest:
+    """Every tree's nodes in one set of arrays, laid out for the lockstep walk of
+    kernels/predict.py: children adjacent, leaves pointing at themselves."""
+
+    roots: np.ndarray  # int64, global index of each tree's root
+    depths: np.ndarray  # int64, steps that bring every row of a tree to a leaf
+    outputs: np.ndarray  # int32, output each tree adds to
+    split_code: np.ndarray  # int32, 2 * feature + default_left
+    threshold: np.ndarray  # float64, +inf at leaves
+    left: np.ndarray  # int64, global index of the left child (the node itself at leaves)
+    value: np.ndarray  # float64
+    node_ids: np.ndarray  # int32, node id within its own tree (for pred_leaf)
+
+    @classmethod
+    def build(cls, trees: list[Tree], outputs: list[int]) -> _Forest:
+        parts = []
+        base = 0
+        for tree in trees:
+            order = _sibling_adjacent_order(tree)
+            new_id = np.empty(tree.n_nodes, dtype=np.int64)
+            new_id[order] = np.arange(tree.n_nodes)
+            is_leaf = tree.left[order] < 0
+            left = np.where(is_leaf, np.arange(tree.n_nodes), new_id[tree.left[order]]) + base
+            code = np.where(is_leaf, 1, 2 * tree.feature[order] + tree.default_left[order])
+            threshold = np.where(is_leaf, np.inf, tree.threshold[order])
+            parts.append((left, code, threshold, tree.value[order], order))
+            base += tree.n_nodes
+
+        def cat(i, dtype):
+            if not parts:
+                return np.empty(0, dtype=dtype)
+            return np.ascontiguousarray(np.concatenate([p[i] for p in parts]), dtype=dtype)
+
+        sizes = np.array([t.n_nodes for t in trees], dtype=np.int64)
+        return cls(
+            roots=np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+            if len(trees)
+            else np.empty(0, dtype=np.int64),
+            depths=np.array([t.max_depth() for t in trees], dtype=np.int64),
+            outputs=np.asarray(outputs, dtype=np.int32),
+            split_code=cat(1, np.int32),
+            threshold=cat(2, np.float64),
+            left=cat(0, np.int64),
+            value=cat(3, np.float64),
+            node_ids=cat(4, np.int32),
+        )
+
+
+def _sibling_adjacent_order(tree: Tree) -> np.ndarray:
+    """Node ids in an order where each right child directly follows its left sibling: the
+    grower's own order when it already has that property, else breadth-first."""
+    internal = tree.left >= 0
+    if np.all(tree.right[internal] == tree.left[internal] + 1):
+        return np.arange(tree.n_nodes)
+    order = [0]
+    for node in order:  # grows while iterating: a breadth-first walk
+        if tree.left[node] >= 0:
+            order.extend((int(tree.left[node]), int(tree.right[node])))
+    return np.asarray(order, dtype=np.int64)
 
 
 def _unusable_custom_objective(predt, dtrain):  # pragma: no cover - guarded by train()
@@ -47,7 +110,7 @@ class Booster:
         self.tree_outputs: list[int] = []
         self.best_iteration: int | None = None
         self.best_score: float | None = None
-        self._forest_cache: tuple | None = None
+        self._forest_cache: _Forest | None = None
 
     # -- construction ----------------------------------------------------------------------
     @property
@@ -93,30 +156,11 @@ class Booster:
         return state
 
     # -- prediction ------------------------------------------------------------------------
-    def _forest(self) -> tuple:
-        """Concatenated node arrays of all trees (cached until a tree is added)."""
+    def _forest(self) -> _Forest:
+        """All trees in the prediction layout of kernels/predict.py (cached until a tree is
+        added)."""
         if self._forest_cache is None:
-            counts = [t.n_nodes for t in self.trees]
-            offsets = np.zeros(len(counts) + 1, dtype=np.int64)
-            np.cumsum(counts, out=offsets[1:])
-
-            def cat(name, dtype):
-                if not self.trees:
-                    return np.empty(0, dtype=dtype)
-                return np.ascontiguousarray(
-                    np.concatenate([getattr(t, name) for t in self.trees]), dtype=dtype
-                )
-
-            self._forest_cache = (
-                offsets,
-                np.asarray(self.tree_outputs, dtype=np.int32),
-                cat("left", np.int32),
-                cat("right", np.int32),
-                cat("feature", np.int32),
-                cat("threshold", np.float64),
-                cat("default_left", np.uint8),
-                cat("value", np.float64),
-            )
+            self._forest_cache = _Forest.build(self.trees, self.tree_outputs)
         return self._forest_cache
 
     def _tree_range(self, iteration_range: tuple[int, int] | None) -> tuple[int, int]:
@@ -176,19 +220,18 @@ class Booster:
         else:
             out[:] = np.asarray(base_margin, dtype=np.float64).reshape(n, -1)
         if tree_end > tree_begin and n:
-            offsets, outputs, left, right, feature, threshold, default_left, value = self._forest()
+            f = self._forest()
             predict_margin_raw(
                 X,
-                offsets,
-                outputs,
+                f.roots,
+                f.depths,
+                f.outputs,
                 tree_begin,
                 tree_end,
-                left,
-                right,
-                feature,
-                threshold,
-                default_left,
-                value,
+                f.split_code,
+                f.threshold,
+                f.left,
+                f.value,
                 out,
             )
         return out
@@ -230,11 +273,20 @@ class Booster:
         X, base_margin = self._matrix(data)
         begin, end = self._tree_range(iteration_range)
         if pred_leaf:
-            offsets, _, left, right, feature, threshold, default_left, _ = self._forest()
             leaves = np.zeros((X.shape[0], end - begin), dtype=np.int32)
             if end > begin and X.shape[0]:
+                f = self._forest()
                 predict_leaf_raw(
-                    X, offsets, begin, end, left, right, feature, threshold, default_left, leaves
+                    X,
+                    f.roots,
+                    f.depths,
+                    begin,
+                    end,
+                    f.split_code,
+                    f.threshold,
+                    f.left,
+                    f.node_ids,
+                    leaves,
                 )
             return leaves
         margin = self.predict_margin_matrix(X, begin, end, base_margin)

@@ -1,7 +1,11 @@
 """Tree traversal: margins and leaf indices for raw or binned rows.
 
-Forests are flat node arrays (struct of arrays) with ``node_offsets[t]`` the first node of tree t;
-child indices are local to their tree and ``-1`` marks a leaf. Raw rows go left when
+Raw-row prediction uses a layout made for it (see ``Booster._forest``): global node arrays where
+the two children of a node are adjacent (right = left + 1), ``split_code = 2 * feature +
+default_left``, and a leaf points to itself with threshold +inf and default left. A step
+``node = left[node] + 1 - goes_left`` is then valid at every node, so a block of rows walks a
+tree in lockstep for ``depth`` steps with no branch on "is this a leaf": the walks of different
+rows are independent, and the CPU overlaps their memory loads. Rows go left when
 ``value <= threshold``; NaN follows the node's default direction.
 """
 
@@ -16,32 +20,21 @@ ROW_BLOCK = 64
 
 
 @njit_serial
-def _leaf_of_raw(X, i, base, left, right, feature, threshold, default_left):
-    node = 0
-    while left[base + node] >= 0:
-        v = X[i, feature[base + node]]
-        if np.isnan(v):
-            go_left = default_left[base + node] != 0
-        else:
-            go_left = v <= threshold[base + node]
-        node = left[base + node] if go_left else right[base + node]
-    return node
+def _walk_block(X, lo, n, root, depth, split_code, threshold, left, nodes):
+    for r in range(n):
+        nodes[r] = root
+    for _ in range(depth):
+        for r in range(n):
+            node = nodes[r]
+            code = split_code[node]
+            v = X[lo + r, code >> 1]
+            goes_left = np.int64(v <= threshold[node]) | (np.int64(v != v) & (code & 1))
+            nodes[r] = left[node] + 1 - goes_left
 
 
 @njit_parallel
 def predict_margin_raw(
-    X,
-    node_offsets,
-    tree_outputs,
-    tree_begin,
-    tree_end,
-    left,
-    right,
-    feature,
-    threshold,
-    default_left,
-    value,
-    out,
+    X, roots, depths, tree_outputs, tree_begin, tree_end, split_code, threshold, left, value, out
 ):
     """``out[i, output(t)] += leaf value`` of every tree t in [tree_begin, tree_end), in tree
     order."""
@@ -49,32 +42,31 @@ def predict_margin_raw(
     n_blocks = (n_rows + ROW_BLOCK - 1) // ROW_BLOCK
     for blk in prange(n_blocks):
         lo = blk * ROW_BLOCK
-        hi = min(n_rows, lo + ROW_BLOCK)
+        n = min(n_rows, lo + ROW_BLOCK) - lo
+        nodes = np.empty(ROW_BLOCK, dtype=np.int64)
         for t in range(tree_begin, tree_end):
-            base = node_offsets[t]
+            _walk_block(X, lo, n, roots[t], depths[t], split_code, threshold, left, nodes)
             k = tree_outputs[t]
-            for i in range(lo, hi):
-                node = _leaf_of_raw(X, i, base, left, right, feature, threshold, default_left)
-                out[i, k] += value[base + node]
+            for r in range(n):
+                out[lo + r, k] += value[nodes[r]]
 
 
 @njit_parallel
 def predict_leaf_raw(
-    X, node_offsets, tree_begin, tree_end, left, right, feature, threshold, default_left, out
+    X, roots, depths, tree_begin, tree_end, split_code, threshold, left, node_ids, out
 ):
-    """``out[i, t - tree_begin]`` = the leaf (node index within its tree) that row i reaches in
-    tree t."""
+    """``out[i, t - tree_begin]`` = the leaf (node id within its tree, ``node_ids``) that row i
+    reaches in tree t."""
     n_rows = X.shape[0]
     n_blocks = (n_rows + ROW_BLOCK - 1) // ROW_BLOCK
     for blk in prange(n_blocks):
         lo = blk * ROW_BLOCK
-        hi = min(n_rows, lo + ROW_BLOCK)
+        n = min(n_rows, lo + ROW_BLOCK) - lo
+        nodes = np.empty(ROW_BLOCK, dtype=np.int64)
         for t in range(tree_begin, tree_end):
-            base = node_offsets[t]
-            for i in range(lo, hi):
-                out[i, t - tree_begin] = _leaf_of_raw(
-                    X, i, base, left, right, feature, threshold, default_left
-                )
+            _walk_block(X, lo, n, roots[t], depths[t], split_code, threshold, left, nodes)
+            for r in range(n):
+                out[lo + r, t - tree_begin] = node_ids[nodes[r]]
 
 
 @njit_parallel

@@ -1,0 +1,73 @@
+import numpy as np
+import pytest
+
+import treeboost as tb
+from treeboost.booster import Booster
+from treeboost.kernels.predict import add_tree_binned, predict_margin_naive
+from treeboost.objectives import get_objective
+from treeboost.params import validate_params
+from treeboost.tree.tree import Tree
+
+
+def _tree_dicts(booster):
+    return [
+        {name: getattr(t, name) for name in ("left", "right", "feature", "threshold",
+                                             "default_left", "value")}
+        for t in booster.trees
+    ]
+
+
+@pytest.mark.parametrize("policy", [{"max_depth": 5}, {"grow_policy": "lossguide",
+                                                        "max_leaves": 12, "max_depth": 0}])
+def test_forest_kernel_matches_naive_walk(policy):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(700, 4))
+    X[rng.random(X.shape) < 0.1] = np.nan
+    y = np.nan_to_num(X[:, 0]) * 2 + np.nan_to_num(X[:, 1] ** 2) + rng.normal(size=700)
+    booster = tb.train(policy, tb.Dataset(X, label=y), 8)
+    X_test = rng.normal(size=(300, 4))
+    X_test[rng.random(X_test.shape) < 0.15] = np.nan
+    X_test[0, 0] = np.inf
+    X_test[1, 0] = -np.inf
+    expected = np.full((300, 1), booster.base_margin[0])
+    predict_margin_naive(X_test, _tree_dicts(booster), booster.tree_outputs, expected)
+    np.testing.assert_array_equal(booster.predict(X_test, output_margin=True), expected[:, 0])
+    # Float32 input walks the same paths.
+    X32 = X_test.astype(np.float32)
+    expected32 = np.full((300, 1), booster.base_margin[0])
+    predict_margin_naive(X32, _tree_dicts(booster), booster.tree_outputs, expected32)
+    np.testing.assert_array_equal(booster.predict(X32, output_margin=True), expected32[:, 0])
+
+
+def test_binned_walk_matches_raw_walk():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(2000, 3))
+    X[rng.random(X.shape) < 0.1] = np.nan
+    y = np.nan_to_num(X[:, 0]) + rng.normal(size=2000)
+    d = tb.Dataset(X, label=y)
+    booster = tb.train({"max_depth": 4}, d, 3)
+    out = np.zeros((2000, 1))
+    for t in booster.trees:
+        add_tree_binned(d.binned, t.left, t.right, t.feature, t.split_bin, t.default_left,
+                        t.value, 0, out)
+    raw = booster.predict(X, output_margin=True) - booster.base_margin[0]
+    np.testing.assert_allclose(out[:, 0], raw, rtol=0, atol=1e-12)
+
+
+def test_trees_whose_children_are_not_adjacent():
+    # Root splits feature 0 at 0.5; its right child (node 1) splits feature 1 at 0; node 2 is the
+    # root's left leaf. Right children are not left + 1, so the forest is re-laid breadth-first.
+    tree = Tree.from_lists({
+        "left": [2, 3, -1, -1, -1], "right": [1, 4, -1, -1, -1],
+        "feature": [0, 1, -1, -1, -1], "threshold": [0.5, 0.0, 0, 0, 0],
+        "split_bin": [1, 1, 0, 0, 0], "default_left": [0, 1, 0, 0, 0],
+        "value": [0, 0, 10.0, 20.0, 30.0], "cover": [3, 2, 1, 1, 1], "gain": [1, 1, 0, 0, 0],
+        "sample_count": [3, 2, 1, 1, 1],
+    })
+    params = validate_params({})
+    booster = Booster(params, get_objective("reg:squarederror", params), np.zeros(1),
+                      ["a", "b"], ["float", "float"])
+    booster.append_tree(tree, 0)
+    X = np.array([[0.0, 5.0], [1.0, -1.0], [1.0, 1.0], [1.0, np.nan], [np.nan, 3.0]])
+    np.testing.assert_array_equal(booster.predict(X), [10.0, 20.0, 30.0, 20.0, 30.0])
+    np.testing.assert_array_equal(booster.predict(X, pred_leaf=True)[:, 0], [2, 3, 4, 3, 4])
