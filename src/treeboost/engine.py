@@ -16,7 +16,6 @@ import numpy as np
 from .booster import Booster
 from .callbacks import EarlyStopping, EvalsLog, EvaluationMonitor, TrainingCallback
 from .data import Dataset
-from .kernels.partition import add_leaf_values
 from .kernels.predict import add_tree_binned
 from .metrics import Metric, get_metric
 from .objectives import CustomObjective, get_objective
@@ -203,7 +202,16 @@ class BoostingSession:
             tree_features = sample_features(self.all_features, p["colsample_bytree"], self.rng)
             for k in range(self.k):
                 sample_indices = rows.copy()
-                grown = self.grower.grow(self.gh[k], sample_indices, tree_features, self.rng)
+                # Without row sampling the grower updates the training margins from its own
+                # partition; with it, rows outside the sample need a walk of the new tree.
+                grown = self.grower.grow(
+                    self.gh[k],
+                    sample_indices,
+                    tree_features,
+                    self.rng,
+                    margin=None if subsampled else self.train_margin,
+                    output=k,
+                )
                 tree = grown.tree
                 self.booster.append_tree(tree, k)
                 if subsampled:
@@ -217,15 +225,6 @@ class BoostingSession:
                         tree.value,
                         k,
                         self.train_margin,
-                    )
-                else:
-                    add_leaf_values(
-                        self.train_margin,
-                        k,
-                        sample_indices,
-                        grown.leaf_starts,
-                        grown.leaf_ends,
-                        grown.leaf_values,
                     )
                 for es in self.eval_sets:
                     if es.margin is self.train_margin:

@@ -113,3 +113,47 @@ def add_leaf_values(margin, output, sample_indices, leaf_starts, leaf_ends, leaf
             if i + PREFETCH_DISTANCE < end:
                 prefetch(flat, sample_indices[i + PREFETCH_DISTANCE] * n_outputs + output)
             margin[sample_indices[i], output] += value
+
+
+@njit_parallel
+def apply_final_split(
+    column,
+    sample_indices,
+    start,
+    end,
+    split_bin,
+    default_left,
+    n_bins,
+    left_value,
+    right_value,
+    margin,
+    output,
+    n_chunks,
+    chunk_counts,
+):
+    """For a split whose children are both leaves: add each row's leaf value to
+    ``margin[row, output]`` directly, without partitioning (nothing will read the children's
+    rows again); returns the number of rows that go left."""
+    table = _direction_table(split_bin, default_left, n_bins)
+    n_rows = end - start
+    n_outputs = margin.shape[1]
+    flat = margin.reshape(margin.size)
+    step = (n_rows + n_chunks - 1) // n_chunks
+    for c in prange(n_chunks):
+        lo = start + c * step
+        hi = min(end, lo + step)
+        count = 0
+        for i in range(lo, hi):
+            if i + PREFETCH_DISTANCE < hi:
+                ahead = sample_indices[i + PREFETCH_DISTANCE]
+                prefetch(column, ahead)
+                prefetch(flat, ahead * n_outputs + output)
+            row = sample_indices[i]
+            left = table[column[row]]
+            margin[row, output] += left_value if left else right_value
+            count += np.int64(left)
+        chunk_counts[c] = count
+    n_left = 0
+    for c in range(n_chunks):
+        n_left += chunk_counts[c]
+    return n_left

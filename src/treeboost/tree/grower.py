@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..kernels.histogram import n_chunks_for
-from ..kernels.partition import partition_rows
+from ..kernels.partition import add_leaf_values, apply_final_split, partition_rows
 from ..kernels.split import find_best_split, leaf_weight
 from .histogram import HistogramBuilder
 from .split import GrowthParams, SplitParams
@@ -36,6 +36,9 @@ class _Node:
     default_left: bool = False
     left_g: float = 0.0
     left_h: float = 0.0
+    # True once the node's leaf value is in the margins (a final split applied it directly and
+    # the node's rows were never gathered into its own segment).
+    applied: bool = False
 
     @property
     def n_rows(self) -> int:
@@ -44,7 +47,8 @@ class _Node:
 
 @dataclass
 class GrownTree:
-    """A tree plus where its leaves' rows sit in ``sample_indices`` (for margin updates)."""
+    """A tree plus where its leaves' rows sit in ``sample_indices``. When the grower was given
+    margins to update, only leaves not yet applied are listed (it has applied them all)."""
 
     tree: Tree
     leaf_starts: np.ndarray
@@ -123,8 +127,15 @@ class TreeGrower:
         sample_indices: np.ndarray,
         tree_features: np.ndarray,
         rng: np.random.Generator,
+        margin: np.ndarray | None = None,
+        output: int = 0,
     ) -> GrownTree:
-        """Grow a tree on rows ``sample_indices`` (reordered in place) using ``tree_features``."""
+        """Grow a tree on rows ``sample_indices`` (reordered in place) using ``tree_features``.
+
+        With ``margin`` given, ``margin[row, output]`` gets every row's leaf value: splits whose
+        children are both leaves are applied while scanning their rows (they are never
+        partitioned), the other leaves from their segments.
+        """
         n = sample_indices.shape[0]
         # The root's totals are read off its histogram (any one feature's bins hold every row),
         # which saves a pass over the gradients.
@@ -138,20 +149,32 @@ class TreeGrower:
         self._sample_indices = sample_indices
         self._tree_features = tree_features
         self._rng = rng
+        self._margin = margin
+        self._output = output
         self._level_features: dict[int, np.ndarray] = {}
         if self.growth.grow_policy == "lossguide":
             leaves = self._grow_lossguide(root, columns)
         else:
             leaves = self._grow_depthwise(root, columns)
-        leaves.sort(key=lambda node: node.node_id)
+        leaves = sorted((leaf for leaf in leaves if not leaf.applied), key=lambda n: n.node_id)
         tree = Tree.from_lists(columns)
-        self._gh = self._sample_indices = None
-        return GrownTree(
+        grown = GrownTree(
             tree=tree,
             leaf_starts=np.array([leaf.start for leaf in leaves], dtype=np.int64),
             leaf_ends=np.array([leaf.end for leaf in leaves], dtype=np.int64),
             leaf_values=tree.value[[leaf.node_id for leaf in leaves]].astype(np.float64),
         )
+        if margin is not None:
+            add_leaf_values(
+                margin,
+                output,
+                sample_indices,
+                grown.leaf_starts,
+                grown.leaf_ends,
+                grown.leaf_values,
+            )
+        self._gh = self._sample_indices = self._margin = None
+        return grown
 
     def _new_node(self, columns, start, end, depth, sum_g, sum_h) -> _Node:
         node = _Node(len(columns["left"]), start, end, depth, sum_g, sum_h)
@@ -188,23 +211,46 @@ class TreeGrower:
         self._evaluate(node, self._features_for(node))
         return self.split.accepts(node.gain)
 
-    def _split(self, node: _Node, columns) -> tuple[_Node, _Node]:
-        n_rows = node.n_rows
-        n_chunks = n_chunks_for(n_rows)
-        n_left = int(
-            partition_rows(
-                self.binned_columns[:, node.feature],
-                self._sample_indices,
-                node.start,
-                node.end,
-                node.split_bin,
-                node.default_left,
-                int(self.bin_offsets[node.feature + 1] - self.bin_offsets[node.feature]),
-                n_chunks,
-                self._scratch,
-                self._chunk_counts,
+    def _split(self, node: _Node, columns, final: bool = False) -> tuple[_Node, _Node]:
+        """Split ``node``; ``final`` says both children will stay leaves."""
+        n_chunks = n_chunks_for(node.n_rows)
+        f = node.feature
+        n_bins = int(self.bin_offsets[f + 1] - self.bin_offsets[f])
+        apply_now = final and self._margin is not None
+        if apply_now:
+            right_g, right_h = node.sum_g - node.left_g, node.sum_h - node.left_h
+            n_left = int(
+                apply_final_split(
+                    self.binned_columns[:, f],
+                    self._sample_indices,
+                    node.start,
+                    node.end,
+                    node.split_bin,
+                    node.default_left,
+                    n_bins,
+                    self._weight(node.left_g, node.left_h),
+                    self._weight(right_g, right_h),
+                    self._margin,
+                    self._output,
+                    n_chunks,
+                    self._chunk_counts,
+                )
             )
-        )
+        else:
+            n_left = int(
+                partition_rows(
+                    self.binned_columns[:, f],
+                    self._sample_indices,
+                    node.start,
+                    node.end,
+                    node.split_bin,
+                    node.default_left,
+                    n_bins,
+                    n_chunks,
+                    self._scratch,
+                    self._chunk_counts,
+                )
+            )
         mid = node.start + n_left
         left = self._new_node(columns, node.start, mid, node.depth + 1, node.left_g, node.left_h)
         right = self._new_node(
@@ -215,6 +261,7 @@ class TreeGrower:
             node.sum_g - node.left_g,
             node.sum_h - node.left_h,
         )
+        left.applied = right.applied = apply_now
         i = node.node_id
         columns["left"][i] = left.node_id
         columns["right"][i] = right.node_id
@@ -256,8 +303,14 @@ class TreeGrower:
                     node.hist = None
                     leaves.append(node)
                     continue
-                left, right = self._split(node, columns)
+                final = self.growth.max_depth > 0 and node.depth + 1 >= self.growth.max_depth
+                left, right = self._split(node, columns, final)
                 n_leaves += 1
+                if final:
+                    self.histograms.release(node.hist)
+                    node.hist = None
+                    leaves.extend((left, right))
+                    continue
                 self._child_histograms(node, left, right)
                 next_frontier.extend((left, right))
             for child in next_frontier:
@@ -276,13 +329,17 @@ class TreeGrower:
         n_leaves = 1
         while heap and (max_leaves <= 0 or n_leaves < max_leaves):
             _, _, node = heapq.heappop(heap)
-            left, right = self._split(node, columns)
+            last = max_leaves > 0 and n_leaves + 1 >= max_leaves
+            depth_capped = self.growth.max_depth > 0 and node.depth + 1 >= self.growth.max_depth
+            left, right = self._split(node, columns, final=last or depth_capped)
             n_leaves += 1
-            if max_leaves > 0 and n_leaves >= max_leaves:
+            if last or depth_capped:
                 self.histograms.release(node.hist)
                 node.hist = None
                 leaves.extend((left, right))
-                break
+                if last:
+                    break
+                continue
             self._child_histograms(node, left, right)
             for child in (left, right):
                 if self._prepare(child):
