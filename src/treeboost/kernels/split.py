@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._presets import njit_serial
+from ._presets import njit_parallel, njit_serial, prange
 
 # Candidates whose gains differ by less than this relative amount are ties, and the first one
 # (lowest feature, then lowest bin) wins. Gains that are equal in exact arithmetic differ in the
@@ -59,6 +59,54 @@ def leaf_score(sum_g, sum_h, reg_lambda, reg_alpha, max_delta_step):
 
 
 @njit_serial
+def _score(g, h, reg_lambda, reg_alpha, max_delta_step, plain):
+    # ``plain`` (no L1, no clipping) is the common case: one division, no branches to predict.
+    if plain:
+        return g * g / (h + reg_lambda)
+    return leaf_score(g, h, reg_lambda, reg_alpha, max_delta_step)
+
+
+@njit_serial
+def _scan_feature(
+    hist, off, n_bins, sum_g, sum_h, parent_score, reg_lambda, reg_alpha, max_delta_step, min_h, out
+):
+    """Best split of one feature into ``out = (gain, split_bin, default_left, left_g, left_h)``;
+    gain -inf when no candidate satisfies ``min_h`` on both sides."""
+    plain = reg_alpha == 0.0 and max_delta_step <= 0.0
+    miss_g = hist[off, 0]
+    miss_h = hist[off, 1]
+    has_missing = miss_h != 0.0 or miss_g != 0.0
+    best_gain = -np.inf
+    found = False
+    acc_g = 0.0
+    acc_h = 0.0
+    # Splitting after the last value bin would leave the right side with missing values only.
+    for t in range(1, n_bins - 1):
+        acc_g += hist[off + t, 0]
+        acc_h += hist[off + t, 1]
+        for missing_left in range(2 if has_missing else 1):
+            lg = acc_g + (miss_g if missing_left else 0.0)
+            lh = acc_h + (miss_h if missing_left else 0.0)
+            rg = sum_g - lg
+            rh = sum_h - lh
+            if lh < min_h or rh < min_h:
+                continue
+            gain = (
+                _score(lg, lh, reg_lambda, reg_alpha, max_delta_step, plain)
+                + _score(rg, rh, reg_lambda, reg_alpha, max_delta_step, plain)
+                - parent_score
+            )
+            if not found or gain > best_gain + GAIN_TIE_TOLERANCE * abs(best_gain):
+                found = True
+                best_gain = gain
+                out[1] = t
+                out[2] = 1.0 if missing_left else (1.0 if (not has_missing and lh > rh) else 0.0)
+                out[3] = lg
+                out[4] = lh
+    out[0] = best_gain
+
+
+@njit_parallel
 def find_best_split(
     hist,
     features,
@@ -72,68 +120,42 @@ def find_best_split(
 ):
     """Scan every value-bin boundary of the allowed ``features``, both ways for missing values.
 
-    Returns ``(gain, feature, split_bin, default_left, left_g, left_h)``; ``feature == -1`` when no
-    split satisfies ``min_child_weight`` on both sides. Bins ``1..split_bin`` go left; bin 0
+    Returns ``(gain, feature, split_bin, default_left, left_g, left_h)``; ``feature == -1`` when
+    no split satisfies ``min_child_weight`` on both sides. Bins ``1..split_bin`` go left; bin 0
     (missing) goes left iff ``default_left``. When the node has no missing values the default
     direction is the child with the larger hessian sum, where unseen missing values most
     plausibly belong.
+
+    Features are scanned in parallel, each to its own best candidate; the bests are then
+    compared in feature order, so the answer does not depend on the thread count.
     """
     parent_score = leaf_score(sum_g, sum_h, reg_lambda, reg_alpha, max_delta_step)
-    best_gain = -np.inf
-    best_feature = -1
-    best_bin = 0
-    best_default_left = False
-    best_lg = 0.0
-    best_lh = 0.0
     min_h = max(min_child_weight, 1e-300)
-    for j in range(features.shape[0]):
+    n_features = features.shape[0]
+    per_feature = np.empty((n_features, 5), dtype=np.float64)
+    for j in prange(n_features):
         f = features[j]
-        off = bin_offsets[f]
-        n_bins = bin_offsets[f + 1] - off
-        miss_g = hist[off, 0]
-        miss_h = hist[off, 1]
-        has_missing = miss_h != 0.0 or miss_g != 0.0
-        acc_g = 0.0
-        acc_h = 0.0
-        # Splitting after the last value bin would leave the right side with missing values only.
-        for t in range(1, n_bins - 1):
-            acc_g += hist[off + t, 0]
-            acc_h += hist[off + t, 1]
-            # Missing values right.
-            lg = acc_g
-            lh = acc_h
-            rg = sum_g - lg
-            rh = sum_h - lh
-            if lh >= min_h and rh >= min_h:
-                gain = (
-                    leaf_score(lg, lh, reg_lambda, reg_alpha, max_delta_step)
-                    + leaf_score(rg, rh, reg_lambda, reg_alpha, max_delta_step)
-                    - parent_score
-                )
-                if best_feature < 0 or gain > best_gain + GAIN_TIE_TOLERANCE * abs(best_gain):
-                    best_gain = gain
-                    best_feature = f
-                    best_bin = t
-                    best_default_left = (not has_missing) and lh > rh
-                    best_lg = lg
-                    best_lh = lh
-            if has_missing:
-                # Missing values left.
-                lg = acc_g + miss_g
-                lh = acc_h + miss_h
-                rg = sum_g - lg
-                rh = sum_h - lh
-                if lh >= min_h and rh >= min_h:
-                    gain = (
-                        leaf_score(lg, lh, reg_lambda, reg_alpha, max_delta_step)
-                        + leaf_score(rg, rh, reg_lambda, reg_alpha, max_delta_step)
-                        - parent_score
-                    )
-                    if best_feature < 0 or gain > best_gain + GAIN_TIE_TOLERANCE * abs(best_gain):
-                        best_gain = gain
-                        best_feature = f
-                        best_bin = t
-                        best_default_left = True
-                        best_lg = lg
-                        best_lh = lh
-    return best_gain, best_feature, best_bin, best_default_left, best_lg, best_lh
+        _scan_feature(
+            hist,
+            bin_offsets[f],
+            bin_offsets[f + 1] - bin_offsets[f],
+            sum_g,
+            sum_h,
+            parent_score,
+            reg_lambda,
+            reg_alpha,
+            max_delta_step,
+            min_h,
+            per_feature[j],
+        )
+    best = -1
+    for j in range(n_features):
+        gain = per_feature[j, 0]
+        if gain == -np.inf:
+            continue
+        if best < 0 or gain > per_feature[best, 0] + GAIN_TIE_TOLERANCE * abs(per_feature[best, 0]):
+            best = j
+    if best < 0:
+        return -np.inf, -1, 0, False, 0.0, 0.0
+    row = per_feature[best]
+    return row[0], features[best], int(row[1]), row[2] != 0.0, row[3], row[4]
