@@ -13,7 +13,7 @@ from typing import Any
 import numba
 import numpy as np
 
-from .booster import Booster
+from .booster import Booster, add_tree_margin_raw
 from .callbacks import EarlyStopping, EvalsLog, EvaluationMonitor, TrainingCallback
 from .data import Dataset
 from .kernels.predict import add_tree_binned
@@ -242,10 +242,7 @@ class BoostingSession:
                             es.margin,
                         )
                     else:
-                        n_trees = self.booster.num_trees()
-                        es.margin += self.booster.predict_margin_matrix(
-                            es.data.raw, n_trees - 1, n_trees, np.zeros_like(es.margin)
-                        )
+                        add_tree_margin_raw(tree, k, es.data.raw, es.margin)
 
     def evaluate(self, evals_log: EvalsLog) -> None:
         """Append this round's scores of every evaluation set to ``evals_log``."""
