@@ -14,7 +14,13 @@ import numba
 import numpy as np
 
 from .booster import Booster, add_tree_margin_raw
-from .callbacks import EarlyStopping, EvalsLog, EvaluationMonitor, TrainingCallback
+from .callbacks import (
+    EarlyStopping,
+    EvalsLog,
+    EvaluationMonitor,
+    TrainingCallback,
+    metric_is_maximized,
+)
 from .data import Dataset
 from .kernels.predict import add_tree_binned
 from .metrics import Metric, get_metric
@@ -406,7 +412,8 @@ def cv(
     when ``as_pandas=True``. Folds share the training Dataset's bins.
     """
     _check_dataset(dtrain, "dtrain")
-    n = dtrain.num_row()
+    if dtrain.num_row() < 2:
+        raise ValueError("cv needs at least two rows")
     if folds is None:
         folds = _make_folds(dtrain, nfold, stratified, seed, shuffle)
     sessions = []
@@ -416,8 +423,8 @@ def cv(
         sessions.append(
             BoostingSession(params, d_tr, [(d_tr, "train"), (d_te, "test")], obj, custom_metric)
         )
-    if n < 2 or not sessions:
-        raise ValueError("cv needs at least two rows and one fold")
+    if not sessions:
+        raise ValueError("cv needs at least one fold; folds is empty")
     logs: list[EvalsLog] = [{} for _ in sessions]
     history: dict[str, list[float]] = {}
     best_round, best_score, stale = 0, None, 0
@@ -443,8 +450,6 @@ def cv(
             key = metric_keys[-1]
             score = history[key][-1]
             metric_name = key[len("test-") : -len("-mean")]
-            from .callbacks import metric_is_maximized
-
             up = metric_is_maximized(metric_name) if maximize is None else maximize
             if best_score is None or (score > best_score if up else score < best_score):
                 best_round, best_score, stale = epoch, score, 0
