@@ -1,7 +1,7 @@
 """The measuring process: ``python -m benchmarks.child SPEC.json RESULT.json``.
 
 The parent (``benchmarks.run``) starts one fresh interpreter per measurement, so the peak RSS read
-here (``getrusage(RUSAGE_SELF).ru_maxrss`` right after the fit, before the test set is even
+here (``VmHWM`` of /proc/self/status, right after the fit, before the test set is even
 loaded) belongs to that one fit: interpreter + library import + training data + a tiny warm-up
 fit + the measured fit.
 
@@ -37,6 +37,16 @@ from . import libs
 
 
 def _peak_rss_mib() -> float:
+    # VmHWM is this address space's high-water mark. getrusage's ru_maxrss is not usable here: Linux
+    # carries it across fork and exec, so a child started by a parent that once held a large
+    # data set would report the parent's peak.
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0  # kB
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
 
 
