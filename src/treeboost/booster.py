@@ -68,8 +68,9 @@ class _Forest:
 def add_tree_margin_raw(tree: Tree, output: int, X: np.ndarray, margin: np.ndarray) -> None:
     """``margin[:, output] +=`` one tree's leaf values for raw rows ``X`` (no forest rebuild)."""
     f = _Forest.build([tree], [output])
-    predict_margin_raw(X, f.roots, f.depths, f.outputs, 0, 1, f.split_code, f.threshold, f.left,
-                       f.value, margin)
+    predict_margin_raw(
+        X, f.roots, f.depths, f.outputs, 0, 1, f.split_code, f.threshold, f.left, f.value, margin
+    )
 
 
 def _sibling_adjacent_order(tree: Tree) -> np.ndarray:
