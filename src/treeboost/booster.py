@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from .kernels.predict import predict_leaf_raw, predict_margin_raw
+from .kernels.shap import shap_contribs_raw, tree_expected_values
 from .objectives import CustomObjective, Objective, get_objective
 from .tree.tree import Tree
 
@@ -29,6 +30,7 @@ class _Forest:
     left: np.ndarray  # int64, global index of the left child (the node itself at leaves)
     value: np.ndarray  # float64
     node_ids: np.ndarray  # int32, node id within its own tree (for pred_leaf)
+    cover: np.ndarray  # float64, sum of training hessians in the node (for pred_contribs)
 
     @classmethod
     def build(cls, trees: list[Tree], outputs: list[int]) -> _Forest:
@@ -42,7 +44,7 @@ class _Forest:
             left = np.where(is_leaf, np.arange(tree.n_nodes), new_id[tree.left[order]]) + base
             code = np.where(is_leaf, 1, 2 * tree.feature[order] + tree.default_left[order])
             threshold = np.where(is_leaf, np.inf, tree.threshold[order])
-            parts.append((left, code, threshold, tree.value[order], order))
+            parts.append((left, code, threshold, tree.value[order], order, tree.cover[order]))
             base += tree.n_nodes
 
         def cat(i, dtype):
@@ -62,6 +64,7 @@ class _Forest:
             left=cat(0, np.int64),
             value=cat(3, np.float64),
             node_ids=cat(4, np.int32),
+            cover=cat(5, np.float64),
         )
 
 
@@ -244,6 +247,40 @@ class Booster:
             )
         return out
 
+    def _contribs(
+        self, X: np.ndarray, tree_begin: int, tree_end: int, base_margin: np.ndarray | None
+    ) -> np.ndarray:
+        """TreeSHAP contributions of a validated raw matrix over trees [tree_begin, tree_end)."""
+        n, k, m = X.shape[0], self.n_outputs, self.n_features
+        out = np.zeros((n, k, m + 1), dtype=np.float64)
+        if base_margin is None:
+            out[:, :, m] = self.base_margin
+        else:
+            out[:, :, m] = np.asarray(base_margin, dtype=np.float64).reshape(n, -1)
+        if tree_end > tree_begin and n:
+            f = self._forest()
+            max_depth = int(f.depths[tree_begin:tree_end].max())
+            expected = np.empty(tree_end - tree_begin, dtype=np.float64)
+            tree_expected_values(
+                f.roots, tree_begin, tree_end, f.left, f.value, f.cover, max_depth, expected
+            )
+            shap_contribs_raw(
+                X,
+                f.roots,
+                f.outputs,
+                tree_begin,
+                tree_end,
+                f.split_code,
+                f.threshold,
+                f.left,
+                f.value,
+                f.cover,
+                max_depth,
+                expected,
+                out,
+            )
+        return out[:, 0, :] if k == 1 else out
+
     def predict(
         self,
         data: Any,
@@ -262,8 +299,13 @@ class Booster:
         pred_leaf : bool
             Return the leaf index (node id within its tree) of every row in every tree,
             shape (n_rows, n_trees).
-        pred_contribs, pred_interactions : bool
-            Shapley values; not available in this version.
+        pred_contribs : bool
+            Return Shapley values (exact path-dependent TreeSHAP, weighted by node cover): shape
+            (n_rows, n_features + 1) for one output, (n_rows, n_outputs, n_features + 1)
+            otherwise. The last column is the bias (base margin plus every tree's expected
+            value); each row sums to its margin (``output_margin=True``).
+        pred_interactions : bool
+            SHAP interaction values; not available in this version.
         iteration_range : (begin, end), optional
             Rounds to use. Default: up to the best iteration when early stopping set one,
             otherwise all rounds.
@@ -273,13 +315,15 @@ class Booster:
         ndarray
             (n_rows,) for one output, (n_rows, n_outputs) otherwise.
         """
-        if pred_contribs or pred_interactions:
+        if pred_interactions:
             raise NotImplementedError(
-                "pred_contribs / pred_interactions (TreeSHAP) are not "
+                "pred_interactions (SHAP interaction values) are not "
                 "available in this version of treeboost"
             )
         X, base_margin = self._matrix(data)
         begin, end = self._tree_range(iteration_range)
+        if pred_contribs:
+            return self._contribs(X, begin, end, base_margin)
         if pred_leaf:
             leaves = np.zeros((X.shape[0], end - begin), dtype=np.int32)
             if end > begin and X.shape[0]:

@@ -44,3 +44,4 @@ def warmup() -> None:
             )
             booster.predict(X[:100])
             booster.predict(X[:100], pred_leaf=True)
+            booster.predict(X[:100], pred_contribs=True)

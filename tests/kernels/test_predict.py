@@ -11,14 +11,17 @@ from treeboost.tree.tree import Tree
 
 def _tree_dicts(booster):
     return [
-        {name: getattr(t, name) for name in ("left", "right", "feature", "threshold",
-                                             "default_left", "value")}
+        {
+            name: getattr(t, name)
+            for name in ("left", "right", "feature", "threshold", "default_left", "value")
+        }
         for t in booster.trees
     ]
 
 
-@pytest.mark.parametrize("policy", [{"max_depth": 5}, {"grow_policy": "lossguide",
-                                                        "max_leaves": 12, "max_depth": 0}])
+@pytest.mark.parametrize(
+    "policy", [{"max_depth": 5}, {"grow_policy": "lossguide", "max_leaves": 12, "max_depth": 0}]
+)
 def test_forest_kernel_matches_naive_walk(policy):
     rng = np.random.default_rng(0)
     X = rng.normal(size=(700, 4))
@@ -48,8 +51,9 @@ def test_binned_walk_matches_raw_walk():
     booster = tb.train({"max_depth": 4}, d, 3)
     out = np.zeros((2000, 1))
     for t in booster.trees:
-        add_tree_binned(d.binned, t.left, t.right, t.feature, t.split_bin, t.default_left,
-                        t.value, 0, out)
+        add_tree_binned(
+            d.binned, t.left, t.right, t.feature, t.split_bin, t.default_left, t.value, 0, out
+        )
     raw = booster.predict(X, output_margin=True) - booster.base_margin[0]
     np.testing.assert_allclose(out[:, 0], raw, rtol=0, atol=1e-12)
 
@@ -57,16 +61,28 @@ def test_binned_walk_matches_raw_walk():
 def test_trees_whose_children_are_not_adjacent():
     # Root splits feature 0 at 0.5; its right child (node 1) splits feature 1 at 0; node 2 is the
     # root's left leaf. Right children are not left + 1, so the forest is re-laid breadth-first.
-    tree = Tree.from_lists({
-        "left": [2, 3, -1, -1, -1], "right": [1, 4, -1, -1, -1],
-        "feature": [0, 1, -1, -1, -1], "threshold": [0.5, 0.0, 0, 0, 0],
-        "split_bin": [1, 1, 0, 0, 0], "default_left": [0, 1, 0, 0, 0],
-        "value": [0, 0, 10.0, 20.0, 30.0], "cover": [3, 2, 1, 1, 1], "gain": [1, 1, 0, 0, 0],
-        "sample_count": [3, 2, 1, 1, 1],
-    })
+    tree = Tree.from_lists(
+        {
+            "left": [2, 3, -1, -1, -1],
+            "right": [1, 4, -1, -1, -1],
+            "feature": [0, 1, -1, -1, -1],
+            "threshold": [0.5, 0.0, 0, 0, 0],
+            "split_bin": [1, 1, 0, 0, 0],
+            "default_left": [0, 1, 0, 0, 0],
+            "value": [0, 0, 10.0, 20.0, 30.0],
+            "cover": [3, 2, 1, 1, 1],
+            "gain": [1, 1, 0, 0, 0],
+            "sample_count": [3, 2, 1, 1, 1],
+        }
+    )
     params = validate_params({})
-    booster = Booster(params, get_objective("reg:squarederror", params), np.zeros(1),
-                      ["a", "b"], ["float", "float"])
+    booster = Booster(
+        params,
+        get_objective("reg:squarederror", params),
+        np.zeros(1),
+        ["a", "b"],
+        ["float", "float"],
+    )
     booster.append_tree(tree, 0)
     X = np.array([[0.0, 5.0], [1.0, -1.0], [1.0, 1.0], [1.0, np.nan], [np.nan, 3.0]])
     np.testing.assert_array_equal(booster.predict(X), [10.0, 20.0, 30.0, 20.0, 30.0])

@@ -76,11 +76,14 @@ def test_feature_subset_is_respected():
     assert used <= {2, 3}
 
 
-@pytest.mark.parametrize("growth", [GrowthParams(max_depth=3),
-                                    GrowthParams(grow_policy="lossguide", max_depth=3,
-                                                 max_leaves=6),
-                                    GrowthParams(grow_policy="lossguide", max_depth=0,
-                                                 max_leaves=5)])
+@pytest.mark.parametrize(
+    "growth",
+    [
+        GrowthParams(max_depth=3),
+        GrowthParams(grow_policy="lossguide", max_depth=3, max_leaves=6),
+        GrowthParams(grow_policy="lossguide", max_depth=0, max_leaves=5),
+    ],
+)
 def test_margins_applied_during_growth_equal_segment_updates(growth):
     binned, offsets, upper, gh = _setup(n_rows=40_000)
     features = np.arange(4, dtype=np.int32)
@@ -91,8 +94,14 @@ def test_margins_applied_during_growth_equal_segment_updates(growth):
     for start, end, value in zip(plain.leaf_starts, plain.leaf_ends, plain.leaf_values):
         expected[idx[start:end], 1] += value
     margin = np.zeros((binned.shape[0], 2))
-    fused = grower.grow(gh, np.arange(binned.shape[0], dtype=np.int32), features,
-                        np.random.default_rng(0), margin=margin, output=1)
+    fused = grower.grow(
+        gh,
+        np.arange(binned.shape[0], dtype=np.int32),
+        features,
+        np.random.default_rng(0),
+        margin=margin,
+        output=1,
+    )
     np.testing.assert_array_equal(margin, expected)
     for name in ("left", "feature", "threshold", "value", "sample_count"):
         np.testing.assert_array_equal(getattr(fused.tree, name), getattr(plain.tree, name))

@@ -1,0 +1,237 @@
+"""TreeSHAP (``Booster.predict(pred_contribs=True)``) against additivity and a brute-force twin."""
+
+from itertools import combinations
+from math import factorial
+
+import numpy as np
+import pytest
+
+import treeboost as tb
+from treeboost.booster import Booster
+from treeboost.objectives import get_objective
+from treeboost.params import validate_params
+from treeboost.tree.tree import Tree
+
+
+def _data(n=600, n_features=5, nan_rate=0.1, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, n_features))
+    X[rng.random(X.shape) < nan_rate] = np.nan
+    Z = np.nan_to_num(X)
+    y = 2 * Z[:, 0] + Z[:, 1] ** 2 - Z[:, 0] * Z[:, 2] + 0.5 * rng.normal(size=n)
+    return X, y
+
+
+def _tree_value_given(tree, x, subset, node=0):
+    """E[tree(x) | x_S] by the path-dependent rule: follow x at splits on features in S,
+    otherwise average both children weighted by cover."""
+    left, right = tree.left[node], tree.right[node]
+    if left < 0:
+        return tree.value[node]
+    f = tree.feature[node]
+    if f in subset:
+        v = x[f]
+        go_left = bool(tree.default_left[node]) if np.isnan(v) else v <= tree.threshold[node]
+        return _tree_value_given(tree, x, subset, left if go_left else right)
+    return (
+        tree.cover[left] * _tree_value_given(tree, x, subset, left)
+        + tree.cover[right] * _tree_value_given(tree, x, subset, right)
+    ) / tree.cover[node]
+
+
+def _naive_contribs(booster, X, tree_begin=0, tree_end=None):
+    """Shapley values from the formula over all subsets, shape (n, n_outputs, n_features + 1)."""
+    m = booster.n_features
+    trees = booster.trees[tree_begin:tree_end]
+    outputs = booster.tree_outputs[tree_begin:tree_end]
+    out = np.zeros((X.shape[0], booster.n_outputs, m + 1))
+    out[:, :, m] = booster.base_margin
+    subsets = [frozenset(c) for size in range(m + 1) for c in combinations(range(m), size)]
+    for i, x in enumerate(X):
+        for tree, k in zip(trees, outputs):
+            v = {s: _tree_value_given(tree, x, s) for s in subsets}
+            out[i, k, m] += v[frozenset()]
+            for s in subsets:
+                if len(s) == m:
+                    continue
+                weight = factorial(len(s)) * factorial(m - len(s) - 1) / factorial(m)
+                for j in range(m):
+                    if j not in s:
+                        out[i, k, j] += weight * (v[s | {j}] - v[s])
+    return out
+
+
+CASES = {
+    "regression-depthwise": ({"max_depth": 5}, lambda y: y),
+    "regression-lossguide": (
+        {"grow_policy": "lossguide", "max_leaves": 12, "max_depth": 0},
+        lambda y: y,
+    ),
+    "binary": ({"objective": "binary:logistic", "max_depth": 4}, lambda y: (y > 1).astype(float)),
+    "multiclass-lossguide": (
+        {
+            "objective": "multi:softprob",
+            "num_class": 3,
+            "grow_policy": "lossguide",
+            "max_leaves": 8,
+        },
+        lambda y: np.digitize(y, [0.0, 2.0]).astype(float),
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_contributions_sum_to_margin(case):
+    params, label = CASES[case]
+    X, y = _data(n=800, n_features=6)
+    booster = tb.train(params, tb.Dataset(X, label=label(y)), 12)
+    X_test, _ = _data(n=300, n_features=6, nan_rate=0.15, seed=1)
+    X_test[0, 0] = np.inf
+    X_test[1, 1] = -np.inf
+    k = booster.n_outputs
+    for iteration_range in (None, (3, 9), (0, 1)):
+        contribs = booster.predict(X_test, pred_contribs=True, iteration_range=iteration_range)
+        margin = booster.predict(X_test, output_margin=True, iteration_range=iteration_range)
+        if k == 1:
+            assert contribs.shape == (300, 7)
+        else:
+            assert contribs.shape == (300, k, 7)
+        np.testing.assert_allclose(contribs.sum(axis=-1), margin, rtol=1e-9, atol=1e-12)
+    # Float32 input walks the same paths.
+    X32 = X_test.astype(np.float32)
+    np.testing.assert_allclose(
+        booster.predict(X32, pred_contribs=True).sum(axis=-1),
+        booster.predict(X32, output_margin=True),
+        rtol=1e-9,
+        atol=1e-12,
+    )
+
+
+def test_bias_includes_dataset_base_margin():
+    X, y = _data(n=400)
+    booster = tb.train({"max_depth": 3}, tb.Dataset(X, label=y), 5)
+    base = np.linspace(-1.0, 1.0, 400)
+    d = tb.Dataset(X, label=y, base_margin=base)
+    contribs = booster.predict(d, pred_contribs=True)
+    np.testing.assert_allclose(
+        contribs.sum(axis=1), booster.predict(d, output_margin=True), rtol=1e-9, atol=1e-12
+    )
+    plain = booster.predict(X, pred_contribs=True)
+    np.testing.assert_allclose(contribs[:, :-1], plain[:, :-1], rtol=0, atol=0)
+    np.testing.assert_allclose(
+        contribs[:, -1] - plain[:, -1], base - booster.base_margin[0], rtol=0, atol=1e-12
+    )
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_matches_brute_force_shapley(case):
+    params, label = CASES[case]
+    X, y = _data(n=500, n_features=5)
+    booster = tb.train(params, tb.Dataset(X, label=label(y)), 3)
+    X_test, _ = _data(n=25, n_features=5, nan_rate=0.2, seed=2)
+    expected = _naive_contribs(booster, X_test)
+    got = booster.predict(X_test, pred_contribs=True)
+    if booster.n_outputs == 1:
+        expected = expected[:, 0]
+    assert np.abs(got[..., :-1]).max() > 1e-3
+    np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-12)
+    # A later range of rounds alone.
+    k = booster.n_outputs
+    expected = _naive_contribs(booster, X_test, tree_begin=k, tree_end=3 * k)
+    got = booster.predict(X_test, pred_contribs=True, iteration_range=(1, 3))
+    if k == 1:
+        expected = expected[:, 0]
+    np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-12)
+
+
+def _hand_booster(tree, n_features):
+    params = validate_params({})
+    booster = Booster(
+        params,
+        get_objective("reg:squarederror", params),
+        np.array([0.25]),
+        [f"f{i}" for i in range(n_features)],
+        ["float"] * n_features,
+    )
+    booster.append_tree(tree, 0)
+    return booster
+
+
+def test_feature_repeated_on_a_path_and_non_adjacent_children():
+    # Root: f0 <= 0 ; node 1 (right of root): f1 <= 0 ; node 3: f0 <= 1 (f0 again on the path);
+    # node 2 (left of root) and nodes 4..6 are leaves. Children are not adjacent (right != left +
+    # 1 at the root), so the forest re-lays the nodes breadth-first.
+    tree = Tree.from_lists(
+        {
+            "left": [2, 3, -1, 5, -1, -1, -1],
+            "right": [1, 4, -1, 6, -1, -1, -1],
+            "feature": [0, 1, -1, 0, -1, -1, -1],
+            "threshold": [0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0],
+            "split_bin": [0] * 7,
+            "default_left": [1, 0, 0, 1, 0, 0, 0],
+            "value": [0.0, 0.0, -1.0, 0.0, 3.0, 0.5, 2.0],
+            "cover": [10.0, 6.0, 4.0, 3.5, 2.5, 1.5, 2.0],
+            "gain": [0.0] * 7,
+            "sample_count": [0] * 7,
+        }
+    )
+    booster = _hand_booster(tree, 3)
+    X = np.array(
+        [
+            [-1.0, 0.0, 0.0],
+            [0.5, -1.0, 0.0],
+            [2.0, -1.0, 5.0],
+            [0.5, 1.0, 0.0],
+            [np.nan, np.nan, np.nan],
+            [np.inf, -np.inf, 0.0],
+        ]
+    )
+    expected = _naive_contribs(booster, X)[:, 0]
+    got = booster.predict(X, pred_contribs=True)
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-14)
+    assert np.all(got[:, 2] == 0.0)
+    ev = (4 * -1.0 + 2.5 * 3.0 + 1.5 * 0.5 + 2.0 * 2.0) / 10.0
+    np.testing.assert_allclose(got[:, 3], 0.25 + ev, rtol=1e-14)
+
+
+def test_single_leaf_tree_is_all_bias():
+    tree = Tree.from_lists(
+        {
+            "left": [-1],
+            "right": [-1],
+            "feature": [-1],
+            "threshold": [0.0],
+            "split_bin": [0],
+            "default_left": [0],
+            "value": [1.5],
+            "cover": [3.0],
+            "gain": [0.0],
+            "sample_count": [3],
+        }
+    )
+    booster = _hand_booster(tree, 2)
+    got = booster.predict(np.ones((4, 2)), pred_contribs=True)
+    np.testing.assert_array_equal(got, np.tile([0.0, 0.0, 1.75], (4, 1)))
+
+
+def test_unused_feature_gets_exactly_zero():
+    X, y = _data(n=600, n_features=5)
+    X[:, 3] = 1.0  # constant: never split on
+    booster = tb.train({"max_depth": 4}, tb.Dataset(X, label=y), 10)
+    assert all(3 not in t.feature for t in booster.trees)
+    X_test, _ = _data(n=200, n_features=5, seed=3)
+    contribs = booster.predict(X_test, pred_contribs=True)
+    assert np.all(contribs[:, 3] == 0.0)
+    assert np.any(contribs[:, 0] != 0.0)
+
+
+def test_empty_range_and_interactions():
+    X, y = _data(n=300)
+    booster = tb.train({"max_depth": 3}, tb.Dataset(X, label=y), 4)
+    contribs = booster.predict(X[:10], pred_contribs=True, iteration_range=(2, 2))
+    expected = np.zeros((10, 6))
+    expected[:, 5] = booster.base_margin[0]
+    np.testing.assert_array_equal(contribs, expected)
+    assert booster.predict(X[:0], pred_contribs=True).shape == (0, 6)
+    with pytest.raises(NotImplementedError):
+        booster.predict(X, pred_interactions=True)
