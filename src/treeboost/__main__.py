@@ -1,30 +1,15 @@
-"""Command line: ``treeboost demo`` (also ``python -m treeboost``)."""
+"""Command line: ``treeboost demo``, ``warmup``, ``train``, ``predict``, ``evaluate``, ``info``
+(also ``python -m treeboost``). The commands live in :mod:`treeboost.cli`."""
 
 from __future__ import annotations
 
-import argparse
 import sys
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="treeboost", description="Gradient boosted decision trees."
-    )
-    commands = parser.add_subparsers(dest="command", required=True)
-    demo = commands.add_parser("demo", help="train and evaluate a model on built-in data")
-    demo.add_argument("--random-state", type=int, default=0, help="seed for the data split")
-    commands.add_parser("warmup", help="compile every kernel ahead of time")
-    args = parser.parse_args(argv)
-    if args.command == "demo":
-        from .demo import run_demo
+    from .cli import main as cli_main
 
-        run_demo(random_state=args.random_state)
-    elif args.command == "warmup":
-        from .warmup import warmup
-
-        warmup()
-        print("treeboost kernels compiled and cached")
-    return 0
+    return cli_main(argv)
 
 
 if __name__ == "__main__":

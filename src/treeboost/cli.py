@@ -1,0 +1,642 @@
+"""The ``treeboost`` command line: ``demo``, ``warmup``, ``train``, ``predict``, ``evaluate``,
+``info``.
+
+Every failure is reported as one line on stderr, ``treeboost: error: ...``, with exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from .callbacks import TrainingCallback
+
+EXIT_ERROR = 2
+
+LIBSVM_SUFFIXES = (".svm", ".libsvm", ".txt")
+CSV_SUFFIXES = (".csv", ".tsv")
+PARQUET_SUFFIXES = (".parquet", ".pq")
+FORMATS = ("csv", "libsvm", "parquet")
+
+# Metrics shown by ``evaluate`` for each kind of task.
+TASK_METRICS = {
+    "regression": ("rmse", "mae"),
+    "binary": ("auc", "logloss", "error"),
+    "multiclass": ("mlogloss", "merror"),
+}
+TASK_OF_OBJECTIVE = {
+    "reg:squarederror": "regression",
+    "binary:logistic": "binary",
+    "multi:softprob": "multiclass",
+}
+# Parameters shown by ``info`` when the model holds them.
+KEY_PARAMS = (
+    "num_class",
+    "eval_metric",
+    "learning_rate",
+    "max_depth",
+    "max_leaves",
+    "grow_policy",
+    "min_child_weight",
+    "gamma",
+    "reg_lambda",
+    "reg_alpha",
+    "subsample",
+    "colsample_bytree",
+    "max_bin",
+    "scale_pos_weight",
+    "random_state",
+)
+PROGRESS_PERIOD = 10
+
+
+class CLIError(Exception):
+    """A user-facing failure: reported as one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """ArgumentParser whose usage errors are one ``treeboost: error:`` line."""
+
+    def error(self, message: str):  # type: ignore[override]
+        hint = f" (see '{self.prog} --help')"
+        sys.stderr.write(f"treeboost: error: {message}{hint}\n")
+        sys.exit(EXIT_ERROR)
+
+
+# -- argument parsing ------------------------------------------------------------------------
+
+
+def _add_format(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--format",
+        choices=FORMATS,
+        default=None,
+        help="data format (default: from the file extension: .csv, .svm/.libsvm/.txt, .parquet)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="treeboost", description="Gradient boosted decision trees.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    demo = commands.add_parser("demo", help="train and evaluate a model on built-in data")
+    demo.add_argument("--random-state", type=int, default=0, help="seed for the data split")
+    commands.add_parser("warmup", help="compile every kernel ahead of time")
+
+    train = commands.add_parser(
+        "train",
+        help="train a model on a CSV, LibSVM or Parquet file",
+        description="Train a model and save it as JSON.",
+    )
+    train.add_argument("data", metavar="DATA", help="training data file")
+    train.add_argument(
+        "--target", metavar="COL", help="label column (CSV/Parquet; LibSVM files carry the label)"
+    )
+    _add_format(train)
+    train.add_argument("--objective", metavar="NAME", help="e.g. reg:squarederror (default)")
+    train.add_argument(
+        "--param",
+        metavar="K=V",
+        action="append",
+        default=[],
+        help="training parameter, repeatable; values are read as int, float, bool or string "
+        "(comma-separated values give a list)",
+    )
+    train.add_argument(
+        "--rounds", type=int, default=100, metavar="N", help="boosting rounds (default 100)"
+    )
+    valid = train.add_mutually_exclusive_group()
+    valid.add_argument("--valid", metavar="DATA", help="validation data file")
+    valid.add_argument(
+        "--valid-fraction",
+        type=float,
+        metavar="F",
+        help="hold out this fraction of the training rows for validation",
+    )
+    train.add_argument(
+        "--seed", type=int, default=0, help="seed of the --valid-fraction split (default 0)"
+    )
+    train.add_argument(
+        "--early-stopping",
+        type=int,
+        metavar="N",
+        help="stop when the validation metric has not improved for N rounds",
+    )
+    train.add_argument("--quiet", action="store_true", help="print nothing while training")
+    train.add_argument("-o", "--output", required=True, metavar="MODEL", help="model JSON to write")
+
+    predict = commands.add_parser(
+        "predict",
+        help="write predictions of a saved model as CSV",
+        description="Predict with a saved model; writes a CSV with a header row.",
+    )
+    predict.add_argument("model", metavar="MODEL", help="model JSON written by 'treeboost train'")
+    predict.add_argument("data", metavar="DATA", help="data file")
+    _add_format(predict)
+    predict.add_argument(
+        "-o", "--output", required=True, metavar="CSV", help="predictions CSV ('-' for stdout)"
+    )
+    kind = predict.add_mutually_exclusive_group()
+    kind.add_argument("--margin", action="store_true", help="raw margins")
+    kind.add_argument("--leaf", action="store_true", help="leaf index in every tree")
+    kind.add_argument("--contribs", action="store_true", help="SHAP contributions plus bias")
+
+    evaluate = commands.add_parser(
+        "evaluate",
+        help="print metrics of a saved model on labelled data",
+        description="Score a saved model on labelled data.",
+    )
+    evaluate.add_argument("model", metavar="MODEL", help="model JSON")
+    evaluate.add_argument("data", metavar="DATA", help="labelled data file")
+    evaluate.add_argument("--target", metavar="COL", help="label column (CSV/Parquet)")
+    _add_format(evaluate)
+
+    info = commands.add_parser(
+        "info", help="describe a saved model", description="Describe a saved model."
+    )
+    info.add_argument("model", metavar="MODEL", help="model JSON")
+    return parser
+
+
+# -- values and files ------------------------------------------------------------------------
+
+
+def parse_value(text: str) -> Any:
+    """``--param`` value: int, float, bool, None, a comma-separated list of those, or str."""
+    if "," in text:
+        return [parse_value(part.strip()) for part in text.split(",") if part.strip()]
+    lowered = text.strip().lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    if lowered in ("none", "null"):
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+def parse_params(items: list[str]) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        name = name.strip()
+        if not sep or not name:
+            raise CLIError(f"--param {item!r}: expected NAME=VALUE, e.g. max_depth=4")
+        params[name] = parse_value(value.strip())
+    return params
+
+
+def detect_format(path: str, fmt: str | None) -> str:
+    if fmt is not None:
+        return fmt
+    suffixes = [s.lower() for s in Path(path).suffixes]
+    for suffix in reversed(suffixes):
+        if suffix in CSV_SUFFIXES:
+            return "csv"
+        if suffix in LIBSVM_SUFFIXES:
+            return "libsvm"
+        if suffix in PARQUET_SUFFIXES:
+            return "parquet"
+    raise CLIError(
+        f"cannot tell the format of {path!r} from its extension; pass --format csv, libsvm "
+        "or parquet"
+    )
+
+
+def _check_readable(path: str, what: str = "data file") -> None:
+    if not os.path.exists(path):
+        raise CLIError(f"{what} {path!r} does not exist")
+    if os.path.isdir(path):
+        raise CLIError(f"{what} {path!r} is a directory, not a file")
+
+
+def _read_frame(path: str, fmt: str):
+    """CSV or Parquet as a DataFrame."""
+    import pandas as pd
+
+    if fmt == "parquet":
+        try:
+            import pyarrow  # noqa: F401
+        except ImportError:
+            raise CLIError(
+                f"reading Parquet ({path!r}) needs pyarrow; install the arrow extra: "
+                "pip install 'treeboost[arrow]'"
+            ) from None
+        try:
+            return pd.read_parquet(path)
+        except Exception as exc:  # pyarrow raises its own types
+            raise CLIError(f"cannot read {path!r} as Parquet: {_one_line(exc)}") from None
+    sep = "\t" if path.lower().endswith(".tsv") else ","
+    try:
+        return pd.read_csv(path, sep=sep)
+    except pd.errors.EmptyDataError:
+        raise CLIError(f"{path!r} is empty; expected a CSV file with a header row") from None
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+        raise CLIError(f"cannot read {path!r} as CSV: {_one_line(exc)}") from None
+
+
+def _read_libsvm(path: str, n_features: int | None = None):
+    """LibSVM file as a dense float matrix and its labels (indices are taken as 0-based)."""
+    from sklearn.datasets import load_svmlight_file
+
+    try:
+        X, y = load_svmlight_file(path, n_features=n_features, zero_based=True)
+    except ValueError as exc:
+        message = _one_line(exc)
+        if n_features is not None and "n_features" in message:
+            message = f"it has more features than the model's {n_features}"
+        raise CLIError(f"cannot read {path!r} as LibSVM: {message}") from None
+    except UnicodeDecodeError:
+        raise CLIError(f"cannot read {path!r} as LibSVM: not a text file") from None
+    return X.toarray(), y
+
+
+def _numeric_target(frame, target: str, path: str):
+    import numpy as np
+    import pandas as pd
+
+    if target not in frame.columns:
+        raise CLIError(
+            f"target column {target!r} is not in {path!r}; columns: {_names_preview(frame.columns)}"
+        )
+    try:
+        y = pd.to_numeric(frame[target], errors="raise").to_numpy(dtype=np.float64)
+    except (ValueError, TypeError):
+        raise CLIError(
+            f"target column {target!r} in {path!r} must be numeric (encode classes as 0, 1, ...)"
+        ) from None
+    if np.isnan(y).any():
+        row = int(np.flatnonzero(np.isnan(y))[0])
+        raise CLIError(f"target column {target!r} in {path!r} is missing a value at row {row}")
+    return y
+
+
+def read_training(path: str, fmt: str | None, target: str | None, n_features: int | None = None):
+    """Features (DataFrame or ndarray) and labels of a labelled data file."""
+    _check_readable(path)
+    fmt = detect_format(path, fmt)
+    if fmt == "libsvm":
+        return _read_libsvm(path, n_features)
+    if not target:
+        raise CLIError(f"--target COL is required for {fmt} data ({path!r})")
+    frame = _read_frame(path, fmt)
+    y = _numeric_target(frame, target, path)
+    X = frame.drop(columns=[target])
+    if X.shape[1] == 0:
+        raise CLIError(f"{path!r} has no feature columns besides the target {target!r}")
+    return X, y
+
+
+def _default_names(names: list[str]) -> bool:
+    return names == [f"f{i}" for i in range(len(names))]
+
+
+def read_features(path: str, fmt: str | None, feature_names: list[str]):
+    """The model's features from a data file: extra columns (such as the target) are dropped."""
+    _check_readable(path)
+    fmt = detect_format(path, fmt)
+    if fmt == "libsvm":
+        X, _ = _read_libsvm(path, len(feature_names))
+        return X
+    frame = _read_frame(path, fmt)
+    return select_features(frame, feature_names, path)
+
+
+def select_features(frame, feature_names: list[str], path: str):
+    columns = [str(c) for c in frame.columns]
+    frame = frame.set_axis(columns, axis=1)
+    missing = [name for name in feature_names if name not in columns]
+    if not missing:
+        return frame[feature_names]
+    if _default_names(feature_names) and len(columns) == len(feature_names):
+        # A model trained on unnamed (LibSVM) columns: take the columns by position.
+        return frame.set_axis(feature_names, axis=1)
+    more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
+    raise CLIError(f"model feature {missing[0]!r}{more} is missing from {path!r}")
+
+
+def _names_preview(names, limit: int = 20) -> str:
+    names = [str(n) for n in names]
+    text = ", ".join(names[:limit])
+    if len(names) > limit:
+        text += f", ... ({len(names) - limit} more)"
+    return text
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text or type(exc).__name__
+
+
+def load_booster(path: str):
+    from .booster import Booster
+
+    _check_readable(path, "model file")
+    try:
+        return Booster.load_model(Path(path))
+    except ValueError as exc:
+        raise CLIError(f"{path!r} is not a valid treeboost model: {_one_line(exc)}") from None
+
+
+def _check_output(path: str) -> None:
+    if path == "-":
+        return
+    parent = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(parent):
+        raise CLIError(f"cannot write {path!r}: directory {parent!r} does not exist")
+    if os.path.isdir(path):
+        raise CLIError(f"cannot write {path!r}: it is a directory")
+
+
+def _stdout_is_tty() -> bool:
+    try:
+        return sys.stdout.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _task(booster) -> str:
+    name = booster.params.get("objective", getattr(booster.objective, "name", ""))
+    if name not in TASK_OF_OBJECTIVE:
+        raise CLIError(f"cannot evaluate a model with objective {name!r}")
+    return TASK_OF_OBJECTIVE[name]
+
+
+# -- commands --------------------------------------------------------------------------------
+
+
+def _split(n_rows: int, fraction: float, seed: int):
+    import numpy as np
+
+    if not (0.0 < fraction < 1.0) or math.isnan(fraction):
+        raise CLIError(f"--valid-fraction {fraction} must be between 0 and 1 (exclusive)")
+    n_valid = int(round(fraction * n_rows))
+    if n_valid < 1 or n_valid >= n_rows:
+        raise CLIError(
+            f"--valid-fraction {fraction} of {n_rows} rows leaves an empty training or "
+            "validation set"
+        )
+    order = np.random.default_rng(seed).permutation(n_rows)
+    return np.sort(order[n_valid:]), np.sort(order[:n_valid])
+
+
+def _take(X, rows):
+    return X.iloc[rows] if hasattr(X, "iloc") else X[rows]
+
+
+class _Progress(TrainingCallback):
+    """Print the scores every ``period`` rounds, and the last round."""
+
+    def __init__(self, period: int):
+        self.period = period
+        self.printed = -1
+        self.epoch = -1
+        self.line = ""
+
+    def after_iteration(self, model, epoch, evals_log) -> bool:
+        parts = [f"[{epoch}]"]
+        for data_name, metrics in evals_log.items():
+            for metric_name, scores in metrics.items():
+                parts.append(f"{data_name}-{metric_name}: {scores[-1]:.6g}")
+        self.line = "  ".join(parts)
+        self.epoch = epoch
+        if epoch % self.period == 0:
+            print(self.line, flush=True)
+            self.printed = epoch
+        return False
+
+    def after_training(self, model):
+        if self.line and self.epoch > self.printed:
+            print(self.line, flush=True)
+        return model
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from .data import Dataset
+    from .engine import train
+
+    params = parse_params(args.param)
+    if args.objective is not None:
+        params["objective"] = args.objective
+    if args.rounds < 0:
+        raise CLIError(f"--rounds {args.rounds} must be >= 0")
+    if args.early_stopping is not None:
+        if args.early_stopping < 1:
+            raise CLIError(f"--early-stopping {args.early_stopping} must be >= 1")
+        if args.valid is None and args.valid_fraction is None:
+            raise CLIError("--early-stopping needs --valid DATA or --valid-fraction F")
+    _check_output(args.output)
+
+    X, y = read_training(args.data, args.format, args.target)
+    if params.get("objective") == "multi:softprob" and "num_class" not in params:
+        if y.size and (np.any(y < 0) or np.any(y != np.round(y))):
+            raise CLIError("multi:softprob labels must be class indices 0, 1, ...")
+        params["num_class"] = int(y.max()) + 1 if y.size else 0
+
+    Xv = yv = None
+    if args.valid_fraction is not None:
+        train_rows, valid_rows = _split(len(y), args.valid_fraction, args.seed)
+        X, Xv = _take(X, train_rows), _take(X, valid_rows)
+        y, yv = y[train_rows], y[valid_rows]
+
+    dtrain = Dataset(X, label=y)
+    if args.valid is not None:
+        n_features = dtrain.num_col() if not hasattr(X, "columns") else None
+        Xv, yv = read_training(args.valid, args.format, args.target, n_features)
+        if hasattr(Xv, "columns"):
+            Xv = select_features(Xv, dtrain.feature_names, args.valid)
+        elif Xv.shape[1] != dtrain.num_col():
+            raise CLIError(
+                f"{args.valid!r} has {Xv.shape[1]} features; the training data has "
+                f"{dtrain.num_col()}"
+            )
+    evals = [(dtrain, "train")]
+    if Xv is not None:
+        evals.append((Dataset(Xv, label=yv, reference=dtrain), "valid"))
+
+    show = not args.quiet and _stdout_is_tty()
+    evals_result: dict = {}
+    booster = train(
+        params,
+        dtrain,
+        num_boost_round=args.rounds,
+        evals=evals,
+        early_stopping_rounds=args.early_stopping,
+        callbacks=[_Progress(PROGRESS_PERIOD)] if show else None,
+        evals_result=evals_result,
+    )
+    try:
+        booster.save_model(args.output)
+    except OSError as exc:
+        raise CLIError(f"cannot write {args.output!r}: {exc.strerror or exc}") from None
+
+    if not args.quiet:
+        best = booster.best_iteration
+        at = best if best is not None else booster.num_boosted_rounds() - 1
+        if at >= 0:
+            print(f"metrics at round {at}:")
+            for data_name, metrics in evals_result.items():
+                for metric_name, scores in metrics.items():
+                    if at < len(scores):
+                        print(f"  {data_name}-{metric_name}: {scores[at]:.6f}")
+        if best is not None:
+            print(f"best iteration: {best}")
+        else:
+            print(f"best iteration: none (all {booster.num_boosted_rounds()} rounds kept)")
+        print(f"model written to {args.output}")
+    return 0
+
+
+def _prediction_frame(booster, X, args: argparse.Namespace):
+    import numpy as np
+    import pandas as pd
+
+    if args.leaf:
+        values = booster.predict(X, pred_leaf=True)
+        columns = [f"leaf_{i}" for i in range(values.shape[1])]
+    elif args.contribs:
+        values = booster.predict(X, pred_contribs=True)
+        bias = "bias" if "bias" not in booster.feature_names else "_bias"
+        names = [*booster.feature_names, bias]
+        if values.ndim == 3:
+            columns = [f"class{c}_{n}" for c in range(values.shape[1]) for n in names]
+            values = values.reshape(values.shape[0], -1)
+        else:
+            columns = names
+    else:
+        values = booster.predict(X, output_margin=args.margin)
+        stem = "margin" if args.margin else "prediction"
+        if values.ndim == 1:
+            columns = [stem]
+        else:
+            stem = "margin" if args.margin else "prob"
+            columns = [f"{stem}_{k}" for k in range(values.shape[1])]
+    values = np.asarray(values).reshape(len(values), -1)
+    return pd.DataFrame(values, columns=columns)
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    booster = load_booster(args.model)
+    _check_output(args.output)
+    X = read_features(args.data, args.format, booster.feature_names)
+    frame = _prediction_frame(booster, X, args)
+    if args.output == "-":
+        frame.to_csv(sys.stdout, index=False)
+        return 0
+    try:
+        frame.to_csv(args.output, index=False)
+    except OSError as exc:
+        raise CLIError(f"cannot write {args.output!r}: {exc.strerror or exc}") from None
+    print(f"wrote {len(frame)} rows x {frame.shape[1]} columns to {args.output}")
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from .metrics import get_metric
+
+    booster = load_booster(args.model)
+    task = _task(booster)
+    fmt = detect_format(args.data, args.format) if os.path.exists(args.data) else args.format
+    if fmt == "libsvm":
+        X, y = read_training(args.data, fmt, None, booster.n_features)
+    else:
+        X, y = read_training(args.data, fmt, args.target)
+        X = select_features(X, booster.feature_names, args.data)
+    prediction = booster.predict(X)
+    rows = []
+    for name in TASK_METRICS[task]:
+        try:
+            rows.append((name, get_metric(name)(y, prediction)))
+        except ValueError as exc:
+            raise CLIError(f"cannot compute {name} on {args.data!r}: {_one_line(exc)}") from None
+    print(f"{task} model, {len(y)} rows of {args.data}")
+    width = max(len("metric"), *(len(n) for n, _ in rows))
+    print(f"{'metric':<{width}}  value")
+    for name, value in rows:
+        print(f"{name:<{width}}  {value:.6f}")
+    return 0
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    booster = load_booster(args.model)
+    params = booster.params
+    names = booster.feature_names
+    print(f"objective: {params.get('objective', booster.objective.name)}")
+    print(f"outputs: {booster.n_outputs}")
+    print(f"features: {len(names)}")
+    print(f"feature names: {_names_preview(names)}")
+    print(f"trees: {booster.num_trees()}")
+    print(f"rounds: {booster.num_boosted_rounds()}")
+    best = booster.best_iteration
+    if best is None:
+        print("best iteration: none")
+    else:
+        score = "" if booster.best_score is None else f" (score {booster.best_score:.6g})"
+        print(f"best iteration: {best}{score}")
+    print("parameters:")
+    for name in KEY_PARAMS:
+        if params.get(name) is not None and not (name == "num_class" and not params[name]):
+            print(f"  {name}: {params[name]}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    run_demo(random_state=args.random_state)
+    return 0
+
+
+def cmd_warmup(args: argparse.Namespace) -> int:
+    from .warmup import warmup
+
+    warmup()
+    print("treeboost kernels compiled and cached")
+    return 0
+
+
+COMMANDS = {
+    "demo": cmd_demo,
+    "warmup": cmd_warmup,
+    "train": cmd_train,
+    "predict": cmd_predict,
+    "evaluate": cmd_evaluate,
+    "info": cmd_info,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except BrokenPipeError:
+        # The reader went away (e.g. ``| head``): stop quietly.
+        try:
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - avoids a second error at exit
+        except OSError:
+            pass
+        return 0
+    except CLIError as exc:
+        message = _one_line(exc)
+    except (ValueError, TypeError, KeyError, OSError, NotImplementedError) as exc:
+        message = _one_line(exc)
+    except MemoryError:
+        message = "out of memory"
+    except KeyboardInterrupt:
+        sys.stderr.write("treeboost: interrupted\n")
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the CLI never shows a traceback
+        message = f"{type(exc).__name__}: {_one_line(exc)}"
+    sys.stderr.write(f"treeboost: error: {message}\n")
+    return EXIT_ERROR
