@@ -220,16 +220,18 @@ class Booster:
                     )
         return X, base_margin
 
+    def _base_margins(self, n: int, base_margin: np.ndarray | None) -> np.ndarray:
+        """(n, n_outputs) starting margins: a Dataset's per-row base margin replaces the model's."""
+        if base_margin is None:
+            return np.tile(self.base_margin, (n, 1))
+        return np.array(base_margin, dtype=np.float64).reshape(n, -1)
+
     def predict_margin_matrix(
         self, X: np.ndarray, tree_begin: int, tree_end: int, base_margin: np.ndarray | None = None
     ) -> np.ndarray:
         """Margins (n, n_outputs) of a validated raw matrix over trees [tree_begin, tree_end)."""
         n = X.shape[0]
-        out = np.empty((n, self.n_outputs), dtype=np.float64)
-        if base_margin is None:
-            out[:] = self.base_margin
-        else:
-            out[:] = np.asarray(base_margin, dtype=np.float64).reshape(n, -1)
+        out = self._base_margins(n, base_margin)
         if tree_end > tree_begin and n:
             f = self._forest()
             predict_margin_raw(
@@ -253,10 +255,7 @@ class Booster:
         """TreeSHAP contributions of a validated raw matrix over trees [tree_begin, tree_end)."""
         n, k, m = X.shape[0], self.n_outputs, self.n_features
         out = np.zeros((n, k, m + 1), dtype=np.float64)
-        if base_margin is None:
-            out[:, :, m] = self.base_margin
-        else:
-            out[:, :, m] = np.asarray(base_margin, dtype=np.float64).reshape(n, -1)
+        out[:, :, m] = self._base_margins(n, base_margin)
         if tree_end > tree_begin and n:
             f = self._forest()
             max_depth = int(f.depths[tree_begin:tree_end].max())
