@@ -16,13 +16,30 @@ from .warmup import warmup
 
 _LAZY = {"TreeBoostClassifier": "sklearn", "TreeBoostRegressor": "sklearn"}
 
+# Workflow subpackages load on first attribute access (``tb.explain``, ``tb.tune`` ...), so
+# ``import treeboost`` stays fast and pulls in no optional dependency.
+_SUBMODULES = frozenset(
+    {
+        "calibration",
+        "conformal",
+        "explain",
+        "metrics",
+        "model_selection",
+        "plotting",
+        "tune",
+        "uncertainty",
+    }
+)
+
 
 def __getattr__(name: str):
+    import importlib
+
     # scikit-learn (and the pandas it pulls in) loads only when an estimator is first used.
     if name in _LAZY:
-        import importlib
-
         return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    if name in _SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'treeboost' has no attribute {name!r}")
 
 
