@@ -1,0 +1,105 @@
+"""Duck-typed access to the estimators being wrapped: treeboost models or any scikit-learn
+classifier or regressor."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from sklearn.base import clone, is_classifier
+from sklearn.model_selection import KFold, StratifiedKFold
+from sklearn.utils.validation import check_is_fitted, has_fit_parameter
+
+
+def default_classifier() -> Any:
+    from ..sklearn import TreeBoostClassifier
+
+    return TreeBoostClassifier(n_estimators=50, max_depth=4, learning_rate=0.1, n_jobs=1)
+
+
+def default_regressor() -> Any:
+    from ..sklearn import TreeBoostRegressor
+
+    return TreeBoostRegressor(n_estimators=50, max_depth=4, learning_rate=0.1, n_jobs=1)
+
+
+def check_has_method(estimator: Any, method: str, parameter: str = "estimator") -> None:
+    if not callable(getattr(estimator, method, None)):
+        raise TypeError(f"{parameter}={estimator!r} has no {method}() method; it is needed here")
+
+
+def check_prefit(estimator: Any, parameter: str = "estimator") -> None:
+    """cv='prefit' promises a fitted estimator: say so clearly when it is not."""
+    try:
+        check_is_fitted(estimator)
+    except Exception as exc:  # NotFittedError, or TypeError for a non-estimator
+        raise ValueError(
+            f"cv='prefit' needs {parameter} already fitted, but {estimator!r} is not: fit it "
+            "on training data first, or use cv='split' or an integer number of folds"
+        ) from exc
+
+
+def fit_clone(estimator: Any, X: Any, y: np.ndarray, sample_weight: np.ndarray | None) -> Any:
+    model = clone(estimator)
+    if sample_weight is not None and has_fit_parameter(model, "sample_weight"):
+        return model.fit(X, y, sample_weight=sample_weight)
+    return model.fit(X, y)
+
+
+def classifier_scores(estimator: Any, X: Any) -> np.ndarray:
+    """The score a calibrator maps, as scikit-learn's CalibratedClassifierCV takes it:
+    ``decision_function`` when the classifier has one, else ``predict_proba``. Binary
+    problems give the positive class's column, shape (n,); multiclass (n, n_classes)."""
+    if callable(getattr(estimator, "decision_function", None)):
+        scores = np.asarray(estimator.decision_function(X), dtype=np.float64)
+    else:
+        check_has_method(estimator, "predict_proba")
+        scores = np.asarray(estimator.predict_proba(X), dtype=np.float64)
+        if scores.ndim == 2 and scores.shape[1] == 2:
+            scores = scores[:, 1]
+    return scores
+
+
+def class_probabilities(estimator: Any, X: Any, classes: np.ndarray) -> np.ndarray:
+    """``predict_proba`` with its columns placed in ``classes`` order (a model fitted on a
+    fold that lacked a class gets probability 0 for it)."""
+    check_has_method(estimator, "predict_proba")
+    proba = np.asarray(estimator.predict_proba(X), dtype=np.float64)
+    model_classes = getattr(estimator, "classes_", classes)
+    if len(model_classes) == len(classes) and np.all(model_classes == classes):
+        return proba
+    out = np.zeros((proba.shape[0], len(classes)))
+    out[:, np.searchsorted(classes, model_classes)] = proba
+    return out
+
+
+def resolve_cv(cv: Any, classifier: bool, random_state: Any = None) -> Any:
+    """An integer becomes (Stratified)KFold; a splitter object is used as is."""
+    if isinstance(cv, (int, np.integer)) and not isinstance(cv, bool):
+        if cv < 2:
+            raise ValueError(f"cv={cv!r} is not valid; valid: an integer >= 2 or a CV splitter")
+        if classifier:
+            return StratifiedKFold(int(cv), shuffle=True, random_state=random_state)
+        return KFold(int(cv), shuffle=True, random_state=random_state)
+    if callable(getattr(cv, "split", None)):
+        return cv
+    raise ValueError(
+        f"cv={cv!r} is not valid; valid: 'prefit', 'split', an integer >= 2 or a CV splitter"
+    )
+
+
+def is_classifier_like(estimator: Any) -> bool:
+    return is_classifier(estimator) or callable(getattr(estimator, "predict_proba", None))
+
+
+def take_rows(X: Any, rows: np.ndarray) -> Any:
+    """Rows of a numpy array or a pandas DataFrame."""
+    if hasattr(X, "iloc"):
+        return X.iloc[rows]
+    if hasattr(X, "shape"):
+        return X[rows]
+    return np.asarray(X)[rows]
+
+
+def n_rows(X: Any) -> int:
+    return X.shape[0] if hasattr(X, "shape") else len(X)
