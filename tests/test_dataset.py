@@ -185,7 +185,7 @@ def test_infinity_in_a_large_matrix_is_found_in_a_later_block():
     ("label", "message"),
     [
         (np.zeros(3), r"label must have shape \(200,\) .* got shape \(3,\)"),
-        (np.zeros((200, 2)), r"label must have shape \(200,\)"),
+        (np.zeros((200, 2, 2)), r"label must have shape \(200,\)"),
         (np.where(np.arange(200) == 7, np.nan, 0.0), "label contains nan at position 7"),
         (np.where(np.arange(200) == 9, np.inf, 0.0), "label contains inf at position 9"),
     ],

@@ -106,12 +106,13 @@ def test_auc_is_order_invariant_and_accepts_column_prediction(rng):
 
 
 def test_get_metric_names_and_direction():
-    assert set(METRIC_NAMES) == {"rmse", "mae", "logloss", "error", "auc", "mlogloss", "merror"}
+    assert {"rmse", "mae", "logloss", "error", "auc", "mlogloss", "merror"} <= set(METRIC_NAMES)
+    params = {"quantile_alpha": 0.5, "expectile_alpha": 0.5}
     for name in METRIC_NAMES:
-        metric = get_metric(name)
+        metric = get_metric(name, params)
         assert isinstance(metric, Metric)
-        assert metric.name == name
-        assert metric.maximize == (name == "auc")
+        assert metric.name.split("@")[0] == name
+        assert metric.maximize == (name in ("auc", "aucpr"))
     assert get_metric("error@0.7").name == "error@0.7"
     assert not get_metric("error@0.7").maximize
 

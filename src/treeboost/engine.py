@@ -7,6 +7,7 @@ callbacks. Everything above (the scikit-learn estimators, tuning, the CLI) calls
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -22,14 +23,26 @@ from .callbacks import (
     metric_is_maximized,
 )
 from .data import Dataset
+from .kernels.partition import add_leaf_values
 from .kernels.predict import add_tree_binned
 from .metrics import Metric, get_metric
 from .objectives import CustomObjective, get_objective
+from .objectives.regression import weighted_quantile
 from .params import resolve_n_threads, validate_params
+from .tree.constraints import resolve_constraints
 from .tree.grower import TreeGrower, sample_features
 from .tree.split import GrowthParams, SplitParams
 
 CustomMetric = Callable[[np.ndarray, Dataset], Any]
+
+
+@dataclasses.dataclass
+class _DartRound:
+    dropped: np.ndarray  # indices of the rounds left out of this round's gradients
+    new_weight: float  # scale of the new trees
+    drop_factor: float  # scale applied to the dropped trees afterwards
+    train_part: np.ndarray  # the dropped trees' share of the training margins
+    eval_parts: list  # ... and of each evaluation set's margins
 
 
 class _EvalSet:
@@ -89,6 +102,18 @@ class BoostingSession:
             if not callable(obj):
                 raise TypeError(f"obj={obj!r} must be a callable returning (grad, hess)")
             p["objective"] = obj
+        if dtrain.label is not None and dtrain.label.ndim == 2:
+            n_targets = dtrain.label.shape[1]
+            if p["objective"] != "reg:squarederror":
+                raise ValueError(
+                    f"a 2-d label ({n_targets} targets) needs objective='reg:squarederror'; "
+                    f"got objective={p['objective']!r}"
+                )
+            if p["num_target"] not in (0, n_targets):
+                raise ValueError(
+                    f"num_target={p['num_target']} does not match the label's {n_targets} columns"
+                )
+            p["num_target"] = n_targets
         self.objective = get_objective(p["objective"], p)
         if isinstance(self.objective, CustomObjective):
             self.objective.dataset = dtrain
@@ -110,7 +135,7 @@ class BoostingSession:
         self.train_margin = self._initial_margin(dtrain)
 
         self.metrics: list[Metric] = [
-            get_metric(name) for name in _metric_names(p, self.objective.default_metric)
+            get_metric(name, p) for name in _metric_names(p, self.objective.default_metric)
         ]
         self.custom_metric = custom_metric
         self.eval_sets: list[_EvalSet] = []
@@ -138,6 +163,16 @@ class BoostingSession:
             for es in self.eval_sets:
                 if es.binned_ok:
                     es.data.binned  # noqa: B018 - build the validation bins now
+        constraints = resolve_constraints(
+            p["monotone_constraints"], p["interaction_constraints"], dtrain.feature_names
+        )
+        self.refresh_alphas = self.objective.leaf_refresh_alphas()
+        if constraints.monotone is not None and self.refresh_alphas is not None:
+            raise ValueError(
+                f"monotone_constraints cannot be combined with objective={self.objective.name!r}: "
+                "its leaves are re-fitted to residual quantiles after growth, which can undo the "
+                "ordering the constraint imposes"
+            )
         self.grower = TreeGrower(
             self.binned,
             mapper.bin_offsets_,
@@ -147,8 +182,8 @@ class BoostingSession:
                 reg_alpha=p["reg_alpha"],
                 gamma=p["gamma"],
                 min_child_weight=p["min_child_weight"],
-                max_delta_step=p["max_delta_step"],
-                learning_rate=p["learning_rate"],
+                max_delta_step=p["max_delta_step"] or 0.0,
+                learning_rate=p["learning_rate"] / p["num_parallel_tree"],
             ),
             GrowthParams(
                 grow_policy=p["grow_policy"],
@@ -157,8 +192,10 @@ class BoostingSession:
                 colsample_bylevel=p["colsample_bylevel"],
                 colsample_bynode=p["colsample_bynode"],
             ),
+            constraints,
         )
-        self.rng = np.random.default_rng(p["random_state"])
+        self.feature_weights = dtrain.feature_weights
+        self.dart_weights: list[float] = []
         n = dtrain.num_row()
         self.gh = np.empty((k, n, 2), dtype=np.float32)
         self.all_features = np.arange(dtrain.num_col(), dtype=np.int32)
@@ -191,64 +228,176 @@ class BoostingSession:
             )
 
     # -- one round -------------------------------------------------------------------------
+    def _round_rng(self) -> np.random.Generator:
+        """The random stream of the next round, a function of the seed and the round number
+        only: training resumed from a checkpoint draws what an uninterrupted run would."""
+        epoch = self.booster.num_boosted_rounds()
+        return np.random.default_rng([self.params["random_state"], epoch])
+
+    def _sync_learning_rate(self) -> None:
+        """Pick up a learning rate changed on the model between rounds (a scheduler callback)."""
+        lr = self.booster.params.get("learning_rate", self.params["learning_rate"])
+        lr = float(lr) / self.params["num_parallel_tree"]
+        if lr != self.grower.split.learning_rate:
+            self.grower.split = dataclasses.replace(self.grower.split, learning_rate=lr)
+
+    def _add_tree(self, tree, k: int, data_binned: np.ndarray, margin: np.ndarray) -> None:
+        add_tree_binned(
+            data_binned,
+            tree.left,
+            tree.right,
+            tree.feature,
+            tree.split_bin,
+            tree.default_left,
+            tree.value,
+            k,
+            margin,
+        )
+
+    def _add_tree_to_eval_sets(self, tree, k: int, scale: float = 1.0) -> None:
+        for es in self.eval_sets:
+            if es.margin is self.train_margin:
+                continue
+            self._add_tree_to(es, tree, k, es.margin, scale)
+
+    def _add_tree_to(self, es: _EvalSet, tree, k: int, margin: np.ndarray, scale: float) -> None:
+        if scale != 1.0:
+            tree = dataclasses.replace(tree, value=tree.value * scale)
+        if es.binned_ok:
+            self._add_tree(tree, k, es.data.binned, margin)
+        else:
+            add_tree_margin_raw(tree, k, es.data.raw, margin)
+
+    def _refresh_leaves(self, grown, k: int, sample_indices: np.ndarray) -> None:
+        """Set each leaf to the objective's quantile of its rows' residuals (times the
+        learning rate): the exact line search of the absolute and pinball losses."""
+        alpha = float(self.refresh_alphas[k])
+        y = self.dtrain.label
+        w = self.dtrain.weight
+        lr = self.grower.split.learning_rate
+        tree = grown.tree
+        for start, end, node in zip(grown.leaf_starts, grown.leaf_ends, grown.leaf_nodes):
+            rows = sample_indices[start:end]
+            residual = y[rows] - self.train_margin[rows, k]
+            q = weighted_quantile(residual, None if w is None else w[rows], alpha)
+            tree.value[node] = lr * q
+        grown.leaf_values = tree.value[grown.leaf_nodes].astype(np.float64)
+
     def boost_one_round(self) -> None:
         p = self.params
+        rng = self._round_rng()
+        self._sync_learning_rate()
         with _threads(self.n_threads):
+            dart = self._dart_drop(rng) if p["booster"] == "dart" else None
             self.objective.gradient_hessian(
                 self.dtrain.label, self.train_margin, self.dtrain.weight, self.gh, self.n_threads
             )
-            subsampled = p["subsample"] < 1.0
-            if subsampled:
-                rows = np.flatnonzero(self.rng.random(self.dtrain.num_row()) < p["subsample"])
-                if rows.size == 0:
-                    rows = np.array([self.rng.integers(self.dtrain.num_row())])
-                rows = rows.astype(np.int32)
-            else:
-                rows = self.all_rows
-            tree_features = sample_features(self.all_features, p["colsample_bytree"], self.rng)
-            for k in range(self.k):
-                sample_indices = rows.copy()
-                # Without row sampling the grower updates the training margins from its own
-                # partition; with it, rows outside the sample need a walk of the new tree.
-                grown = self.grower.grow(
-                    self.gh[k],
-                    sample_indices,
-                    tree_features,
-                    self.rng,
-                    margin=None if subsampled else self.train_margin,
-                    output=k,
-                )
-                tree = grown.tree
-                self.booster.append_tree(tree, k)
+            for _ in range(p["num_parallel_tree"]):
+                subsampled = p["subsample"] < 1.0
                 if subsampled:
-                    add_tree_binned(
-                        self.binned,
-                        tree.left,
-                        tree.right,
-                        tree.feature,
-                        tree.split_bin,
-                        tree.default_left,
-                        tree.value,
-                        k,
-                        self.train_margin,
+                    rows = np.flatnonzero(rng.random(self.dtrain.num_row()) < p["subsample"])
+                    if rows.size == 0:
+                        rows = np.array([rng.integers(self.dtrain.num_row())])
+                    rows = rows.astype(np.int32)
+                else:
+                    rows = self.all_rows
+                tree_features = sample_features(
+                    self.all_features, p["colsample_bytree"], rng, self.feature_weights
+                )
+                for k in range(self.k):
+                    sample_indices = rows.copy()
+                    # Without row sampling the grower updates the training margins from its
+                    # own partition; with it, rows outside the sample need a walk of the new
+                    # tree. Leaves re-fitted after growth, and DART's rescaling, update the
+                    # margins here instead.
+                    fused = not subsampled and self.refresh_alphas is None and dart is None
+                    grown = self.grower.grow(
+                        self.gh[k],
+                        sample_indices,
+                        tree_features,
+                        rng,
+                        margin=self.train_margin if fused else None,
+                        output=k,
+                        feature_weights=self.feature_weights,
                     )
-                for es in self.eval_sets:
-                    if es.margin is self.train_margin:
-                        continue
-                    if es.binned_ok:
-                        add_tree_binned(
-                            es.data.binned,
-                            tree.left,
-                            tree.right,
-                            tree.feature,
-                            tree.split_bin,
-                            tree.default_left,
-                            tree.value,
-                            k,
-                            es.margin,
-                        )
-                    else:
-                        add_tree_margin_raw(tree, k, es.data.raw, es.margin)
+                    tree = grown.tree
+                    if self.refresh_alphas is not None:
+                        self._refresh_leaves(grown, k, sample_indices)
+                    if dart is not None:
+                        tree.value *= dart.new_weight
+                    if not fused:
+                        if subsampled or dart is not None:
+                            self._add_tree(tree, k, self.binned, self.train_margin)
+                        else:
+                            add_leaf_values(
+                                self.train_margin,
+                                k,
+                                sample_indices,
+                                grown.leaf_starts,
+                                grown.leaf_ends,
+                                grown.leaf_values,
+                            )
+                    self.booster.append_tree(tree, k)
+                    self._add_tree_to_eval_sets(tree, k)
+            if dart is not None:
+                self._dart_rescale(dart)
+
+    # -- DART --------------------------------------------------------------------------------
+    def _dart_drop(self, rng: np.random.Generator):
+        """Choose this round's dropped rounds and take their trees out of the training margins
+        (the new trees are fitted to what the remaining ensemble misses)."""
+        p = self.params
+        n_rounds = self.booster.num_boosted_rounds()
+        per_round = self.booster.trees_per_round
+        dropped = np.empty(0, dtype=np.int64)
+        if n_rounds and not (p["skip_drop"] > 0 and rng.random() < p["skip_drop"]):
+            if p["sample_type"] == "weighted":
+                weights = np.asarray(self.dart_weights[:n_rounds], dtype=np.float64)
+                prob = np.minimum(1.0, p["rate_drop"] * n_rounds * weights / weights.sum())
+            else:
+                prob = np.full(n_rounds, p["rate_drop"])
+            dropped = np.flatnonzero(rng.random(n_rounds) < prob)
+            if dropped.size == 0 and p["one_drop"]:
+                dropped = np.array([rng.integers(n_rounds)])
+        lr = float(self.booster.params.get("learning_rate", p["learning_rate"]))
+        n_drop = dropped.size
+        if n_drop == 0:
+            new_weight, drop_factor = 1.0, 1.0
+        elif p["normalize_type"] == "forest":
+            new_weight = drop_factor = 1.0 / (1.0 + lr)
+        else:
+            new_weight, drop_factor = 1.0 / (n_drop + lr), n_drop / (n_drop + lr)
+        # Contribution of the dropped trees to the training and evaluation margins.
+        train_part = np.zeros_like(self.train_margin)
+        eval_parts = [np.zeros_like(es.margin) for es in self.eval_sets]
+        for r in dropped:
+            for t in range(r * per_round, (r + 1) * per_round):
+                tree, k = self.booster.trees[t], self.booster.tree_outputs[t]
+                self._add_tree(tree, k, self.binned, train_part)
+                for es, part in zip(self.eval_sets, eval_parts):
+                    if es.margin is not self.train_margin:
+                        self._add_tree_to(es, tree, k, part, 1.0)
+        self.train_margin -= train_part
+        return _DartRound(dropped, new_weight, drop_factor, train_part, eval_parts)
+
+    def _dart_rescale(self, dart) -> None:
+        """Scale the dropped trees by ``drop_factor`` and put them back into the margins."""
+        per_round = self.booster.trees_per_round
+        n_rounds = self.booster.num_boosted_rounds()
+        while len(self.dart_weights) < n_rounds - 1:
+            self.dart_weights.append(1.0)
+        self.dart_weights.append(dart.new_weight)
+        if dart.dropped.size == 0:
+            return
+        for r in dart.dropped:
+            self.dart_weights[r] *= dart.drop_factor
+            for t in range(r * per_round, (r + 1) * per_round):
+                self.booster.trees[t].value *= dart.drop_factor
+        self.booster._forest_cache = None
+        self.train_margin += dart.drop_factor * dart.train_part
+        for es, part in zip(self.eval_sets, dart.eval_parts):
+            if es.margin is not self.train_margin:
+                es.margin += (dart.drop_factor - 1.0) * part
 
     def evaluate(self, evals_log: EvalsLog) -> None:
         """Append this round's scores of every evaluation set to ``evals_log``."""
@@ -256,7 +405,7 @@ class BoostingSession:
             log = evals_log.setdefault(es.name, {})
             if not self.metrics and self.custom_metric is None:
                 continue
-            prediction = self.objective.transform(es.margin)
+            prediction = self.objective.eval_transform(es.margin)
             for metric in self.metrics:
                 log.setdefault(metric.name, []).append(
                     metric(es.data.label, prediction, es.data.weight)

@@ -17,6 +17,16 @@ __all__ = [
     "METRIC_NAMES",
     "Metric",
     "auc",
+    "aucpr",
+    "expectile_loss",
+    "gamma_deviance",
+    "gamma_nloglik",
+    "mape",
+    "mphe",
+    "poisson_nloglik",
+    "quantile_loss",
+    "rmsle",
+    "tweedie_nloglik",
     "error",
     "get_metric",
     "logloss",
@@ -79,18 +89,168 @@ def _weighted_mean(values: np.ndarray, w: np.ndarray) -> float:
     return float(np.dot(w, values) / total)
 
 
-def rmse(y: np.ndarray, prediction: np.ndarray, weight: np.ndarray | None = None) -> float:
-    """Root of the weighted mean squared error."""
+def _targets(y, prediction, metric: str) -> tuple[np.ndarray, np.ndarray]:
+    """Labels and predictions of the same shape, (n,) or (n, k) for multi-output regression."""
+    y = np.asarray(y, dtype=np.float64)
+    if y.ndim == 2:
+        p = np.asarray(prediction, dtype=np.float64)
+        if p.shape != y.shape:
+            raise ValueError(f"{metric} needs predictions of shape {y.shape}; got {p.shape}")
+        return y, p
     y = _labels(y)
-    p = _vector_prediction(prediction, y.shape[0], "rmse")
-    return float(np.sqrt(_weighted_mean((p - y) ** 2, _weights(weight, y.shape[0]))))
+    return y, _vector_prediction(prediction, y.shape[0], metric)
+
+
+def _row_mean(values: np.ndarray) -> np.ndarray:
+    return values.mean(axis=1) if values.ndim == 2 else values
+
+
+def rmse(y: np.ndarray, prediction: np.ndarray, weight: np.ndarray | None = None) -> float:
+    """Root of the weighted mean squared error (over all targets for a 2-d label)."""
+    y, p = _targets(y, prediction, "rmse")
+    return float(np.sqrt(_weighted_mean(_row_mean((p - y) ** 2), _weights(weight, y.shape[0]))))
 
 
 def mae(y: np.ndarray, prediction: np.ndarray, weight: np.ndarray | None = None) -> float:
-    """Weighted mean absolute error."""
+    """Weighted mean absolute error (over all targets for a 2-d label)."""
+    y, p = _targets(y, prediction, "mae")
+    return _weighted_mean(_row_mean(np.abs(p - y)), _weights(weight, y.shape[0]))
+
+
+def rmsle(y: np.ndarray, prediction: np.ndarray, weight: np.ndarray | None = None) -> float:
+    """Root mean squared error of log1p(prediction) against log1p(y); inputs must be > -1."""
+    y, p = _targets(y, prediction, "rmsle")
+    p = np.maximum(p, -1.0 + 1e-6)
+    d = np.log1p(p) - np.log1p(y)
+    return float(np.sqrt(_weighted_mean(_row_mean(d * d), _weights(weight, y.shape[0]))))
+
+
+def mape(y: np.ndarray, prediction: np.ndarray, weight: np.ndarray | None = None) -> float:
+    """Weighted mean of |y - prediction| / |y| (rows with y = 0 are infinite, as XGBoost)."""
+    y, p = _targets(y, prediction, "mape")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.abs(y - p) / np.abs(y)
+    return _weighted_mean(_row_mean(ratio), _weights(weight, y.shape[0]))
+
+
+def mphe(
+    y: np.ndarray, prediction: np.ndarray, weight: np.ndarray | None = None, slope: float = 1.0
+) -> float:
+    """Weighted mean pseudo-Huber error slope**2 * (sqrt(1 + ((p - y) / slope)**2) - 1)."""
+    y, p = _targets(y, prediction, "mphe")
+    z = (p - y) / slope
+    return _weighted_mean(
+        _row_mean(slope * slope * (np.sqrt(1.0 + z * z) - 1.0)), _weights(weight, y.shape[0])
+    )
+
+
+def _level_columns(y, prediction, levels, metric: str) -> tuple[np.ndarray, np.ndarray]:
     y = _labels(y)
-    p = _vector_prediction(prediction, y.shape[0], "mae")
-    return _weighted_mean(np.abs(p - y), _weights(weight, y.shape[0]))
+    levels = np.atleast_1d(np.asarray(levels, dtype=np.float64))
+    p = np.asarray(prediction, dtype=np.float64)
+    if p.ndim == 1:
+        p = p.reshape(-1, 1)
+    if p.shape != (y.shape[0], levels.shape[0]):
+        raise ValueError(
+            f"{metric} with {levels.shape[0]} levels needs predictions of shape "
+            f"({y.shape[0]}, {levels.shape[0]}); got {p.shape}"
+        )
+    return y, p
+
+
+def quantile_loss(
+    y: np.ndarray,
+    prediction: np.ndarray,
+    weight: np.ndarray | None = None,
+    alpha: float | list[float] = 0.5,
+) -> float:
+    """Weighted mean pinball loss, averaged over the levels ``alpha`` (one prediction column
+    per level): alpha * (y - q) above the quantile q, (1 - alpha) * (q - y) below it."""
+    y, p = _level_columns(y, prediction, alpha, "quantile")
+    a = np.atleast_1d(np.asarray(alpha, dtype=np.float64))
+    d = y[:, None] - p
+    loss = np.where(d >= 0, a * d, (a - 1.0) * d).mean(axis=1)
+    return _weighted_mean(loss, _weights(weight, y.shape[0]))
+
+
+def expectile_loss(
+    y: np.ndarray,
+    prediction: np.ndarray,
+    weight: np.ndarray | None = None,
+    alpha: float | list[float] = 0.5,
+) -> float:
+    """Weighted mean asymmetric squared loss |alpha - [y < e]| (y - e)**2, averaged over the
+    levels."""
+    y, p = _level_columns(y, prediction, alpha, "expectile")
+    a = np.atleast_1d(np.asarray(alpha, dtype=np.float64))
+    d = y[:, None] - p
+    loss = (np.where(d >= 0, a, 1.0 - a) * d * d).mean(axis=1)
+    return _weighted_mean(loss, _weights(weight, y.shape[0]))
+
+
+def poisson_nloglik(
+    y: np.ndarray, prediction: np.ndarray, weight: np.ndarray | None = None
+) -> float:
+    """Weighted mean Poisson negative log likelihood of counts ``y`` at means ``prediction``
+    (with the log(y!) term, as XGBoost reports it)."""
+    from math import lgamma
+
+    y, p = _targets(y, prediction, "poisson-nloglik")
+    p = np.maximum(p, 1e-16)
+    log_factorial = np.array([lgamma(v + 1.0) for v in y.ravel()]).reshape(y.shape)
+    loss = p - y * np.log(p) + log_factorial
+    return _weighted_mean(_row_mean(loss), _weights(weight, y.shape[0]))
+
+
+def gamma_deviance(
+    y: np.ndarray, prediction: np.ndarray, weight: np.ndarray | None = None
+) -> float:
+    """Weighted mean gamma deviance 2 * (log(p / y) + y / p - 1), for y, p > 0."""
+    y, p = _targets(y, prediction, "gamma-deviance")
+    p = np.maximum(p, 1e-16)
+    y = np.maximum(y, 1e-16)
+    loss = 2.0 * (np.log(p / y) + y / p - 1.0)
+    return _weighted_mean(_row_mean(loss), _weights(weight, y.shape[0]))
+
+
+def gamma_nloglik(y: np.ndarray, prediction: np.ndarray, weight: np.ndarray | None = None) -> float:
+    """Weighted mean gamma negative log likelihood with unit shape: y / p + log(p)."""
+    y, p = _targets(y, prediction, "gamma-nloglik")
+    p = np.maximum(p, 1e-16)
+    return _weighted_mean(_row_mean(y / p + np.log(p)), _weights(weight, y.shape[0]))
+
+
+def tweedie_nloglik(
+    y: np.ndarray, prediction: np.ndarray, weight: np.ndarray | None = None, rho: float = 1.5
+) -> float:
+    """Weighted mean Tweedie negative log likelihood (without the term free of the mean):
+    -y p^(1-rho) / (1-rho) + p^(2-rho) / (2-rho)."""
+    y, p = _targets(y, prediction, "tweedie-nloglik")
+    p = np.maximum(p, 1e-16)
+    loss = -y * p ** (1.0 - rho) / (1.0 - rho) + p ** (2.0 - rho) / (2.0 - rho)
+    return _weighted_mean(_row_mean(loss), _weights(weight, y.shape[0]))
+
+
+def aucpr(y: np.ndarray, prediction: np.ndarray, weight: np.ndarray | None = None) -> float:
+    """Weighted area under the precision-recall curve, as average precision: the precision at
+    each distinct score weighted by the recall it adds (a step curve, no interpolation). NaN
+    without positives."""
+    y = _labels(y)
+    p = _vector_prediction(prediction, y.shape[0], "aucpr")
+    w = _weights(weight, y.shape[0])
+    pos = w * y
+    neg = w * (1.0 - y)
+    total_pos = pos.sum()
+    if total_pos <= 0:
+        return float("nan")
+    order = np.argsort(-p, kind="stable")
+    p_sorted = p[order]
+    starts = np.flatnonzero(np.r_[True, p_sorted[1:] != p_sorted[:-1]])
+    tp = np.cumsum(np.add.reduceat(pos[order], starts))
+    fp = np.cumsum(np.add.reduceat(neg[order], starts))
+    precision = tp / np.maximum(tp + fp, 1e-300)
+    recall_step = np.diff(np.r_[0.0, tp]) / total_pos
+    return float(np.dot(precision, recall_step))
 
 
 def logloss(y: np.ndarray, prediction: np.ndarray, weight: np.ndarray | None = None) -> float:
@@ -203,7 +363,17 @@ class Metric:
 
 _METRICS: dict[str, tuple[Callable[..., float], bool]] = {
     "rmse": (rmse, False),
+    "rmsle": (rmsle, False),
     "mae": (mae, False),
+    "mape": (mape, False),
+    "mphe": (mphe, False),
+    "quantile": (quantile_loss, False),
+    "expectile": (expectile_loss, False),
+    "poisson-nloglik": (poisson_nloglik, False),
+    "gamma-nloglik": (gamma_nloglik, False),
+    "gamma-deviance": (gamma_deviance, False),
+    "tweedie-nloglik": (tweedie_nloglik, False),
+    "aucpr": (aucpr, True),
     "logloss": (logloss, False),
     "error": (error, False),
     "auc": (auc, True),
@@ -233,13 +403,50 @@ def _threshold_error(name: str) -> Metric:
     return Metric(name, thresholded, maximize=False)
 
 
-def get_metric(name: str) -> Metric:
+def _tweedie(name: str, params: dict) -> Metric:
+    text = name.partition("@")[2]
+    try:
+        rho = float(text) if text else float(params.get("tweedie_variance_power") or 1.5)
+    except ValueError:
+        rho = float("nan")
+    if not 1.0 < rho < 2.0:
+        raise ValueError(
+            f"metric {name!r}: the power after 'tweedie-nloglik@' must be a number in (1, 2)"
+        )
+    return Metric(
+        f"tweedie-nloglik@{rho:g}", lambda y, p, w: tweedie_nloglik(y, p, w, rho=rho), False
+    )
+
+
+def _with_params(name: str, params: dict) -> Metric | None:
+    """Metrics that read a training parameter: their loss's own level or slope."""
+    if name == "mphe":
+        slope = float(params.get("huber_slope") or 1.0)
+        return Metric(name, lambda y, p, w: mphe(y, p, w, slope=slope), False)
+    if name in ("quantile", "expectile"):
+        key = f"{name}_alpha"
+        levels = params.get(key)
+        if levels is None:
+            raise ValueError(f"metric {name!r} needs the parameter {key} (its level or levels)")
+        func = quantile_loss if name == "quantile" else expectile_loss
+        return Metric(name, lambda y, p, w: func(y, p, w, alpha=levels), False)
+    if name == "tweedie-nloglik" or name.startswith("tweedie-nloglik@"):
+        return _tweedie(name, params)
+    return None
+
+
+def get_metric(name: str, params: dict | None = None) -> Metric:
     """Return the metric called ``name``.
 
     Parameters
     ----------
     name : str
-        One of ``METRIC_NAMES``, or ``"error@t"`` for the error at threshold ``t`` in [0, 1].
+        One of ``METRIC_NAMES``, or ``"error@t"`` for the error at threshold ``t`` in [0, 1],
+        or ``"tweedie-nloglik@rho"``.
+    params : dict, optional
+        Training parameters read by ``mphe`` (``huber_slope``), ``quantile``
+        (``quantile_alpha``), ``expectile`` (``expectile_alpha``) and ``tweedie-nloglik``
+        (``tweedie_variance_power``, unless the name carries the power).
 
     Returns
     -------
@@ -252,6 +459,9 @@ def get_metric(name: str) -> Metric:
     """
     if not isinstance(name, str):
         raise TypeError(f"metric name must be a str; got {type(name).__name__}")
+    special = _with_params(name, params or {})
+    if special is not None:
+        return special
     if name in _METRICS:
         func, maximize = _METRICS[name]
         return Metric(name, func, maximize)

@@ -15,6 +15,7 @@ from typing import Any
 import numba
 
 GROW_POLICIES = ("depthwise", "lossguide")
+BOOSTERS = ("gbtree", "dart")
 
 # name -> (default, validator). Validators raise ValueError/TypeError naming the parameter.
 DEFAULTS: dict[str, Any] = {
@@ -29,7 +30,7 @@ DEFAULTS: dict[str, Any] = {
     "gamma": 0.0,
     "reg_lambda": 1.0,
     "reg_alpha": 0.0,
-    "max_delta_step": 0.0,
+    "max_delta_step": None,
     "subsample": 1.0,
     "colsample_bytree": 1.0,
     "colsample_bylevel": 1.0,
@@ -42,6 +43,18 @@ DEFAULTS: dict[str, Any] = {
     "device": "cpu",
     "monotone_constraints": None,
     "interaction_constraints": None,
+    "huber_slope": 1.0,
+    "quantile_alpha": None,
+    "expectile_alpha": None,
+    "tweedie_variance_power": 1.5,
+    "num_target": 0,
+    "booster": "gbtree",
+    "rate_drop": 0.0,
+    "skip_drop": 0.0,
+    "one_drop": False,
+    "sample_type": "uniform",
+    "normalize_type": "tree",
+    "num_parallel_tree": 1,
     "max_cat_to_onehot": None,
     "max_cat_threshold": None,
 }
@@ -70,8 +83,6 @@ FOREIGN_NAMES = {
 
 # Known parameters whose feature has not been built yet: accepted only at their default.
 NOT_YET_SUPPORTED = (
-    "monotone_constraints",
-    "interaction_constraints",
     "max_cat_to_onehot",
     "max_cat_threshold",
 )
@@ -152,6 +163,67 @@ def _n_jobs(value: Any) -> Any:
     return value
 
 
+def _levels(name: str) -> Callable[[Any], Any]:
+    def check(value: Any) -> Any:
+        if value is None:
+            return None
+        values = value if isinstance(value, (list, tuple)) else [value]
+        out = []
+        for v in values:
+            v = _number(name, v, low=0.0, high=1.0, low_open=True, high_open=True)
+            out.append(v)
+        if any(b <= a for a, b in zip(out, out[1:])):
+            raise ValueError(f"parameter {name}={value!r} must be strictly increasing")
+        return out[0] if not isinstance(value, (list, tuple)) else out
+
+    return check
+
+
+def _bool(name: str) -> Callable[[Any], bool]:
+    def check(value: Any) -> bool:
+        if not isinstance(value, (bool, int)) or value not in (0, 1):
+            raise TypeError(f"parameter {name}={value!r} must be True or False")
+        return bool(value)
+
+    return check
+
+
+def _max_delta_step(value: Any) -> Any:
+    return None if value is None else _number("max_delta_step", value, low=0.0)
+
+
+def _monotone(value: Any) -> Any:
+    """Kept in the user's form (list, tuple, dict by name, or "(1,0,-1)" string); resolved
+    against the feature names when training starts."""
+    if value is None or isinstance(value, (str, list, tuple, dict)):
+        return list(value) if isinstance(value, tuple) else value
+    raise TypeError(
+        f"parameter monotone_constraints={value!r} must be a list of -1/0/1, a dict "
+        "{feature name: -1/0/1} or a string like '(1,0,-1)'"
+    )
+
+
+def _interactions(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        import json
+
+        try:
+            value = json.loads(value.replace("(", "[").replace(")", "]"))
+        except ValueError:
+            raise ValueError(
+                f"parameter interaction_constraints={value!r} is not a list of feature groups "
+                "such as '[[0, 1], [2, 3]]'"
+            ) from None
+    if not isinstance(value, (list, tuple)) or not all(isinstance(g, (list, tuple)) for g in value):
+        raise TypeError(
+            f"parameter interaction_constraints={value!r} must be a list of feature groups, "
+            "each a list of feature indices or names"
+        )
+    return [list(g) for g in value]
+
+
 def _device(value: Any) -> str:
     if value != "cpu":
         raise ValueError(f"parameter device={value!r} is not available; valid: 'cpu'")
@@ -182,7 +254,7 @@ VALIDATORS: dict[str, Callable[[Any], Any]] = {
     "gamma": _non_negative("gamma"),
     "reg_lambda": _non_negative("reg_lambda"),
     "reg_alpha": _non_negative("reg_alpha"),
-    "max_delta_step": _non_negative("max_delta_step"),
+    "max_delta_step": _max_delta_step,
     "subsample": _fraction("subsample"),
     "colsample_bytree": _fraction("colsample_bytree"),
     "colsample_bylevel": _fraction("colsample_bylevel"),
@@ -193,6 +265,22 @@ VALIDATORS: dict[str, Callable[[Any], Any]] = {
     "random_state": lambda v: _number("random_state", v, low=0, high=2**63 - 1, integer=True),
     "n_jobs": _n_jobs,
     "device": _device,
+    "monotone_constraints": _monotone,
+    "interaction_constraints": _interactions,
+    "huber_slope": lambda v: _number("huber_slope", v, low=0.0, low_open=True),
+    "quantile_alpha": _levels("quantile_alpha"),
+    "expectile_alpha": _levels("expectile_alpha"),
+    "tweedie_variance_power": lambda v: _number(
+        "tweedie_variance_power", v, low=1.0, high=2.0, low_open=True, high_open=True
+    ),
+    "num_target": lambda v: _number("num_target", v, low=0, integer=True),
+    "booster": _choice("booster", BOOSTERS),
+    "rate_drop": lambda v: _number("rate_drop", v, low=0.0, high=1.0),
+    "skip_drop": lambda v: _number("skip_drop", v, low=0.0, high=1.0),
+    "one_drop": _bool("one_drop"),
+    "sample_type": _choice("sample_type", ("uniform", "weighted")),
+    "normalize_type": _choice("normalize_type", ("tree", "forest")),
+    "num_parallel_tree": lambda v: _number("num_parallel_tree", v, low=1, integer=True),
     **{name: _not_yet(name) for name in NOT_YET_SUPPORTED},
 }
 

@@ -64,7 +64,12 @@ def _check_vector(values: Any, name: str, n_rows: int) -> np.ndarray:
 
 
 def _check_label(label: Any, n_rows: int) -> np.ndarray:
-    y = _check_vector(label, "label", n_rows)
+    """1-d labels, or a 2-d (n_rows, k) block with k >= 2 for multi-output regression."""
+    array = _as_float64(label, "label")
+    if array.ndim == 2 and array.shape[0] == n_rows and array.shape[1] >= 2:
+        y = np.ascontiguousarray(array)
+    else:
+        y = _check_vector(label, "label", n_rows)
     _check_finite(y, "label", "labels")
     return y
 
@@ -168,7 +173,7 @@ class Dataset:
     data : array-like or pandas.DataFrame of shape (n_rows, n_features)
         Numeric features; NaN marks a missing value, inf is rejected. float32 and float64 arrays
         are kept without a copy.
-    label : array-like of shape (n_rows,), optional
+    label : array-like of shape (n_rows,) or (n_rows, n_targets), optional
         Finite targets.
     weight : array-like of shape (n_rows,), optional
         Non-negative, finite row weights, not all zero. They also weight the bin quantiles.
@@ -187,6 +192,9 @@ class Dataset:
     reference : Dataset, optional
         Training Dataset whose bins this one reuses (for validation and test data). Must have the
         same number of features and the same feature names.
+    feature_weights : array-like of shape (n_features,), optional
+        Relative chance of each feature being drawn by column sampling (``colsample_*``); a
+        feature with weight 0 is never drawn. Default: uniform.
 
     Attributes
     ----------
@@ -210,6 +218,7 @@ class Dataset:
         categorical_features: Any = None,
         max_bin: int = 256,
         reference: Dataset | None = None,
+        feature_weights: Any = None,
     ):
         if categorical_features is not None and (
             not hasattr(categorical_features, "__len__") or len(categorical_features) > 0
@@ -267,6 +276,7 @@ class Dataset:
         self.weight = weight
         self.base_margin = base_margin
         self.group = None if group is None else _check_group(group, n_rows)
+        self.feature_weights = feature_weights
         self._reference = reference
         self._bin_mapper: BinMapper | None = None
         self._binned: np.ndarray | None = None
@@ -313,6 +323,30 @@ class Dataset:
     @base_margin.setter
     def base_margin(self, value: Any) -> None:
         self._base_margin = None if value is None else _check_base_margin(value, self.num_row())
+
+    @property
+    def feature_weights(self) -> np.ndarray | None:
+        """float64 (n_features,) relative chances of each feature in column sampling, or None."""
+        return self._feature_weights
+
+    @feature_weights.setter
+    def feature_weights(self, value: Any) -> None:
+        if value is None:
+            self._feature_weights = None
+            return
+        fw = np.ascontiguousarray(_as_float64(value, "feature_weights"))
+        if fw.shape != (self.num_col(),):
+            raise ValueError(
+                f"feature_weights must have shape ({self.num_col()},), one per feature; "
+                f"got shape {fw.shape}"
+            )
+        _check_finite(fw, "feature_weights", "feature weights")
+        if (fw < 0).any() or not (fw > 0).any():
+            raise ValueError(
+                "feature_weights must be >= 0 with at least one positive value; got "
+                f"{fw.tolist()[:10]}"
+            )
+        self._feature_weights = fw
 
     def num_row(self) -> int:
         """Number of rows."""
@@ -419,6 +453,7 @@ class Dataset:
         subset._weight = None if self._weight is None else self._weight[rows]
         subset._base_margin = None if self._base_margin is None else self._base_margin[rows]
         subset.group = None if self.group is None else _slice_groups(self.group, rows)
+        subset._feature_weights = self._feature_weights
         subset._reference = self
         subset._bin_mapper = None
         subset._binned = None

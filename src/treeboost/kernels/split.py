@@ -159,3 +159,133 @@ def find_best_split(
         return -np.inf, -1, 0, False, 0.0, 0.0
     row = per_feature[best]
     return row[0], features[best], int(row[1]), row[2] != 0.0, row[3], row[4]
+
+
+@njit_serial
+def score_at_weight(sum_g, sum_h, w, reg_lambda, reg_alpha):
+    """Twice the loss reduction of a leaf with sums (G, H) held at weight ``w``."""
+    return -(2.0 * sum_g * w + (sum_h + reg_lambda) * w * w + 2.0 * reg_alpha * abs(w))
+
+
+@njit_serial
+def bounded_leaf_weight(sum_g, sum_h, reg_lambda, reg_alpha, max_delta_step, lower, upper):
+    """The leaf weight of :func:`leaf_weight`, clipped into the node's bounds [lower, upper]."""
+    w = leaf_weight(sum_g, sum_h, reg_lambda, reg_alpha, max_delta_step)
+    if w < lower:
+        return lower
+    if w > upper:
+        return upper
+    return w
+
+
+@njit_serial
+def _scan_feature_bounded(
+    hist,
+    off,
+    n_bins,
+    sum_g,
+    sum_h,
+    parent_score,
+    reg_lambda,
+    reg_alpha,
+    max_delta_step,
+    min_h,
+    direction,
+    lower,
+    upper,
+    out,
+):
+    """:func:`_scan_feature` for a node with weight bounds and a monotone ``direction`` on this
+    feature (+1 increasing, -1 decreasing, 0 free): child weights are clipped into the bounds,
+    scored at the clipped weights, and a candidate whose weights go the wrong way is skipped."""
+    miss_g = hist[off, 0]
+    miss_h = hist[off, 1]
+    has_missing = miss_h != 0.0 or miss_g != 0.0
+    best_gain = -np.inf
+    found = False
+    acc_g = 0.0
+    acc_h = 0.0
+    for t in range(1, n_bins - 1):
+        acc_g += hist[off + t, 0]
+        acc_h += hist[off + t, 1]
+        for missing_left in range(2 if has_missing else 1):
+            lg = acc_g + (miss_g if missing_left else 0.0)
+            lh = acc_h + (miss_h if missing_left else 0.0)
+            rg = sum_g - lg
+            rh = sum_h - lh
+            if lh < min_h or rh < min_h:
+                continue
+            wl = bounded_leaf_weight(lg, lh, reg_lambda, reg_alpha, max_delta_step, lower, upper)
+            wr = bounded_leaf_weight(rg, rh, reg_lambda, reg_alpha, max_delta_step, lower, upper)
+            if (direction > 0 and wl > wr) or (direction < 0 and wl < wr):
+                continue
+            gain = (
+                score_at_weight(lg, lh, wl, reg_lambda, reg_alpha)
+                + score_at_weight(rg, rh, wr, reg_lambda, reg_alpha)
+                - parent_score
+            )
+            if not found or gain > best_gain + GAIN_TIE_TOLERANCE * abs(best_gain):
+                found = True
+                best_gain = gain
+                out[1] = t
+                out[2] = 1.0 if missing_left else (1.0 if (not has_missing and lh > rh) else 0.0)
+                out[3] = lg
+                out[4] = lh
+    out[0] = best_gain
+
+
+@njit_parallel
+def find_best_split_bounded(
+    hist,
+    features,
+    bin_offsets,
+    sum_g,
+    sum_h,
+    reg_lambda,
+    reg_alpha,
+    max_delta_step,
+    min_child_weight,
+    monotone,
+    lower,
+    upper,
+):
+    """:func:`find_best_split` under monotone constraints: ``monotone[f]`` is the direction of
+    feature ``f`` and [lower, upper] the bounds the node's weights must stay in (XGBoost's
+    scheme: a split on a constrained feature gives its children bounds meeting at the midpoint
+    of their weights, so every leaf left of it is below every leaf right of it)."""
+    w_parent = bounded_leaf_weight(
+        sum_g, sum_h, reg_lambda, reg_alpha, max_delta_step, lower, upper
+    )
+    parent_score = score_at_weight(sum_g, sum_h, w_parent, reg_lambda, reg_alpha)
+    min_h = max(min_child_weight, 1e-300)
+    n_features = features.shape[0]
+    per_feature = np.empty((n_features, 5), dtype=np.float64)
+    for j in prange(n_features):
+        f = features[j]
+        _scan_feature_bounded(
+            hist,
+            bin_offsets[f],
+            bin_offsets[f + 1] - bin_offsets[f],
+            sum_g,
+            sum_h,
+            parent_score,
+            reg_lambda,
+            reg_alpha,
+            max_delta_step,
+            min_h,
+            monotone[f],
+            lower,
+            upper,
+            per_feature[j],
+        )
+    best = -1
+    for j in range(n_features):
+        gain = per_feature[j, 0]
+        if gain == -np.inf:
+            continue
+        if best < 0 or gain > per_feature[best, 0] + GAIN_TIE_TOLERANCE * abs(per_feature[best, 0]):
+            best = j
+    if best < 0:
+        return -np.inf, -1, 0, False, 0.0, 0.0
+    row = per_feature[best]
+    return row[0], features[best], int(row[1]), row[2] != 0.0, row[3], row[4]

@@ -11,13 +11,33 @@ from collections.abc import Callable
 from typing import Any
 
 from treeboost.objectives.base import Objective
-from treeboost.objectives.binary import LogisticObjective
+from treeboost.objectives.binary import LogisticObjective, LogitRawObjective
 from treeboost.objectives.custom import CustomObjective
-from treeboost.objectives.multiclass import SoftprobObjective
-from treeboost.objectives.regression import SquaredErrorObjective
+from treeboost.objectives.multiclass import SoftmaxObjective, SoftprobObjective
+from treeboost.objectives.regression import (
+    AbsoluteErrorObjective,
+    ExpectileObjective,
+    GammaObjective,
+    PoissonObjective,
+    PseudoHuberObjective,
+    QuantileObjective,
+    SquaredErrorObjective,
+    SquaredLogErrorObjective,
+    TweedieObjective,
+)
 
 __all__ = [
     "OBJECTIVE_NAMES",
+    "AbsoluteErrorObjective",
+    "ExpectileObjective",
+    "GammaObjective",
+    "LogitRawObjective",
+    "PoissonObjective",
+    "PseudoHuberObjective",
+    "QuantileObjective",
+    "SoftmaxObjective",
+    "SquaredLogErrorObjective",
+    "TweedieObjective",
     "CustomObjective",
     "LogisticObjective",
     "Objective",
@@ -26,16 +46,33 @@ __all__ = [
     "get_objective",
 ]
 
-_BUILDERS: dict[str, Callable[[int, float], Objective]] = {
-    "reg:squarederror": lambda num_class, spw: SquaredErrorObjective(),
-    "binary:logistic": lambda num_class, spw: LogisticObjective(scale_pos_weight=spw),
-    "multi:softprob": lambda num_class, spw: SoftprobObjective(num_class=num_class),
+
+def _get(params: dict, name: str, default: Any) -> Any:
+    value = params.get(name)
+    return default if value is None else value
+
+
+# name -> builder(num_class, params)
+_BUILDERS: dict[str, Callable[[int, dict], Objective]] = {
+    "reg:squarederror": lambda nc, p: SquaredErrorObjective(n_targets=_get(p, "num_target", 1)),
+    "reg:absoluteerror": lambda nc, p: AbsoluteErrorObjective(),
+    "reg:pseudohubererror": lambda nc, p: PseudoHuberObjective(_get(p, "huber_slope", 1.0)),
+    "reg:squaredlogerror": lambda nc, p: SquaredLogErrorObjective(),
+    "reg:quantileerror": lambda nc, p: QuantileObjective(p.get("quantile_alpha")),
+    "reg:expectileerror": lambda nc, p: ExpectileObjective(p.get("expectile_alpha")),
+    "count:poisson": lambda nc, p: PoissonObjective(p.get("max_delta_step")),
+    "reg:gamma": lambda nc, p: GammaObjective(),
+    "reg:tweedie": lambda nc, p: TweedieObjective(_get(p, "tweedie_variance_power", 1.5)),
+    "binary:logistic": lambda nc, p: LogisticObjective(_get(p, "scale_pos_weight", 1.0)),
+    "binary:logitraw": lambda nc, p: LogitRawObjective(_get(p, "scale_pos_weight", 1.0)),
+    "multi:softprob": lambda nc, p: SoftprobObjective(num_class=nc),
+    "multi:softmax": lambda nc, p: SoftmaxObjective(num_class=nc),
 }
 
 OBJECTIVE_NAMES: tuple[str, ...] = tuple(_BUILDERS)
 """Names of the built-in objectives, as accepted by :func:`get_objective`."""
 
-_MULTICLASS_NAMES = frozenset({"multi:softprob"})
+_MULTICLASS_NAMES = frozenset({"multi:softprob", "multi:softmax"})
 
 
 def _num_class(params: dict[str, Any]) -> int:
@@ -72,7 +109,10 @@ def get_objective(objective: str | Callable[..., Any] | Objective, params: dict)
         (grad, hess)``, wrapped in a :class:`CustomObjective`; or an Objective, returned as is.
     params : dict
         The validated training parameters. Read here: ``num_class`` (int, 0 when unset) and
-        ``scale_pos_weight`` (float, default 1.0, used by ``binary:logistic`` only).
+        ``scale_pos_weight`` (binary objectives), ``num_target`` (outputs of
+        ``reg:squarederror`` for a 2-d label), ``huber_slope``, ``quantile_alpha``,
+        ``expectile_alpha``, ``tweedie_variance_power`` and ``max_delta_step`` (the Poisson
+        hessian damping, 0.7 when unset).
 
     Returns
     -------
@@ -104,8 +144,7 @@ def get_objective(objective: str | Callable[..., Any] | Objective, params: dict)
                 f"({', '.join(sorted(_MULTICLASS_NAMES))}); objective={objective!r} has one "
                 "output. Leave num_class unset or pick a multiclass objective."
             )
-        spw = params.get("scale_pos_weight", 1.0)
-        return _BUILDERS[objective](num_class, 1.0 if spw is None else spw)
+        return _BUILDERS[objective](num_class, params)
     if callable(objective):
         return CustomObjective(objective, n_outputs=max(num_class, 1))
     raise TypeError(

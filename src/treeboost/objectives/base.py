@@ -42,6 +42,20 @@ class Objective(ABC):
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self.name!r}, n_outputs={self.n_outputs})"
 
+    def leaf_refresh_alphas(self) -> np.ndarray | None:
+        """Levels at which each output's leaves are re-fitted after growth, or None.
+
+        Losses without a useful hessian (absolute and pinball) grow trees on their subgradient
+        and then set every leaf to the weighted ``alpha`` quantile of its rows' residuals
+        ``y - margin`` (times the learning rate): one level per output.
+        """
+        return None
+
+    def eval_transform(self, margin: np.ndarray) -> np.ndarray:
+        """Predictions handed to evaluation metrics; the same as :meth:`transform` except where
+        the prediction is a label or a raw score (``multi:softmax``, ``binary:logitraw``)."""
+        return self.transform(margin)
+
     @abstractmethod
     def validate_labels(self, y: np.ndarray, weight: np.ndarray | None) -> None:
         """Raise ValueError when the labels cannot be trained on with this objective.

@@ -123,3 +123,18 @@ class SoftprobObjective(Objective):
             )
         shifted = np.exp(margin - margin.max(axis=1, keepdims=True))
         return shifted / shifted.sum(axis=1, keepdims=True)
+
+
+class SoftmaxObjective(SoftprobObjective):
+    """``multi:softmax``: trained exactly like ``multi:softprob``; predictions are the most
+    probable class index (as float), while evaluation metrics still see probabilities."""
+
+    name = "multi:softmax"
+    default_metric = "mlogloss"
+
+    def transform(self, margin: np.ndarray) -> np.ndarray:
+        """Return the index of the largest margin of each row, as float64 (n_rows,)."""
+        return np.argmax(margin_rows(margin), axis=1).astype(np.float64)
+
+    def eval_transform(self, margin: np.ndarray) -> np.ndarray:
+        return SoftprobObjective.transform(self, margin)

@@ -15,9 +15,9 @@ import numpy as np
 
 from ..kernels.histogram import n_chunks_for
 from ..kernels.partition import add_leaf_values, apply_final_split, partition_rows
-from ..kernels.split import find_best_split, leaf_weight
+from ..kernels.split import find_best_split, find_best_split_bounded, leaf_weight
 from .histogram import HistogramBuilder
-from .split import GrowthParams, SplitParams
+from .split import GrowthParams, SplitParams, TreeConstraints
 from .tree import NODE_ARRAYS, Tree
 
 
@@ -36,6 +36,11 @@ class _Node:
     default_left: bool = False
     left_g: float = 0.0
     left_h: float = 0.0
+    # Monotone constraints: bounds on the node's (unscaled) weight, inherited down the tree.
+    lower: float = -np.inf
+    upper: float = np.inf
+    # Interaction constraints: the features split on above this node.
+    path: frozenset = frozenset()
     # True once the node's leaf value is in the margins (a final split applied it directly and
     # the node's rows were never gathered into its own segment).
     applied: bool = False
@@ -54,14 +59,32 @@ class GrownTree:
     leaf_starts: np.ndarray
     leaf_ends: np.ndarray
     leaf_values: np.ndarray
+    leaf_nodes: np.ndarray
 
 
-def sample_features(features: np.ndarray, fraction: float, rng: np.random.Generator) -> np.ndarray:
-    """Sorted random subset of ``features`` of size ``max(1, floor(fraction * len))``."""
+def sample_features(
+    features: np.ndarray,
+    fraction: float,
+    rng: np.random.Generator,
+    weights: np.ndarray | None = None,
+) -> np.ndarray:
+    """Sorted random subset of ``features`` of size ``max(1, floor(fraction * len))``.
+
+    ``weights`` (one per feature index, not per entry of ``features``) makes a feature's chance
+    of being drawn proportional to its weight; zero-weight features are never drawn, so fewer
+    than the requested count come back when too few have weight.
+    """
     if fraction >= 1.0 or features.shape[0] <= 1:
         return features
     n_keep = max(1, int(fraction * features.shape[0]))
-    chosen = rng.choice(features.shape[0], size=n_keep, replace=False)
+    if weights is None:
+        chosen = rng.choice(features.shape[0], size=n_keep, replace=False)
+    else:
+        w = weights[features].astype(np.float64)
+        n_keep = min(n_keep, int(np.count_nonzero(w > 0)))
+        if n_keep == 0:
+            return features[:0]
+        chosen = rng.choice(features.shape[0], size=n_keep, replace=False, p=w / w.sum())
     return np.ascontiguousarray(np.sort(features[chosen]), dtype=np.int32)
 
 
@@ -75,6 +98,7 @@ class TreeGrower:
         bin_upper_bounds: list,
         split_params: SplitParams,
         growth_params: GrowthParams,
+        constraints: TreeConstraints | None = None,
     ):
         self.binned = binned
         # Column-major copy for partitioning (see kernels/partition.py).
@@ -83,6 +107,7 @@ class TreeGrower:
         self.bin_upper_bounds = bin_upper_bounds
         self.split = split_params
         self.growth = growth_params
+        self.constraints = constraints or TreeConstraints()
         self.histograms = HistogramBuilder(binned, self.bin_offsets)
         self._scratch = np.empty(2 * binned.shape[0], dtype=np.int32)
         self._chunk_counts = np.empty(64, dtype=np.int64)
@@ -96,17 +121,35 @@ class TreeGrower:
 
     def _evaluate(self, node: _Node, features: np.ndarray) -> None:
         p = self.split
-        gain, feature, split_bin, default_left, left_g, left_h = find_best_split(
-            node.hist,
-            features,
-            self.bin_offsets,
-            node.sum_g,
-            node.sum_h,
-            p.reg_lambda,
-            p.reg_alpha,
-            p.max_delta_step,
-            p.min_child_weight,
-        )
+        monotone = self.constraints.monotone
+        if monotone is None:
+            result = find_best_split(
+                node.hist,
+                features,
+                self.bin_offsets,
+                node.sum_g,
+                node.sum_h,
+                p.reg_lambda,
+                p.reg_alpha,
+                p.max_delta_step,
+                p.min_child_weight,
+            )
+        else:
+            result = find_best_split_bounded(
+                node.hist,
+                features,
+                self.bin_offsets,
+                node.sum_g,
+                node.sum_h,
+                p.reg_lambda,
+                p.reg_alpha,
+                p.max_delta_step,
+                p.min_child_weight,
+                monotone,
+                node.lower,
+                node.upper,
+            )
+        gain, feature, split_bin, default_left, left_g, left_h = result
         node.gain = gain if feature >= 0 else -np.inf
         node.feature = int(feature)
         node.split_bin = int(split_bin)
@@ -114,11 +157,17 @@ class TreeGrower:
         node.left_g = float(left_g)
         node.left_h = float(left_h)
 
-    def _weight(self, sum_g: float, sum_h: float) -> float:
+    def _raw_weight(
+        self, sum_g: float, sum_h: float, lower: float = -np.inf, upper: float = np.inf
+    ) -> float:
         p = self.split
-        return p.learning_rate * leaf_weight(
-            sum_g, sum_h, p.reg_lambda, p.reg_alpha, p.max_delta_step
-        )
+        w = leaf_weight(sum_g, sum_h, p.reg_lambda, p.reg_alpha, p.max_delta_step)
+        return min(max(w, lower), upper)
+
+    def _weight(
+        self, sum_g: float, sum_h: float, lower: float = -np.inf, upper: float = np.inf
+    ) -> float:
+        return self.split.learning_rate * self._raw_weight(sum_g, sum_h, lower, upper)
 
     # -- growth ----------------------------------------------------------------------------
     def grow(
@@ -129,6 +178,7 @@ class TreeGrower:
         rng: np.random.Generator,
         margin: np.ndarray | None = None,
         output: int = 0,
+        feature_weights: np.ndarray | None = None,
     ) -> GrownTree:
         """Grow a tree on rows ``sample_indices`` (reordered in place) using ``tree_features``.
 
@@ -149,6 +199,7 @@ class TreeGrower:
         self._sample_indices = sample_indices
         self._tree_features = tree_features
         self._rng = rng
+        self._weights = feature_weights
         self._margin = margin
         self._output = output
         self._level_features: dict[int, np.ndarray] = {}
@@ -158,11 +209,13 @@ class TreeGrower:
             leaves = self._grow_depthwise(root, columns)
         leaves = sorted((leaf for leaf in leaves if not leaf.applied), key=lambda n: n.node_id)
         tree = Tree.from_lists(columns)
+        leaf_nodes = np.array([leaf.node_id for leaf in leaves], dtype=np.int64)
         grown = GrownTree(
             tree=tree,
             leaf_starts=np.array([leaf.start for leaf in leaves], dtype=np.int64),
             leaf_ends=np.array([leaf.end for leaf in leaves], dtype=np.int64),
-            leaf_values=tree.value[[leaf.node_id for leaf in leaves]].astype(np.float64),
+            leaf_values=tree.value[leaf_nodes].astype(np.float64),
+            leaf_nodes=leaf_nodes,
         )
         if margin is not None:
             add_leaf_values(
@@ -176,15 +229,19 @@ class TreeGrower:
         self._gh = self._sample_indices = self._margin = None
         return grown
 
-    def _new_node(self, columns, start, end, depth, sum_g, sum_h) -> _Node:
+    def _new_node(
+        self, columns, start, end, depth, sum_g, sum_h, lower=-np.inf, upper=np.inf, path=None
+    ) -> _Node:
         node = _Node(len(columns["left"]), start, end, depth, sum_g, sum_h)
+        node.lower, node.upper = lower, upper
+        node.path = path if path is not None else frozenset()
         columns["left"].append(-1)
         columns["right"].append(-1)
         columns["feature"].append(-1)
         columns["threshold"].append(0.0)
         columns["split_bin"].append(0)
         columns["default_left"].append(0)
-        columns["value"].append(self._weight(sum_g, sum_h))
+        columns["value"].append(self._weight(sum_g, sum_h, lower, upper))
         columns["cover"].append(sum_h)
         columns["gain"].append(0.0)
         columns["sample_count"].append(end - start)
@@ -194,9 +251,12 @@ class TreeGrower:
         """Column sampling by level, then by node, nested inside the tree's features."""
         level = self._level_features.get(node.depth)
         if level is None:
-            level = sample_features(self._tree_features, self.growth.colsample_bylevel, self._rng)
+            level = sample_features(
+                self._tree_features, self.growth.colsample_bylevel, self._rng, self._weights
+            )
             self._level_features[node.depth] = level
-        return sample_features(level, self.growth.colsample_bynode, self._rng)
+        chosen = sample_features(level, self.growth.colsample_bynode, self._rng, self._weights)
+        return self.constraints.allowed_features(chosen, node.path)
 
     def _prepare(self, node: _Node) -> bool:
         """Histogram and best split for a node that may be split; False if it stays a leaf."""
@@ -216,9 +276,22 @@ class TreeGrower:
         n_chunks = n_chunks_for(node.n_rows)
         f = node.feature
         n_bins = int(self.bin_offsets[f + 1] - self.bin_offsets[f])
+        right_g, right_h = node.sum_g - node.left_g, node.sum_h - node.left_h
+        left_bounds = right_bounds = (node.lower, node.upper)
+        monotone = self.constraints.monotone
+        if monotone is not None and monotone[f] != 0:
+            # Children's weights meet at the midpoint: everything grown under the left child
+            # stays on one side of it, everything under the right child on the other.
+            wl = self._raw_weight(node.left_g, node.left_h, node.lower, node.upper)
+            wr = self._raw_weight(right_g, right_h, node.lower, node.upper)
+            mid = 0.5 * (wl + wr)
+            if monotone[f] > 0:
+                left_bounds, right_bounds = (node.lower, mid), (mid, node.upper)
+            else:
+                left_bounds, right_bounds = (mid, node.upper), (node.lower, mid)
+        child_path = node.path | {f} if self.constraints.interaction_sets is not None else None
         apply_now = final and self._margin is not None
         if apply_now:
-            right_g, right_h = node.sum_g - node.left_g, node.sum_h - node.left_h
             n_left = int(
                 apply_final_split(
                     self.binned_columns[:, f],
@@ -228,8 +301,8 @@ class TreeGrower:
                     node.split_bin,
                     node.default_left,
                     n_bins,
-                    self._weight(node.left_g, node.left_h),
-                    self._weight(right_g, right_h),
+                    self._weight(node.left_g, node.left_h, *left_bounds),
+                    self._weight(right_g, right_h, *right_bounds),
                     self._margin,
                     self._output,
                     n_chunks,
@@ -252,14 +325,18 @@ class TreeGrower:
                 )
             )
         mid = node.start + n_left
-        left = self._new_node(columns, node.start, mid, node.depth + 1, node.left_g, node.left_h)
-        right = self._new_node(
+        left = self._new_node(
             columns,
+            node.start,
             mid,
-            node.end,
             node.depth + 1,
-            node.sum_g - node.left_g,
-            node.sum_h - node.left_h,
+            node.left_g,
+            node.left_h,
+            *left_bounds,
+            child_path,
+        )
+        right = self._new_node(
+            columns, mid, node.end, node.depth + 1, right_g, right_h, *right_bounds, child_path
         )
         left.applied = right.applied = apply_now
         i = node.node_id

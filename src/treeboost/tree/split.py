@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 # Splits whose gain does not exceed this are noise from float rounding, not structure.
 MIN_SPLIT_GAIN = 1e-12
 
@@ -33,3 +35,30 @@ class GrowthParams:
     max_leaves: int = 0
     colsample_bylevel: float = 1.0
     colsample_bynode: float = 1.0
+
+
+@dataclass(frozen=True)
+class TreeConstraints:
+    """What a tree may learn beyond the data's say.
+
+    ``monotone``: int8 per feature, +1 / -1 forces predictions to rise / fall with the feature
+    (0 free); None when no feature is constrained. ``interaction_sets``: groups of feature
+    indices; every root-to-leaf path uses features of one group only (a feature listed in no
+    group forms a group of its own); None when unconstrained.
+    """
+
+    monotone: np.ndarray | None = None
+    interaction_sets: tuple[frozenset[int], ...] | None = None
+
+    def allowed_features(self, features: np.ndarray, path: frozenset[int]) -> np.ndarray:
+        """The subset of ``features`` a node whose ancestors split on ``path`` may split on."""
+        if self.interaction_sets is None or not path:
+            return features
+        allowed: set[int] = set()
+        for group in self.interaction_sets:
+            if path <= group:
+                allowed |= group
+        if not allowed:
+            return features[:0]
+        keep = np.fromiter((int(f) in allowed for f in features), dtype=bool, count=len(features))
+        return np.ascontiguousarray(features[keep])
