@@ -133,9 +133,52 @@ class Booster:
         self.tree_outputs.append(int(output))
         self._forest_cache = None
 
+    @property
+    def trees_per_round(self) -> int:
+        """Trees added per boosting round: one per output, times ``num_parallel_tree``."""
+        return self.n_outputs * int(self.params.get("num_parallel_tree", 1) or 1)
+
     def num_boosted_rounds(self) -> int:
-        """Number of boosting rounds held (trees / outputs)."""
-        return len(self.trees) // self.n_outputs
+        """Number of boosting rounds held."""
+        return len(self.trees) // self.trees_per_round
+
+    def set_param(self, name: str | dict, value: Any = None) -> None:
+        """Change a training parameter recorded in the model (e.g. ``learning_rate`` between
+        rounds, which :func:`treeboost.train` picks up for the next round)."""
+        from .params import VALIDATORS, unknown_parameter_message
+
+        updates = name if isinstance(name, dict) else {name: value}
+        for key, val in updates.items():
+            if key not in VALIDATORS:
+                raise ValueError(unknown_parameter_message(str(key)))
+            self.params[key] = VALIDATORS[key](val)
+
+    def __getitem__(self, index: slice | int) -> Booster:
+        """Rounds ``index`` (a slice with step 1, or one round) as a new Booster.
+
+        The slice keeps the base margin, so ``booster[a:b].predict(X, output_margin=True)``
+        equals ``booster.predict(X, output_margin=True, iteration_range=(a, b))``.
+        """
+        n_rounds = self.num_boosted_rounds()
+        if isinstance(index, (int, np.integer)) and not isinstance(index, bool):
+            i = int(index) + (n_rounds if index < 0 else 0)
+            if not 0 <= i < n_rounds:
+                raise IndexError(f"round {index} is out of range for {n_rounds} rounds")
+            index = slice(i, i + 1)
+        if not isinstance(index, slice):
+            raise TypeError(f"a Booster is indexed by rounds: an int or a slice, got {index!r}")
+        start, stop, step = index.indices(n_rounds)
+        if step != 1:
+            raise ValueError(f"slicing a Booster needs step 1; got step={index.step!r}")
+        stop = max(start, stop)
+        per = self.trees_per_round
+        out = copy.copy(self)
+        out.params = dict(self.params)
+        out.trees = [copy.deepcopy(t) for t in self.trees[start * per : stop * per]]
+        out.tree_outputs = list(self.tree_outputs[start * per : stop * per])
+        out._forest_cache = None
+        out.best_iteration = out.best_score = None
+        return out
 
     def num_trees(self) -> int:
         return len(self.trees)
@@ -153,7 +196,8 @@ class Booster:
     def truncated(self, n_rounds: int) -> Booster:
         """A copy holding only the first ``n_rounds`` rounds."""
         out = copy.copy(self)
-        k = self.n_outputs
+        k = self.trees_per_round
+        out.params = dict(self.params)
         out.trees = list(self.trees[: n_rounds * k])
         out.tree_outputs = list(self.tree_outputs[: n_rounds * k])
         out._forest_cache = None
@@ -193,7 +237,8 @@ class Booster:
                     f"iteration_range={iteration_range!r} is out of range; valid: "
                     f"0 <= begin <= end <= {n_rounds}"
                 )
-        return begin * self.n_outputs, min(end, n_rounds) * self.n_outputs
+        per = self.trees_per_round
+        return begin * per, min(end, n_rounds) * per
 
     def _matrix(self, data: Any) -> tuple[np.ndarray, np.ndarray | None]:
         """Raw float matrix and optional per-row base margin of prediction input."""
