@@ -1,6 +1,8 @@
-"""The ``treeboost`` command line, driven as a subprocess on small generated files."""
+"""The ``treeboost`` command line. Most cases call ``cli.main`` in-process (fast); a few run
+``python -m treeboost`` as a subprocess to check exit codes and stderr end to end."""
 
 import importlib
+import io
 import json
 import subprocess
 import sys
@@ -11,11 +13,40 @@ import pandas as pd
 import pytest
 
 import treeboost as tb
-from treeboost import cli
+from treeboost import _progress, cli
+from treeboost._progress import TrainingProgress
 
 REPO = Path(__file__).resolve().parents[1]
 AGARICUS = REPO.parent / "shared" / "data" / "xgboost-demo" / "agaricus.txt.train"
 AGARICUS_TEST = AGARICUS.with_name("agaricus.txt.test")
+
+
+def call(capsys, *args):
+    """Run ``treeboost ARGS`` in-process: (exit code, stdout, stderr)."""
+    capsys.readouterr()
+    try:
+        code = cli.main([str(a) for a in args])
+    except SystemExit as exc:  # argparse: --help and usage errors
+        code = exc.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def ok(capsys, *args):
+    code, out, err = call(capsys, *args)
+    assert code == 0, err
+    return out
+
+
+def fails(capsys, *args, mentions):
+    code, out, err = call(capsys, *args)
+    assert code == 2, (out, err)
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("treeboost: error:"), lines[0]
+    for word in [mentions] if isinstance(mentions, str) else mentions:
+        assert word in lines[0], lines[0]
+    return lines[0]
 
 
 def run(*args, cwd):
@@ -23,109 +54,120 @@ def run(*args, cwd):
         [sys.executable, "-m", "treeboost", *map(str, args)],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=300,
         cwd=cwd,
     )
 
 
-def ok(*args, cwd):
-    result = run(*args, cwd=cwd)
-    assert result.returncode == 0, result.stderr
-    assert "Traceback" not in result.stderr
-    return result
-
-
-def fails(*args, cwd, mentions):
-    result = run(*args, cwd=cwd)
-    assert result.returncode == 2, (result.stdout, result.stderr)
-    assert "Traceback" not in result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("treeboost: error:"), lines[0]
-    for word in [mentions] if isinstance(mentions, str) else mentions:
-        assert word in lines[0], lines[0]
-    return lines[0]
-
-
 @pytest.fixture(scope="module")
 def work(tmp_path_factory):
-    """Regression, binary and multiclass CSV files with trained models."""
+    """Regression, binary and multiclass CSV files (and a Parquet copy), with trained models."""
     d = tmp_path_factory.mktemp("cli")
     rng = np.random.default_rng(0)
     X = rng.normal(size=(300, 4))
     frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
-    frame.assign(y=2 * X[:, 0] + X[:, 1] + rng.normal(scale=0.1, size=300)).to_csv(
-        d / "reg.csv", index=False
-    )
+    reg = frame.assign(y=2 * X[:, 0] + X[:, 1] + rng.normal(scale=0.1, size=300))
+    reg.to_csv(d / "reg.csv", index=False)
+    reg.to_parquet(d / "reg.parquet", index=False)
     frame.assign(y=(X[:, 0] + X[:, 1] > 0).astype(int)).to_csv(d / "bin.csv", index=False)
     frame.assign(y=np.digitize(X[:, 0], [-0.5, 0.5])).to_csv(d / "multi.csv", index=False)
-    ok("train", "reg.csv", "--target", "y", "--rounds", "20", "--quiet", "-o", "reg.json", cwd=d)
-    ok(
-        "train", "bin.csv", "--target", "y", "--objective", "binary:logistic", "--rounds", "10",
-        "--quiet", "-o", "bin.json", cwd=d,
-    )  # fmt: skip
-    ok(
-        "train", "multi.csv", "--target", "y", "--objective", "multi:softprob", "--rounds", "5",
-        "--quiet", "-o", "multi.json", cwd=d,
-    )  # fmt: skip
+    for args in (
+        ["reg.csv", "--rounds", "20", "-o", "reg.json"],
+        ["bin.csv", "--objective", "binary:logistic", "--rounds", "10", "-o", "bin.json"],
+        ["multi.csv", "--objective", "multi:softprob", "--rounds", "5", "-o", "multi.json"],
+    ):
+        paths = [str(d / a) if a.endswith((".csv", ".json")) else a for a in args]
+        assert cli.main(["train", *paths, "--target", "y", "--quiet"]) == 0
     return d
 
 
 # -- train -----------------------------------------------------------------------------------
 
 
-def test_train_prints_final_metrics_and_writes_a_loadable_model(work):
-    result = ok(
-        "train", "reg.csv", "--target", "y", "--rounds", "40", "--valid-fraction", "0.25",
-        "--early-stopping", "5", "--param", "max_depth=3", "--param", "learning_rate=0.2",
-        "-o", "es.json", cwd=work,
+def test_train_prints_final_metrics_and_writes_a_loadable_model(work, capsys):
+    out = ok(
+        capsys, "train", work / "reg.csv", "--target", "y", "--rounds", "40",
+        "--valid-fraction", "0.25", "--early-stopping", "5", "--param", "max_depth=3",
+        "--param", "learning_rate=0.2", "-o", work / "es.json",
     )  # fmt: skip
-    assert "train-rmse" in result.stdout and "valid-rmse" in result.stdout
-    assert "best iteration:" in result.stdout
-    # stdout is a pipe here: no per-round progress lines
-    assert "[0]" not in result.stdout
+    assert "train-rmse" in out and "valid-rmse" in out
+    assert "best iteration:" in out
+    assert "[0]" not in out and "training" not in out  # stdout is not a terminal: no progress
     booster = tb.Booster.load_model(work / "es.json")
     assert booster.feature_names == ["a", "b", "c", "d"]
     assert booster.params["max_depth"] == 3
     assert booster.params["learning_rate"] == pytest.approx(0.2)
     assert booster.best_iteration is not None
+    assert f"best iteration: {booster.best_iteration}" in out
 
 
-def test_train_valid_fraction_split_is_seeded(work):
-    a = ok("train", "reg.csv", "--target", "y", "--rounds", "5", "--valid-fraction", "0.2",
-           "-o", "s1.json", cwd=work)  # fmt: skip
-    b = ok("train", "reg.csv", "--target", "y", "--rounds", "5", "--valid-fraction", "0.2",
-           "-o", "s2.json", cwd=work)  # fmt: skip
-    c = ok("train", "reg.csv", "--target", "y", "--rounds", "5", "--valid-fraction", "0.2",
-           "--seed", "1", "-o", "s3.json", cwd=work)  # fmt: skip
+def test_train_valid_fraction_split_is_seeded(work, capsys):
+    base = ["train", work / "reg.csv", "--target", "y", "--rounds", "5", "--valid-fraction", "0.2"]
+    a = ok(capsys, *base, "-o", work / "s1.json")
+    b = ok(capsys, *base, "-o", work / "s2.json")
+    ok(capsys, *base, "--seed", "1", "-o", work / "s3.json")
     assert (work / "s1.json").read_text() == (work / "s2.json").read_text()
-    assert a.stdout.replace("s1", "s2") == b.stdout
+    assert a.replace("s1", "s2") == b
     assert (work / "s1.json").read_text() != (work / "s3.json").read_text()
-    assert "valid-rmse" in c.stdout
 
 
-def test_train_quiet_prints_nothing(work):
-    result = ok("train", "reg.csv", "--target", "y", "--rounds", "3", "--quiet", "-o", "q.json",
-                cwd=work)  # fmt: skip
-    assert result.stdout == ""
+def test_train_quiet_prints_nothing_even_on_a_terminal(work, capsys, monkeypatch):
+    monkeypatch.setattr(cli, "_stdout_is_tty", lambda: True)
+    out = ok(capsys, "train", work / "reg.csv", "--target", "y", "--rounds", "3", "--quiet",
+             "-o", work / "q.json")  # fmt: skip
+    assert out == ""
 
 
-def test_train_with_valid_file_and_multiclass_num_class_inferred(work):
-    ok("train", "multi.csv", "--target", "y", "--objective", "multi:softprob", "--rounds", "3",
-       "--valid", "multi.csv", "-o", "mv.json", cwd=work)  # fmt: skip
+def test_train_with_valid_file_and_multiclass_num_class_inferred(work, capsys):
+    ok(capsys, "train", work / "multi.csv", "--target", "y", "--objective", "multi:softprob",
+       "--rounds", "3", "--valid", work / "multi.csv", "-o", work / "mv.json")  # fmt: skip
     booster = tb.Booster.load_model(work / "mv.json")
     assert booster.n_outputs == 3
     assert booster.params["num_class"] == 3
 
 
-def test_progress_every_ten_rounds_on_a_terminal(work, monkeypatch, capsys):
+def test_progress_bar_on_a_terminal(work, capsys, monkeypatch):
     monkeypatch.setattr(cli, "_stdout_is_tty", lambda: True)
-    code = cli.main(["train", str(work / "reg.csv"), "--target", "y", "--rounds", "25",
-                     "-o", str(work / "tty.json")])  # fmt: skip
-    out = capsys.readouterr().out
-    assert code == 0
+    out = ok(capsys, "train", work / "reg.csv", "--target", "y", "--rounds", "25",
+             "--valid-fraction", "0.2", "-o", work / "tty.json")  # fmt: skip
+    bar = next(line for line in out.splitlines() if line.startswith("training"))
+    assert "25/25" in bar and "train-rmse" in bar and "valid-rmse" in bar
+    assert out.index("training") < out.index("best iteration")
+
+
+def test_progress_falls_back_to_lines_without_rich(work, capsys, monkeypatch):
+    monkeypatch.setattr(cli, "_stdout_is_tty", lambda: True)
+    monkeypatch.setattr(_progress, "rich_available", lambda: False)
+    out = ok(capsys, "train", work / "reg.csv", "--target", "y", "--rounds", "25",
+             "-o", work / "tty.json")  # fmt: skip
     rounds = [line.split("]")[0] for line in out.splitlines() if line.startswith("[")]
     assert rounds == ["[0", "[10", "[20", "[24"]
+    assert "train-rmse" in out.splitlines()[0]
+
+
+def test_training_progress_callback_modes(work):
+    frame = pd.read_csv(work / "reg.csv")
+    dtrain = tb.Dataset(frame.drop(columns=["y"]), label=frame["y"])
+    lines = io.StringIO()
+    tb.train({}, dtrain, 7, evals=[(dtrain, "fit")],
+             callbacks=[TrainingProgress(7, mode="lines", period=3, file=lines)])  # fmt: skip
+    assert [line.split()[0] for line in lines.getvalue().splitlines()] == ["[0]", "[3]", "[6]"]
+    assert lines.getvalue().splitlines()[0].split()[1] == "fit-rmse"
+    bar = io.StringIO()
+    tb.train({}, dtrain, 7, evals=[(dtrain, "fit")],
+             callbacks=[TrainingProgress(7, mode="bar", file=bar)])  # fmt: skip
+    assert "7/7" in bar.getvalue() and "fit-rmse" in bar.getvalue()
+    with pytest.raises(ValueError, match="mode='fancy'"):
+        TrainingProgress(7, mode="fancy")
+    with pytest.raises(ValueError, match="period=0"):
+        TrainingProgress(7, period=0)
+
+
+def test_library_training_is_quiet_by_default(work, capsys):
+    frame = pd.read_csv(work / "reg.csv")
+    dtrain = tb.Dataset(frame.drop(columns=["y"]), label=frame["y"])
+    tb.train({}, dtrain, 3, evals=[(dtrain, "train")])
+    assert capsys.readouterr() == ("", "")
 
 
 def test_param_values_are_typed():
@@ -138,23 +180,60 @@ def test_param_values_are_typed():
 
 
 @pytest.mark.skipif(not AGARICUS.exists(), reason="agaricus demo data not available")
-def test_libsvm_train_predict_evaluate(tmp_path):
-    ok("train", AGARICUS, "--objective", "binary:logistic", "--rounds", "5",
-       "--valid", AGARICUS_TEST, "-o", "ag.json", cwd=tmp_path)  # fmt: skip
-    result = ok("evaluate", "ag.json", AGARICUS_TEST, cwd=tmp_path)
-    scores = dict(line.split() for line in result.stdout.splitlines()[2:])
+def test_libsvm_train_predict_evaluate(tmp_path, capsys):
+    ok(capsys, "train", AGARICUS, "--objective", "binary:logistic", "--rounds", "5",
+       "--valid", AGARICUS_TEST, "-o", tmp_path / "ag.json")  # fmt: skip
+    out = ok(capsys, "evaluate", tmp_path / "ag.json", AGARICUS_TEST)
+    scores = dict(line.split() for line in out.splitlines()[2:])
     assert float(scores["auc"]) > 0.99 and float(scores["error"]) < 0.05
-    ok("predict", "ag.json", AGARICUS_TEST, "-o", "p.csv", cwd=tmp_path)
+    ok(capsys, "predict", tmp_path / "ag.json", AGARICUS_TEST, "-o", tmp_path / "p.csv")
     pred = pd.read_csv(tmp_path / "p.csv")
     assert list(pred.columns) == ["prediction"] and len(pred) == 1611
     assert pred["prediction"].between(0, 1).all()
 
 
+# -- Parquet ---------------------------------------------------------------------------------
+
+
+def test_parquet_train_predict_evaluate_match_csv(work, capsys):
+    ok(capsys, "train", work / "reg.parquet", "--target", "y", "--rounds", "20", "--quiet",
+       "-o", work / "pq.json")  # fmt: skip
+    # Same rows, same model as from the CSV file.
+    assert (work / "pq.json").read_text() == (work / "reg.json").read_text()
+    ok(capsys, "predict", work / "pq.json", work / "reg.parquet", "-o", work / "pq.csv")
+    ok(capsys, "predict", work / "reg.json", work / "reg.csv", "-o", work / "csv.csv")
+    assert (work / "pq.csv").read_text() == (work / "csv.csv").read_text()
+    out = ok(capsys, "evaluate", work / "pq.json", work / "reg.parquet", "--target", "y")
+    assert out.splitlines()[2].split()[0] == "rmse"
+
+
+def test_parquet_with_valid_file_and_explicit_format(work, capsys):
+    (work / "reg.data").write_bytes((work / "reg.parquet").read_bytes())
+    ok(capsys, "train", work / "reg.data", "--format", "parquet", "--target", "y",
+       "--rounds", "4", "--valid", work / "reg.parquet", "-o", work / "pqv.json")  # fmt: skip
+    assert tb.Booster.load_model(work / "pqv.json").num_boosted_rounds() == 4
+
+
+def test_parquet_errors(work, capsys):
+    base = ["--target", "y", "-o", work / "m.json"]
+    fails(capsys, "train", work / "reg.parquet", "--target", "zz", "-o", work / "m.json",
+          mentions=["'zz'", "reg.parquet", "columns: a, b, c, d, y"])  # fmt: skip
+    (work / "junk.parquet").write_text("a,b,y\n1,2,3\n")
+    fails(capsys, "train", work / "junk.parquet", *base, mentions=["junk.parquet", "Parquet"])
+    fails(capsys, "train", work / "reg.csv", "--format", "parquet", *base,
+          mentions=["reg.csv", "Parquet"])  # fmt: skip
+    pd.read_parquet(work / "reg.parquet").drop(columns=["c"]).to_parquet(work / "noc.parquet")
+    fails(capsys, "predict", work / "reg.json", work / "noc.parquet", "-o", work / "p.csv",
+          mentions=["'c'", "noc.parquet"])  # fmt: skip
+    fails(capsys, "train", work / "missing.parquet", *base, mentions="missing.parquet")
+
+
 # -- predict ---------------------------------------------------------------------------------
 
 
-def test_predict_drops_the_target_and_matches_the_library(work):
-    ok("predict", "reg.json", "reg.csv", "-o", "p.csv", cwd=work)
+def test_predict_drops_the_target_and_matches_the_library(work, capsys):
+    out = ok(capsys, "predict", work / "reg.json", work / "reg.csv", "-o", work / "p.csv")
+    assert "wrote 300 rows x 1 columns" in out
     pred = pd.read_csv(work / "p.csv")
     assert list(pred.columns) == ["prediction"]
     booster = tb.Booster.load_model(work / "reg.json")
@@ -162,39 +241,35 @@ def test_predict_drops_the_target_and_matches_the_library(work):
     np.testing.assert_allclose(pred["prediction"], booster.predict(X), rtol=1e-12)
 
 
-def test_predict_reorders_columns_by_feature_name(work):
+def test_predict_reorders_columns_by_feature_name(work, capsys):
     frame = pd.read_csv(work / "reg.csv")
     frame[["y", "d", "c", "b", "a"]].to_csv(work / "shuffled.csv", index=False)
-    ok("predict", "reg.json", "shuffled.csv", "-o", "p1.csv", cwd=work)
-    ok("predict", "reg.json", "reg.csv", "-o", "p2.csv", cwd=work)
+    ok(capsys, "predict", work / "reg.json", work / "shuffled.csv", "-o", work / "p1.csv")
+    ok(capsys, "predict", work / "reg.json", work / "reg.csv", "-o", work / "p2.csv")
     assert (work / "p1.csv").read_text() == (work / "p2.csv").read_text()
 
 
-def test_predict_multiclass_margin_leaf_contribs(work):
-    ok("predict", "multi.json", "multi.csv", "-o", "prob.csv", cwd=work)
-    prob = pd.read_csv(work / "prob.csv")
+def test_predict_multiclass_margin_leaf_contribs(work, capsys):
+    def predict(model, *flags):
+        ok(capsys, "predict", work / model, work / model.replace(".json", ".csv"), *flags,
+           "-o", work / "out.csv")  # fmt: skip
+        return pd.read_csv(work / "out.csv")
+
+    prob = predict("multi.json")
     assert list(prob.columns) == ["prob_0", "prob_1", "prob_2"]
     np.testing.assert_allclose(prob.sum(axis=1), 1.0, rtol=1e-9)
-
-    ok("predict", "multi.json", "multi.csv", "--margin", "-o", "margin.csv", cwd=work)
-    assert list(pd.read_csv(work / "margin.csv").columns) == ["margin_0", "margin_1", "margin_2"]
-
-    ok("predict", "multi.json", "multi.csv", "--leaf", "-o", "leaf.csv", cwd=work)
-    leaf = pd.read_csv(work / "leaf.csv")
-    assert list(leaf.columns) == [f"leaf_{i}" for i in range(15)]
-
-    ok("predict", "bin.json", "bin.csv", "--contribs", "-o", "contribs.csv", cwd=work)
-    contribs = pd.read_csv(work / "contribs.csv")
+    assert list(predict("multi.json", "--margin").columns) == ["margin_0", "margin_1", "margin_2"]
+    assert list(predict("multi.json", "--leaf").columns) == [f"leaf_{i}" for i in range(15)]
+    contribs = predict("bin.json", "--contribs")
     assert list(contribs.columns) == ["a", "b", "c", "d", "bias"]
-    ok("predict", "bin.json", "bin.csv", "--margin", "-o", "bmargin.csv", cwd=work)
-    margin = pd.read_csv(work / "bmargin.csv")
+    margin = predict("bin.json", "--margin")
     assert list(margin.columns) == ["margin"]
     np.testing.assert_allclose(contribs.sum(axis=1), margin["margin"], atol=1e-6)
 
 
-def test_predict_to_stdout(work):
-    result = ok("predict", "bin.json", "bin.csv", "-o", "-", cwd=work)
-    lines = result.stdout.splitlines()
+def test_predict_to_stdout(work, capsys):
+    out = ok(capsys, "predict", work / "bin.json", work / "bin.csv", "-o", "-")
+    lines = out.splitlines()
     assert lines[0] == "prediction" and len(lines) == 301
 
 
@@ -209,9 +284,9 @@ def test_predict_to_stdout(work):
         ("multi.json", "multi.csv", ["mlogloss", "merror"]),
     ],
 )
-def test_evaluate_prints_the_task_metrics(work, model, data, names):
-    result = ok("evaluate", model, data, "--target", "y", cwd=work)
-    rows = result.stdout.splitlines()[2:]
+def test_evaluate_prints_the_task_metrics(work, capsys, model, data, names):
+    out = ok(capsys, "evaluate", work / model, work / data, "--target", "y")
+    rows = out.splitlines()[2:]
     assert [row.split()[0] for row in rows] == names
     booster = tb.Booster.load_model(work / model)
     frame = pd.read_csv(work / data)
@@ -221,9 +296,8 @@ def test_evaluate_prints_the_task_metrics(work, model, data, names):
     assert float(rows[0].split()[1]) == pytest.approx(expected, abs=1e-6)
 
 
-def test_info_describes_the_model(work):
-    result = ok("info", "multi.json", cwd=work)
-    out = result.stdout
+def test_info_describes_the_model(work, capsys):
+    out = ok(capsys, "info", work / "multi.json")
     assert "objective: multi:softprob" in out
     assert "features: 4" in out and "a, b, c, d" in out
     assert "trees: 15" in out and "rounds: 5" in out
@@ -232,90 +306,137 @@ def test_info_describes_the_model(work):
 
 
 @pytest.mark.parametrize("command", ["train", "predict", "evaluate", "info", "demo", "warmup"])
-def test_help_works_on_every_command(command, tmp_path):
-    result = ok(command, "--help", cwd=tmp_path)
-    assert "usage: treeboost" in result.stdout
+def test_help_works_on_every_command(command, capsys):
+    out = ok(capsys, command, "--help")
+    assert out.startswith(f"usage: treeboost {command}")
 
 
 # -- errors ----------------------------------------------------------------------------------
 
 
-def test_error_missing_files(work):
-    fails("train", "nope.csv", "--target", "y", "-o", "m.json", cwd=work, mentions="nope.csv")
-    fails("predict", "nope.json", "reg.csv", "-o", "p.csv", cwd=work, mentions="nope.json")
-    fails("predict", "reg.json", "nope.csv", "-o", "p.csv", cwd=work, mentions="nope.csv")
-    fails("evaluate", "reg.json", "nope.csv", "--target", "y", cwd=work, mentions="nope.csv")
-    fails("info", "nope.json", cwd=work, mentions="nope.json")
+def test_error_missing_files(work, capsys):
+    w = work
+    fails(capsys, "train", w / "nope.csv", "--target", "y", "-o", w / "m.json", mentions="nope.csv")
+    fails(
+        capsys, "predict", w / "nope.json", w / "reg.csv", "-o", w / "p.csv", mentions="nope.json"
+    )
+    fails(capsys, "predict", w / "reg.json", w / "nope.csv", "-o", w / "p.csv", mentions="nope.csv")
+    fails(capsys, "evaluate", w / "reg.json", w / "nope.csv", "--target", "y", mentions="nope.csv")
+    fails(capsys, "info", w / "nope.json", mentions="nope.json")
+    fails(capsys, "info", w, mentions="is a directory")
 
 
-def test_error_unknown_columns(work):
-    fails("train", "reg.csv", "--target", "zz", "-o", "m.json", cwd=work, mentions="'zz'")
-    fails("evaluate", "reg.json", "reg.csv", "--target", "zz", cwd=work, mentions="'zz'")
-    pd.read_csv(work / "reg.csv").drop(columns=["b"]).to_csv(work / "nob.csv", index=False)
-    fails("predict", "reg.json", "nob.csv", "-o", "p.csv", cwd=work, mentions=["'b'", "nob.csv"])
-    fails("train", "reg.csv", "-o", "m.json", cwd=work, mentions="--target")
+def test_error_unknown_columns(work, capsys):
+    w = work
+    fails(capsys, "train", w / "reg.csv", "--target", "zz", "-o", w / "m.json", mentions="'zz'")
+    fails(capsys, "evaluate", w / "reg.json", w / "reg.csv", "--target", "zz", mentions="'zz'")
+    pd.read_csv(w / "reg.csv").drop(columns=["b"]).to_csv(w / "nob.csv", index=False)
+    fails(capsys, "predict", w / "reg.json", w / "nob.csv", "-o", w / "p.csv",
+          mentions=["'b'", "nob.csv"])  # fmt: skip
+    fails(capsys, "train", w / "reg.csv", "-o", w / "m.json", mentions="--target")
 
 
-def test_error_wrong_format(work):
-    (work / "reg.dat").write_text((work / "reg.csv").read_text())
-    fails("train", "reg.dat", "--target", "y", "-o", "m.json", cwd=work, mentions="--format")
-    fails("train", "reg.csv", "--format", "libsvm", "-o", "m.json", cwd=work,
+def test_error_wrong_format(work, capsys):
+    w = work
+    (w / "reg.dat").write_text((w / "reg.csv").read_text())
+    fails(capsys, "train", w / "reg.dat", "--target", "y", "-o", w / "m.json", mentions="--format")
+    fails(capsys, "train", w / "reg.csv", "--format", "libsvm", "-o", w / "m.json",
           mentions=["reg.csv", "LibSVM"])  # fmt: skip
-    (work / "text.csv").write_text("a,b,y\nx,1,2\nz,3,4\n")
-    fails("train", "text.csv", "--target", "y", "-o", "m.json", cwd=work, mentions="'a'")
-    (work / "empty.csv").write_text("")
-    fails("train", "empty.csv", "--target", "y", "-o", "m.json", cwd=work, mentions="empty.csv")
+    fails(capsys, "train", w / "reg.csv", "--format", "xls", "-o", w / "m.json",
+          mentions=["--format", "'xls'"])  # fmt: skip
+    (w / "text.csv").write_text("a,b,y\nx,1,2\nz,3,4\n")
+    fails(capsys, "train", w / "text.csv", "--target", "y", "-o", w / "m.json", mentions="'a'")
+    (w / "empty.csv").write_text("")
+    fails(capsys, "train", w / "empty.csv", "--target", "y", "-o", w / "m.json",
+          mentions="empty.csv")  # fmt: skip
 
 
-def test_error_parquet_without_pyarrow(work):
-    pytest.importorskip("pandas")
-    try:
-        import pyarrow  # noqa: F401
-    except ImportError:
-        (work / "x.parquet").write_bytes(b"")
-        fails("train", "x.parquet", "--target", "y", "-o", "m.json", cwd=work,
-              mentions=["pyarrow", "arrow"])  # fmt: skip
-    else:
-        pytest.skip("pyarrow is installed")
+def test_error_bad_parameters(work, capsys):
+    w = work
+    base = ["train", w / "reg.csv", "--target", "y", "-o", w / "m.json"]
+    fails(capsys, *base, "--param", "max_depth=abc", mentions="max_depth")
+    fails(capsys, *base, "--param", "max_dpth=3", mentions=["max_dpth", "max_depth"])
+    fails(capsys, *base, "--param", "noequals", mentions="noequals")
+    fails(capsys, *base, "--objective", "foo:bar", mentions="foo:bar")
+    fails(capsys, *base, "--rounds", "x", mentions="--rounds")
+    fails(capsys, *base, "--rounds", "-1", mentions="--rounds")
+    fails(capsys, *base, "--valid-fraction", "1.5", mentions="--valid-fraction")
+    fails(capsys, *base, "--early-stopping", "3", mentions="--early-stopping")
+    fails(capsys, *base, "--valid", w / "reg.csv", "--valid-fraction", "0.2", mentions="--valid")
+    fails(capsys, "train", w / "reg.csv", "--target", "y", mentions="--output")
+    fails(capsys, "frobnicate", mentions="frobnicate")
+    fails(capsys, "predict", w / "reg.json", w / "reg.csv", "--leaf", "--contribs",
+          "-o", w / "p.csv", mentions="--contribs")  # fmt: skip
+    fails(capsys, "predict", w / "reg.json", w / "reg.csv", "-o", w / "nodir" / "p.csv",
+          mentions="nodir")  # fmt: skip
 
 
-def test_error_bad_parameters(work):
-    base = ["train", "reg.csv", "--target", "y", "-o", "m.json"]
-    fails(*base, "--param", "max_depth=abc", cwd=work, mentions="max_depth")
-    fails(*base, "--param", "max_dpth=3", cwd=work, mentions=["max_dpth", "max_depth"])
-    fails(*base, "--param", "noequals", cwd=work, mentions="noequals")
-    fails(*base, "--objective", "foo:bar", cwd=work, mentions="foo:bar")
-    fails(*base, "--rounds", "x", cwd=work, mentions="--rounds")
-    fails(*base, "--valid-fraction", "1.5", cwd=work, mentions="--valid-fraction")
-    fails(*base, "--early-stopping", "3", cwd=work, mentions="--early-stopping")
-    fails(*base, "--valid", "reg.csv", "--valid-fraction", "0.2", cwd=work, mentions="--valid")
-    fails("train", "reg.csv", "--target", "y", cwd=work, mentions="--output")
-    fails("frobnicate", cwd=work, mentions="frobnicate")
-    fails("predict", "reg.json", "reg.csv", "--leaf", "--contribs", "-o", "p.csv", cwd=work,
-          mentions="--contribs")  # fmt: skip
-    fails("predict", "reg.json", "reg.csv", "-o", "nodir/p.csv", cwd=work, mentions="nodir")
-
-
-def test_error_malformed_model_files(work):
-    (work / "notjson.json").write_text("not json at all")
-    fails("info", "notjson.json", cwd=work, mentions="notjson.json")
-    (work / "other.json").write_text(json.dumps({"format": "xgboost"}))
-    fails("predict", "other.json", "reg.csv", "-o", "p.csv", cwd=work, mentions="other.json")
-    doc = json.loads((work / "reg.json").read_text())
+def test_error_malformed_model_files(work, capsys):
+    w = work
+    (w / "notjson.json").write_text("not json at all")
+    fails(capsys, "info", w / "notjson.json", mentions="notjson.json")
+    (w / "other.json").write_text(json.dumps({"format": "xgboost"}))
+    fails(capsys, "predict", w / "other.json", w / "reg.csv", "-o", w / "p.csv",
+          mentions="other.json")  # fmt: skip
+    doc = json.loads((w / "reg.json").read_text())
     doc["trees"] = "broken"
-    (work / "broken.json").write_text(json.dumps(doc))
-    fails("evaluate", "broken.json", "reg.csv", "--target", "y", cwd=work, mentions="broken.json")
+    (w / "broken.json").write_text(json.dumps(doc))
+    fails(capsys, "evaluate", w / "broken.json", w / "reg.csv", "--target", "y",
+          mentions="broken.json")  # fmt: skip
 
 
-def test_demo_and_warmup_still_dispatch(monkeypatch, capsys):
+# -- end to end, as a separate process ---------------------------------------------------------
+
+
+def test_subprocess_parquet_train_and_predict(work):
+    """train and predict through ``python -m treeboost`` on Parquet files."""
+    result = run("train", "reg.parquet", "--target", "y", "--rounds", "8", "--valid-fraction",
+                 "0.2", "-o", "sp.json", cwd=work)  # fmt: skip
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    assert "valid-rmse" in result.stdout and "model written to sp.json" in result.stdout
+    assert tb.Booster.load_model(work / "sp.json").num_boosted_rounds() == 8
+    result = run("predict", "sp.json", "reg.parquet", "-o", "sp.csv", cwd=work)
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    assert len(pd.read_csv(work / "sp.csv")) == 300
+
+
+@pytest.mark.parametrize(
+    ("args", "mentions"),
+    [
+        (("train", "gone.csv", "--target", "y", "-o", "m.json"), "gone.csv"),
+        (("train", "reg.parquet", "--target", "label", "-o", "m.json"), "'label'"),
+        (("predict", "reg.json", "reg.csv", "--format", "libsvm", "-o", "p.csv"), "LibSVM"),
+        (("train", "reg.csv", "--target", "y", "--param", "max_depth=-2", "-o", "m.json"),
+         "max_depth"),
+    ],
+    ids=["missing-file", "unknown-column", "wrong-format", "bad-parameter"],
+)  # fmt: skip
+def test_subprocess_errors_are_one_line_without_traceback(work, args, mentions):
+    result = run(*args, cwd=work)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert result.stderr.startswith("treeboost: error:") and mentions in result.stderr
+
+
+def test_demo_and_warmup_dispatch(monkeypatch, capsys, tmp_path):
     calls = []
     demo_module = importlib.import_module("treeboost.demo")
     warmup_module = importlib.import_module("treeboost.warmup")
-    monkeypatch.setattr(demo_module, "run_demo", lambda random_state: calls.append(random_state))
+
+    monkeypatch.setattr(demo_module, "run_demo", lambda **kw: calls.append(kw))
     monkeypatch.setattr(warmup_module, "warmup", lambda: calls.append("warmup"))
     from treeboost.__main__ import main
 
-    assert main(["demo", "--random-state", "3"]) == 0
+    assert main(["demo", "--random-state", "3", "--no-report"]) == 0
+    assert main(["demo", "--report-dir", str(tmp_path / "r")]) == 0
     assert main(["warmup"]) == 0
-    assert calls == [3, "warmup"]
+    assert calls == [
+        {"random_state": 3, "report_dir": None},
+        {"random_state": 0, "report_dir": str(tmp_path / "r")},
+        "warmup",
+    ]
     assert "compiled" in capsys.readouterr().out
+    (tmp_path / "file").write_text("x")
+    fails(capsys, "demo", "--report-dir", tmp_path / "file", mentions="not a directory")
+    fails(capsys, "demo", "--no-report", "--report-dir", tmp_path, mentions="--report-dir")

@@ -13,8 +13,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .callbacks import TrainingCallback
-
 EXIT_ERROR = 2
 
 LIBSVM_SUFFIXES = (".svm", ".libsvm", ".txt")
@@ -51,7 +49,7 @@ KEY_PARAMS = (
     "scale_pos_weight",
     "random_state",
 )
-PROGRESS_PERIOD = 10
+PROGRESS_PERIOD = 10  # rounds between plain progress lines when rich is missing
 
 
 class CLIError(Exception):
@@ -85,6 +83,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="train and evaluate a model on built-in data")
     demo.add_argument("--random-state", type=int, default=0, help="seed for the data split")
+    report = demo.add_mutually_exclusive_group()
+    report.add_argument(
+        "--report-dir",
+        metavar="DIR",
+        default="demo-report",
+        help="folder for the PNG plots and index.html (default: demo-report)",
+    )
+    report.add_argument("--no-report", action="store_true", help="print the metrics only")
     commands.add_parser("warmup", help="compile every kernel ahead of time")
 
     train = commands.add_parser(
@@ -393,36 +399,10 @@ def _take(X, rows):
     return X.iloc[rows] if hasattr(X, "iloc") else X[rows]
 
 
-class _Progress(TrainingCallback):
-    """Print the scores every ``period`` rounds, and the last round."""
-
-    def __init__(self, period: int):
-        self.period = period
-        self.printed = -1
-        self.epoch = -1
-        self.line = ""
-
-    def after_iteration(self, model, epoch, evals_log) -> bool:
-        parts = [f"[{epoch}]"]
-        for data_name, metrics in evals_log.items():
-            for metric_name, scores in metrics.items():
-                parts.append(f"{data_name}-{metric_name}: {scores[-1]:.6g}")
-        self.line = "  ".join(parts)
-        self.epoch = epoch
-        if epoch % self.period == 0:
-            print(self.line, flush=True)
-            self.printed = epoch
-        return False
-
-    def after_training(self, model):
-        if self.line and self.epoch > self.printed:
-            print(self.line, flush=True)
-        return model
-
-
 def cmd_train(args: argparse.Namespace) -> int:
     import numpy as np
 
+    from ._progress import TrainingProgress
     from .data import Dataset
     from .engine import train
 
@@ -465,17 +445,24 @@ def cmd_train(args: argparse.Namespace) -> int:
     if Xv is not None:
         evals.append((Dataset(Xv, label=yv, reference=dtrain), "valid"))
 
-    show = not args.quiet and _stdout_is_tty()
+    # Live progress only for a person watching a terminal; logs and pipes get the summary.
+    progress = None
+    if not args.quiet and _stdout_is_tty():
+        progress = TrainingProgress(args.rounds, period=PROGRESS_PERIOD)
     evals_result: dict = {}
-    booster = train(
-        params,
-        dtrain,
-        num_boost_round=args.rounds,
-        evals=evals,
-        early_stopping_rounds=args.early_stopping,
-        callbacks=[_Progress(PROGRESS_PERIOD)] if show else None,
-        evals_result=evals_result,
-    )
+    try:
+        booster = train(
+            params,
+            dtrain,
+            num_boost_round=args.rounds,
+            evals=evals,
+            early_stopping_rounds=args.early_stopping,
+            callbacks=[progress] if progress else None,
+            evals_result=evals_result,
+        )
+    finally:
+        if progress is not None:
+            progress.close()
     try:
         booster.save_model(args.output)
     except OSError as exc:
@@ -594,7 +581,18 @@ def cmd_info(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
-    run_demo(random_state=args.random_state)
+    report_dir = None if args.no_report else args.report_dir
+    if report_dir is not None:
+        if os.path.exists(report_dir) and not os.path.isdir(report_dir):
+            raise CLIError(f"--report-dir {report_dir!r} exists and is not a directory")
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            raise CLIError(
+                "the demo report needs matplotlib; install the plot extra "
+                "(pip install 'treeboost[plot]') or pass --no-report"
+            ) from None
+    run_demo(random_state=args.random_state, report_dir=report_dir)
     return 0
 
 
