@@ -305,10 +305,67 @@ def test_info_describes_the_model(work, capsys):
     assert "learning_rate: 0.3" in out and "num_class: 3" in out
 
 
-@pytest.mark.parametrize("command", ["train", "predict", "evaluate", "info", "demo", "warmup"])
+@pytest.mark.parametrize(
+    "command", ["train", "predict", "evaluate", "explain", "info", "demo", "warmup"]
+)
 def test_help_works_on_every_command(command, capsys):
     out = ok(capsys, command, "--help")
     assert out.startswith(f"usage: treeboost {command}")
+
+
+# -- explain ---------------------------------------------------------------------------------
+
+
+def test_explain_writes_importance_csv_and_plots(work, capsys):
+    pytest.importorskip("matplotlib")
+    out = ok(capsys, "explain", work / "reg.json", work / "reg.csv", "-o", work / "imp.csv",
+             "--plot", work / "shap.png", "--importance-plot", work / "bars.png")  # fmt: skip
+    table = pd.read_csv(work / "imp.csv")
+    assert list(table.columns) == [
+        "feature", "mean_abs_shap", "total_gain", "gain", "weight", "cover"
+    ]  # fmt: skip
+    booster = tb.Booster.load_model(work / "reg.json")
+    X = pd.read_csv(work / "reg.csv").drop(columns=["y"])
+    expected = np.abs(booster.predict(X, pred_contribs=True)[:, :-1]).mean(axis=0)
+    by_name = dict(zip(table["feature"], table["mean_abs_shap"]))
+    np.testing.assert_allclose([by_name[n] for n in "abcd"], expected, rtol=1e-9)
+    assert list(table["feature"][:2]) == ["a", "b"]  # y = 2a + b + noise
+    assert table["mean_abs_shap"].is_monotonic_decreasing
+    gain = booster.get_score("total_gain")
+    assert dict(zip(table["feature"], table["total_gain"]))["a"] == pytest.approx(gain["a"])
+    for png in ("shap.png", "bars.png"):
+        assert (work / png).read_bytes().startswith(b"\x89PNG") and (
+            work / png
+        ).stat().st_size > 5000
+    assert out.splitlines()[0].startswith("explained 300 rows")
+    assert out.splitlines()[1].split()[0] == "a"
+
+
+def test_explain_multiclass_sample_and_stdout(work, capsys):
+    out = ok(capsys, "explain", work / "multi.json", work / "multi.csv", "-o", "-",
+             "--sample", "50")  # fmt: skip
+    table = pd.read_csv(io.StringIO(out))
+    per_class = table[["mean_abs_shap_0", "mean_abs_shap_1", "mean_abs_shap_2"]].to_numpy()
+    np.testing.assert_allclose(table["mean_abs_shap"], per_class.mean(axis=1))
+    assert table["feature"][0] == "a"  # the classes are cut on a
+    fails(capsys, "explain", work / "multi.json", work / "multi.csv", "-o", work / "m.csv",
+          "--plot", work / "m.png", mentions=["--output-class", "0 to 2"])  # fmt: skip
+    fails(capsys, "explain", work / "multi.json", work / "multi.csv", "-o", work / "m.csv",
+          "--output-class", "3", mentions="--output-class 3 is out of range")  # fmt: skip
+
+
+def test_explain_errors(work, capsys):
+    w = work
+    base = ["explain", w / "reg.json", w / "reg.csv"]
+    fails(capsys, *base, mentions="--output")
+    fails(capsys, *base, "-o", w / "i.csv", "--sample", "0", mentions="--sample 0")
+    fails(capsys, *base, "-o", w / "i.csv", "--max-display", "0", mentions="--max-display 0")
+    fails(capsys, *base, "-o", w / "i.csv", "--plot", w / "nodir" / "s.png", mentions="nodir")
+    fails(capsys, *base, "-o", w / "i.csv", "--plot", "-", mentions="'-'")
+    pd.read_csv(w / "reg.csv").drop(columns=["b"]).to_csv(w / "no_b.csv", index=False)
+    fails(capsys, "explain", w / "reg.json", w / "no_b.csv", "-o", w / "i.csv", mentions="'b'")
+    fails(capsys, "explain", w / "nope.json", w / "reg.csv", "-o", w / "i.csv",
+          mentions="nope.json")  # fmt: skip
 
 
 # -- errors ----------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 """The ``treeboost`` command line: ``demo``, ``warmup``, ``train``, ``predict``, ``evaluate``,
-``info``.
+``explain``, ``info``.
 
 Every failure is reported as one line on stderr, ``treeboost: error: ...``, with exit status 2.
 """
@@ -160,6 +160,37 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("data", metavar="DATA", help="labelled data file")
     evaluate.add_argument("--target", metavar="COL", help="label column (CSV/Parquet)")
     _add_format(evaluate)
+
+    explain = commands.add_parser(
+        "explain",
+        help="feature importance (mean |SHAP|, split gain) as CSV, SHAP plots as PNG",
+        description="Explain a saved model on a data file with exact TreeSHAP: writes a CSV "
+        "with one row per feature (mean |SHAP value|, total gain, gain, weight, cover), sorted "
+        "by mean |SHAP value|, and optionally a SHAP summary (beeswarm) and importance plot.",
+    )
+    explain.add_argument("model", metavar="MODEL", help="model JSON")
+    explain.add_argument("data", metavar="DATA", help="data file (a target column is ignored)")
+    _add_format(explain)
+    explain.add_argument(
+        "-o", "--output", required=True, metavar="CSV", help="importance CSV ('-' for stdout)"
+    )
+    explain.add_argument("--plot", metavar="PNG", help="write a SHAP summary (beeswarm) plot")
+    explain.add_argument(
+        "--importance-plot", metavar="PNG", help="write a bar plot of mean |SHAP value|"
+    )
+    explain.add_argument(
+        "--max-display", type=int, default=20, metavar="N", help="features in plots (default 20)"
+    )
+    explain.add_argument(
+        "--output-class",
+        type=int,
+        metavar="K",
+        help="class whose SHAP values --plot shows (required for multiclass models)",
+    )
+    explain.add_argument(
+        "--sample", type=int, metavar="N", help="explain a random subset of N rows (faster)"
+    )
+    explain.add_argument("--seed", type=int, default=0, help="seed of --sample (default 0)")
 
     info = commands.add_parser(
         "info", help="describe a saved model", description="Describe a saved model."
@@ -555,6 +586,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_explain(args: argparse.Namespace) -> int:
+    from ._cli_explain import run_explain
+
+    return run_explain(args)
+
+
 def cmd_info(args: argparse.Namespace) -> int:
     booster = load_booster(args.model)
     params = booster.params
@@ -610,6 +647,7 @@ COMMANDS = {
     "train": cmd_train,
     "predict": cmd_predict,
     "evaluate": cmd_evaluate,
+    "explain": cmd_explain,
     "info": cmd_info,
 }
 
