@@ -271,8 +271,11 @@ def test_plot_reliability(model, tmp_path):
         "perfectly calibrated",
         f"treeboost (ECE {bins.expected_calibration_error:.3f})",
     ]
-    plotting.plot_reliability(y, prob, strategy="quantile", ax=ax, label="again")
+    assert len(ax.texts) == 0
+    plotting.plot_reliability(y, prob, strategy="quantile", ax=ax, label="again", show_counts=True)
     assert sum(line.get_gid() == "diagonal" for line in ax.get_lines()) == 1
+    quantile = plotting.reliability_bins(y, prob, strategy="quantile")
+    assert [t.get_text() for t in ax.texts] == [f"n={c}" for c in quantile.count]
 
 
 def test_reliability_errors():

@@ -60,11 +60,12 @@ def _figures(result: DemoResult) -> list[ReportFigure]:
         ReportFigure(
             "reliability",
             "Reliability diagram",
-            "Observed malignancy rate against predicted probability on the test set, in ten "
-            "equal-width bins (marker area: rows in the bin).",
+            "Observed malignancy rate against predicted probability on the test set, in five "
+            "equal-width bins; marker area and n give the rows in each bin (bins of a few rows "
+            "are noisy).",
             render_png(
                 lambda ax: plotting.plot_reliability(
-                    result.y_test, result.prob_test, n_bins=10, ax=ax
+                    result.y_test, result.prob_test, n_bins=5, ax=ax, show_counts=True
                 ),
                 (5.5, 5.0),
             ),

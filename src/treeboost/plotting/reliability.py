@@ -78,6 +78,7 @@ def plot_reliability(
     ax=None,
     label: str = "model",
     title: str | None = "Reliability diagram",
+    show_counts: bool = False,
 ):
     """Reliability diagram of binary probabilities: one point per non-empty bin at (mean
     predicted probability, observed positive rate); the diagonal is perfect calibration.
@@ -95,6 +96,8 @@ def plot_reliability(
         Call again with the same ``ax`` to compare models.
     label : str
     title : str or None
+    show_counts : bool
+        Write each bin's row count beside its marker (small bins are noisy).
 
     Returns
     -------
@@ -111,6 +114,10 @@ def plot_reliability(
     sizes = 20 + 180 * bins.count / bins.count.max()
     ax.scatter(bins.mean_predicted, bins.observed_rate, s=sizes, color=line.get_color(),
                zorder=3, edgecolors="white")  # fmt: skip
+    if show_counts:
+        for x, y, count in zip(bins.mean_predicted, bins.observed_rate, bins.count):
+            ax.annotate(f"n={count}", (x, y), xytext=(6, -10), textcoords="offset points",
+                        fontsize=7, color="#555555")  # fmt: skip
     ax.set_xlim(-0.02, 1.02)
     ax.set_ylim(-0.02, 1.02)
     ax.set_xlabel("mean predicted probability")
