@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 
 import treeboost as tb
-from treeboost import _progress, cli
-from treeboost._progress import TrainingProgress
+from treeboost import cli, progress
+from treeboost.progress import TrainingProgress
 
 REPO = Path(__file__).resolve().parents[1]
 AGARICUS = REPO.parent / "shared" / "data" / "xgboost-demo" / "agaricus.txt.train"
@@ -137,7 +137,7 @@ def test_progress_bar_on_a_terminal(work, capsys, monkeypatch):
 
 def test_progress_falls_back_to_lines_without_rich(work, capsys, monkeypatch):
     monkeypatch.setattr(cli, "_stdout_is_tty", lambda: True)
-    monkeypatch.setattr(_progress, "rich_available", lambda: False)
+    monkeypatch.setattr(progress, "rich_available", lambda: False)
     out = ok(capsys, "train", work / "reg.csv", "--target", "y", "--rounds", "25",
              "-o", work / "tty.json")  # fmt: skip
     rounds = [line.split("]")[0] for line in out.splitlines() if line.startswith("[")]

@@ -433,9 +433,9 @@ def _take(X, rows):
 def cmd_train(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from ._progress import TrainingProgress
     from .data import Dataset
     from .engine import train
+    from .progress import TrainingProgress
 
     params = parse_params(args.param)
     if args.objective is not None:

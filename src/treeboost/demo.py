@@ -50,8 +50,8 @@ def _clinical_metrics(y: np.ndarray, prob: np.ndarray) -> tuple[dict[str, float]
     return metrics, {"TP": tp, "FN": fn, "FP": fp, "TN": tn}
 
 
-def _progress(file) -> Any:
-    from ._progress import TrainingProgress
+def _progress_callback(file) -> Any:
+    from .progress import TrainingProgress
 
     is_terminal = hasattr(file, "isatty") and file.isatty()
     mode = "auto" if is_terminal else "lines"
@@ -104,7 +104,7 @@ def train_demo_model(random_state: int = 0, file=None) -> DemoResult:
         file=out,
         flush=True,
     )
-    progress = _progress(out)
+    progress = _progress_callback(out)
     evals_result: dict = {}
     start = time.perf_counter()
     try:
