@@ -9,7 +9,13 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from .booster import Booster
-from .callbacks import EarlyStopping, EvaluationMonitor, TrainingCallback
+from .callbacks import (
+    EarlyStopping,
+    EvaluationMonitor,
+    LearningRateScheduler,
+    TrainingCallback,
+    TrainingCheckPoint,
+)
 from .data import BinMapper, Dataset
 from .engine import cv, train
 from .warmup import warmup
@@ -49,7 +55,9 @@ __all__ = [
     "Dataset",
     "EarlyStopping",
     "EvaluationMonitor",
+    "LearningRateScheduler",
     "TrainingCallback",
+    "TrainingCheckPoint",
     "TreeBoostClassifier",
     "TreeBoostRegressor",
     "__version__",

@@ -158,3 +158,89 @@ class EvaluationMonitor(TrainingCallback):
         if self._last_line and self._printed_epoch != getattr(self, "_last_epoch", -1):
             self.printer(self._last_line)
         return model
+
+
+class LearningRateScheduler(TrainingCallback):
+    """Set the learning rate of each round before it is grown.
+
+    Parameters
+    ----------
+    learning_rates : callable or sequence of float
+        ``learning_rates(epoch) -> float``, or one rate per round (indexed by epoch, counted
+        from the first round of the model, so a continued model keeps its schedule).
+    """
+
+    def __init__(self, learning_rates):
+        if not callable(learning_rates):
+            rates = list(learning_rates)
+            if not rates:
+                raise ValueError("LearningRateScheduler needs at least one learning rate")
+            self._rates = rates
+        else:
+            self._rates = None
+        self.learning_rates = learning_rates
+
+    def _rate(self, epoch: int) -> float:
+        if self._rates is None:
+            return float(self.learning_rates(epoch))
+        if epoch >= len(self._rates):
+            raise ValueError(
+                f"LearningRateScheduler has {len(self._rates)} rates; round {epoch} needs one more"
+            )
+        return float(self._rates[epoch])
+
+    def before_iteration(self, model: Booster, epoch: int, evals_log: EvalsLog) -> bool:
+        model.set_param("learning_rate", self._rate(epoch))
+        return False
+
+
+class TrainingCheckPoint(TrainingCallback):
+    """Save the model every ``interval`` rounds (and after the last one) as JSON.
+
+    Files are ``<directory>/<name>_<rounds>.json`` where ``rounds`` is the number of rounds the
+    saved model holds. Continuing from one with ``train(..., init_model=Booster.load_model(f))``
+    and the same parameters gives the same model as a run that was never interrupted: each
+    round's random draws depend only on the seed and the round number.
+
+    Parameters
+    ----------
+    directory : str or path
+        Created if missing.
+    name : str, default "model"
+    interval : int, default 100
+    """
+
+    def __init__(self, directory, name: str = "model", interval: int = 100):
+        import os
+
+        if isinstance(interval, bool) or not isinstance(interval, int) or interval < 1:
+            raise ValueError(f"TrainingCheckPoint interval={interval!r} must be a positive integer")
+        if not isinstance(name, str) or not name or os.sep in name:
+            raise ValueError(f"TrainingCheckPoint name={name!r} must be a plain file name stem")
+        self.directory = os.fspath(directory)
+        self.name = name
+        self.interval = interval
+        self._last_saved = -1
+
+    def path_for(self, n_rounds: int) -> str:
+        import os
+
+        return os.path.join(self.directory, f"{self.name}_{n_rounds}.json")
+
+    def _save(self, model: Booster) -> None:
+        import os
+
+        os.makedirs(self.directory, exist_ok=True)
+        n_rounds = model.num_boosted_rounds()
+        model.save_model(self.path_for(n_rounds))
+        self._last_saved = n_rounds
+
+    def after_iteration(self, model: Booster, epoch: int, evals_log: EvalsLog) -> bool:
+        if (epoch + 1) % self.interval == 0:
+            self._save(model)
+        return False
+
+    def after_training(self, model: Booster) -> Booster:
+        if model.num_boosted_rounds() != self._last_saved:
+            self._save(model)
+        return model

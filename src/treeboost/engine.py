@@ -349,6 +349,8 @@ class BoostingSession:
         p = self.params
         n_rounds = self.booster.num_boosted_rounds()
         per_round = self.booster.trees_per_round
+        # Rounds inherited from an init_model count with weight 1 (their history is not stored).
+        self.dart_weights.extend([1.0] * (n_rounds - len(self.dart_weights)))
         dropped = np.empty(0, dtype=np.int64)
         if n_rounds and not (p["skip_drop"] > 0 and rng.random() < p["skip_drop"]):
             if p["sample_type"] == "weighted":
@@ -383,9 +385,6 @@ class BoostingSession:
     def _dart_rescale(self, dart) -> None:
         """Scale the dropped trees by ``drop_factor`` and put them back into the margins."""
         per_round = self.booster.trees_per_round
-        n_rounds = self.booster.num_boosted_rounds()
-        while len(self.dart_weights) < n_rounds - 1:
-            self.dart_weights.append(1.0)
         self.dart_weights.append(dart.new_weight)
         if dart.dropped.size == 0:
             return

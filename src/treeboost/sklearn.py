@@ -38,6 +38,19 @@ _PARAM_NAMES = (
     "scale_pos_weight",
     "random_state",
     "n_jobs",
+    "monotone_constraints",
+    "interaction_constraints",
+    "huber_slope",
+    "quantile_alpha",
+    "expectile_alpha",
+    "tweedie_variance_power",
+    "booster",
+    "rate_drop",
+    "skip_drop",
+    "one_drop",
+    "sample_type",
+    "normalize_type",
+    "num_parallel_tree",
 )
 
 # Classification objectives whose transformed output already is class probabilities.
@@ -78,7 +91,7 @@ class _TreeBoostModel(BaseEstimator):
         gamma: float = 0.0,
         reg_lambda: float = 1.0,
         reg_alpha: float = 0.0,
-        max_delta_step: float = 0.0,
+        max_delta_step: float | None = None,
         subsample: float = 1.0,
         colsample_bytree: float = 1.0,
         colsample_bylevel: float = 1.0,
@@ -92,6 +105,19 @@ class _TreeBoostModel(BaseEstimator):
         random_state: Any = 0,
         n_jobs: int | None = None,
         callbacks: Any = None,
+        monotone_constraints: Any = None,
+        interaction_constraints: Any = None,
+        huber_slope: float = 1.0,
+        quantile_alpha: Any = None,
+        expectile_alpha: Any = None,
+        tweedie_variance_power: float = 1.5,
+        booster: str = "gbtree",
+        rate_drop: float = 0.0,
+        skip_drop: float = 0.0,
+        one_drop: bool = False,
+        sample_type: str = "uniform",
+        normalize_type: str = "tree",
+        num_parallel_tree: int = 1,
     ):
         self.n_estimators = n_estimators
         self.learning_rate = learning_rate
@@ -116,6 +142,19 @@ class _TreeBoostModel(BaseEstimator):
         self.random_state = random_state
         self.n_jobs = n_jobs
         self.callbacks = callbacks
+        self.monotone_constraints = monotone_constraints
+        self.interaction_constraints = interaction_constraints
+        self.huber_slope = huber_slope
+        self.quantile_alpha = quantile_alpha
+        self.expectile_alpha = expectile_alpha
+        self.tweedie_variance_power = tweedie_variance_power
+        self.booster = booster
+        self.rate_drop = rate_drop
+        self.skip_drop = skip_drop
+        self.one_drop = one_drop
+        self.sample_type = sample_type
+        self.normalize_type = normalize_type
+        self.num_parallel_tree = num_parallel_tree
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -167,7 +206,9 @@ class _TreeBoostModel(BaseEstimator):
                 "validation set: pass eval_set=[(X_valid, y_valid)] to fit"
             )
 
-    def _training_dataset(self, X: np.ndarray, y: np.ndarray, sample_weight) -> Dataset:
+    def _training_dataset(
+        self, X: np.ndarray, y: np.ndarray, sample_weight, feature_weights=None
+    ) -> Dataset:
         if sample_weight is not None:
             sample_weight = _check_sample_weight(
                 sample_weight, X, dtype=np.float64, ensure_non_negative=True
@@ -178,6 +219,7 @@ class _TreeBoostModel(BaseEstimator):
             weight=sample_weight,
             feature_names=self._feature_names(),
             max_bin=self.max_bin,
+            feature_weights=feature_weights,
         )
 
     def _fit_booster(
@@ -190,9 +232,10 @@ class _TreeBoostModel(BaseEstimator):
         verbose,
         extra_params: dict[str, Any],
         encode_label=lambda y: y,
+        feature_weights=None,
     ) -> None:
         self._check_wrapper_params(eval_set)
-        dtrain = self._training_dataset(X, y, sample_weight)
+        dtrain = self._training_dataset(X, y, sample_weight, feature_weights)
         eval_set = list(eval_set or [])
         if sample_weight_eval_set is not None and len(sample_weight_eval_set) != len(eval_set):
             raise ValueError(
@@ -204,7 +247,8 @@ class _TreeBoostModel(BaseEstimator):
             if not (isinstance(pair, (tuple, list)) and len(pair) == 2):
                 raise ValueError(f"eval_set[{i}] must be an (X, y) pair")
             Xv = self._validate_X(pair[0], reset=False)
-            yv = encode_label(np.asarray(pair[1]).ravel())
+            yv = np.asarray(pair[1])
+            yv = encode_label(yv if (yv.ndim == 2 and yv.shape[1] > 1) else yv.ravel())
             wv = None
             if sample_weight_eval_set is not None and sample_weight_eval_set[i] is not None:
                 wv = _check_sample_weight(
@@ -282,6 +326,8 @@ _FIT_DOC = """
             Scored after every round as ``"validation_<i>"``; the last one drives early stopping.
         sample_weight_eval_set : list of array-like, optional
             One weight array (or None) per ``eval_set`` pair.
+        feature_weights : array-like of shape (n_features,), optional
+            Relative chance of each feature in column sampling (``colsample_*``).
         verbose : bool or int
             Print the scores every round (True) or every ``verbose`` rounds.
 
@@ -306,23 +352,34 @@ class TreeBoostRegressor(RegressorMixin, _TreeBoostModel):
         eval_set=None,
         sample_weight_eval_set=None,
         verbose: bool | int = False,
+        feature_weights=None,
     ) -> TreeBoostRegressor:
-        X, y = self._validate_X_y(X, y, y_numeric=True)
+        X, y = self._validate_X_y(X, y, y_numeric=True, multi_output=True)
+        y = np.asarray(y, dtype=np.float64)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = y[:, 0]
         self._fit_booster(
             X,
-            np.asarray(y, dtype=np.float64),
+            y,
             sample_weight,
             eval_set,
             sample_weight_eval_set,
             verbose,
             {},
+            feature_weights=feature_weights,
         )
         return self
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
 
     fit.__doc__ = "Train on ``X``, ``y``.\n" + _FIT_DOC
 
     def predict(self, X, output_margin: bool = False, iteration_range=None) -> np.ndarray:
-        """Predicted values, shape (n_samples,).
+        """Predicted values, shape (n_samples,), or (n_samples, k) for a 2-d ``y`` or several
+        quantile / expectile levels.
 
         ``iteration_range=(begin, end)`` picks the rounds used; by default all of them, or up to
         :attr:`best_iteration` when early stopping found one.
@@ -369,6 +426,7 @@ class TreeBoostClassifier(ClassifierMixin, _TreeBoostModel):
         eval_set=None,
         sample_weight_eval_set=None,
         verbose: bool | int = False,
+        feature_weights=None,
     ) -> TreeBoostClassifier:
         X, y = self._validate_X_y(X, y)
         check_classification_targets(y)
@@ -397,6 +455,7 @@ class TreeBoostClassifier(ClassifierMixin, _TreeBoostModel):
             verbose,
             extra,
             encode,
+            feature_weights=feature_weights,
         )
         return self
 

@@ -57,7 +57,7 @@ class _ElementwiseRegression(Objective):
     """Single-output regression with the identity link unless a subclass says otherwise.
 
     Subclasses implement :meth:`_fill` (the gradient kernel call) and :meth:`_constant`
-    (the best constant prediction, in prediction space)."""
+    (the best constant prediction, in prediction space, from labels and weights or None)."""
 
     is_multiclass = False
     log_link = False
@@ -70,7 +70,8 @@ class _ElementwiseRegression(Objective):
 
     def init_margin(self, y: np.ndarray, weight: np.ndarray | None) -> np.ndarray:
         y = as_labels(y, self.name)
-        return self.base_score_to_margin(self._constant(y, weights_or_ones(weight, y.shape[0])))
+        w = None if weight is None else weights_or_ones(weight, y.shape[0])
+        return self.base_score_to_margin(self._constant(y, w))
 
     def base_score_to_margin(self, base_score: float) -> np.ndarray:
         value = _finite_base("base_score", self.name, base_score)
@@ -99,7 +100,9 @@ class _ElementwiseRegression(Objective):
         raise NotImplementedError
 
 
-def _weighted_mean(y: np.ndarray, w: np.ndarray) -> float:
+def _weighted_mean(y: np.ndarray, w: np.ndarray | None) -> float:
+    if w is None:
+        return float(y.mean()) if y.size else 0.0
     total = w.sum()
     return float(np.dot(w, y) / total) if total > 0 else 0.0
 
