@@ -45,3 +45,21 @@ def warmup() -> None:
             booster.predict(X[:100])
             booster.predict(X[:100], pred_leaf=True)
             booster.predict(X[:100], pred_contribs=True)
+
+    # Objectives, monotone splits and DART do not depend on the input dtype: one small pass.
+    X = rng.normal(size=(512, 3))
+    positive = np.exp(X[:, 0])
+    more_cases = [
+        ({"objective": "reg:absoluteerror"}, X[:, 0]),
+        ({"objective": "reg:pseudohubererror"}, X[:, 0]),
+        ({"objective": "reg:squaredlogerror"}, positive),
+        ({"objective": "reg:quantileerror", "quantile_alpha": [0.2, 0.8]}, X[:, 0]),
+        ({"objective": "reg:expectileerror", "expectile_alpha": 0.5}, X[:, 0]),
+        ({"objective": "count:poisson"}, np.round(positive)),
+        ({"objective": "reg:gamma"}, positive),
+        ({"objective": "reg:tweedie"}, positive),
+        ({"monotone_constraints": [1, 0, 0], "booster": "dart", "rate_drop": 0.5}, X[:, 0]),
+        ({}, X[:, :2].copy()),
+    ]
+    for params, y in more_cases:
+        train({**params, "max_depth": 2}, Dataset(X, label=y), num_boost_round=2)
