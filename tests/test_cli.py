@@ -306,7 +306,8 @@ def test_info_describes_the_model(work, capsys):
 
 
 @pytest.mark.parametrize(
-    "command", ["train", "predict", "evaluate", "explain", "info", "demo", "warmup"]
+    "command",
+    ["train", "predict", "evaluate", "explain", "calibrate", "info", "demo", "warmup"],
 )
 def test_help_works_on_every_command(command, capsys):
     out = ok(capsys, command, "--help")
@@ -366,6 +367,83 @@ def test_explain_errors(work, capsys):
     fails(capsys, "explain", w / "reg.json", w / "no_b.csv", "-o", w / "i.csv", mentions="'b'")
     fails(capsys, "explain", w / "nope.json", w / "reg.csv", "-o", w / "i.csv",
           mentions="nope.json")  # fmt: skip
+
+
+# -- calibrate -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def noisy(tmp_path_factory):
+    """An overfitted, overconfident binary model with separate calibration and test files."""
+    d = tmp_path_factory.mktemp("calibrate")
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(900, 3))
+    y = (X[:, 0] + rng.normal(scale=1.0, size=900) > 0).astype(int)
+    frame = pd.DataFrame(X, columns=["u", "v", "w"]).assign(label=y)
+    for name, rows in (("fit", slice(0, 300)), ("cal", slice(300, 600)), ("test", slice(600, 900))):
+        frame.iloc[rows].to_csv(d / f"{name}.csv", index=False)
+    params = {"objective": "binary:logistic", "learning_rate": 0.5, "max_depth": 6}
+    fit = frame.iloc[:300]
+    tb.train(params, tb.Dataset(fit[["u", "v", "w"]], label=fit["label"]), 60).save_model(
+        d / "over.json"
+    )
+    return d
+
+
+@pytest.mark.parametrize("method", ["sigmoid", "isotonic"])
+def test_calibrate_improves_an_overconfident_model(noisy, capsys, method):
+    d = noisy
+    out = ok(capsys, "calibrate", d / "over.json", d / "cal.csv", "--target", "label",
+             "--method", method, "--test", d / "test.csv", "-o", d / "cal_prob.csv")  # fmt: skip
+    rows = {line.split()[0]: line.split()[1:] for line in out.splitlines()[3:6]}
+    assert set(rows) == {"logloss", "brier", "ece"}
+    for name, (model, calibrated) in rows.items():
+        assert float(calibrated) < float(model), (name, model, calibrated)
+    prob = pd.read_csv(d / "cal_prob.csv")
+    assert list(prob.columns) == ["prob"] and len(prob) == 300
+    assert prob["prob"].between(0, 1).all()
+    y = pd.read_csv(d / "test.csv")["label"].to_numpy()
+    expected = np.mean((prob["prob"].to_numpy() - y) ** 2)
+    assert float(rows["brier"][1]) == pytest.approx(expected, abs=1e-4)
+    assert f"on 300 rows of {d / 'test.csv'}" in out
+
+
+def test_calibrate_venn_abers_interval_and_plot(noisy, capsys):
+    pytest.importorskip("matplotlib")
+    d = noisy
+    out = ok(capsys, "calibrate", d / "over.json", d / "cal.csv", "--target", "label",
+             "--method", "venn_abers", "-o", d / "va.csv", "--plot", d / "rel.png")  # fmt: skip
+    assert "pass --test DATA" in out  # scored on the calibration rows: says so
+    va = pd.read_csv(d / "va.csv")
+    assert list(va.columns) == ["prob", "p0", "p1"]
+    assert (va["p0"] <= va["p1"] + 1e-12).all()
+    assert (d / "rel.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_calibrate_multiclass(work, capsys):
+    out = ok(capsys, "calibrate", work / "multi.json", work / "multi.csv", "--target", "y",
+             "--method", "sigmoid", "-o", "-")  # fmt: skip
+    prob = pd.read_csv(io.StringIO(out))
+    assert list(prob.columns) == ["prob_0", "prob_1", "prob_2"]
+    np.testing.assert_allclose(prob.sum(axis=1), 1.0, atol=1e-9)
+
+
+def test_calibrate_errors(work, noisy, capsys):
+    d = noisy
+    fails(capsys, "calibrate", work / "reg.json", work / "reg.csv", "--target", "y",
+          mentions=["classification", "reg:squarederror"])  # fmt: skip
+    fails(capsys, "calibrate", work / "bin.json", work / "reg.csv", "--target", "y",
+          mentions=["class indices 0 to 1", "reg.csv"])  # fmt: skip
+    fails(capsys, "calibrate", d / "over.json", d / "cal.csv", "--target", "label",
+          "--method", "beta", mentions=["--method", "'beta'"])  # fmt: skip
+    fails(capsys, "calibrate", d / "over.json", d / "cal.csv", mentions="--target")
+    fails(capsys, "calibrate", d / "over.json", d / "cal.csv", "--target", "label",
+          "--n-bins", "0", mentions="--n-bins 0")  # fmt: skip
+    fails(capsys, "calibrate", d / "over.json", d / "cal.csv", "--target", "label",
+          "--test", d / "none.csv", mentions="none.csv")  # fmt: skip
+    pd.read_csv(d / "cal.csv").assign(label=1).to_csv(d / "one.csv", index=False)
+    fails(capsys, "calibrate", d / "over.json", d / "one.csv", "--target", "label",
+          mentions="single class")  # fmt: skip
 
 
 # -- errors ----------------------------------------------------------------------------------

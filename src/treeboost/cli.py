@@ -1,5 +1,5 @@
 """The ``treeboost`` command line: ``demo``, ``warmup``, ``train``, ``predict``, ``evaluate``,
-``explain``, ``info``.
+``explain``, ``calibrate``, ``info``.
 
 Every failure is reported as one line on stderr, ``treeboost: error: ...``, with exit status 2.
 """
@@ -192,6 +192,39 @@ def build_parser() -> argparse.ArgumentParser:
     )
     explain.add_argument("--seed", type=int, default=0, help="seed of --sample (default 0)")
 
+    calibrate = commands.add_parser(
+        "calibrate",
+        help="calibrate a classifier's probabilities on held-out data",
+        description="Fit a calibrator (Platt scaling, isotonic regression or Venn-ABERS) for a "
+        "saved classifier on labelled calibration data not used in training; print logloss, "
+        "Brier score and expected calibration error before and after, on --test DATA when "
+        "given; write the calibrated probabilities with -o.",
+    )
+    calibrate.add_argument("model", metavar="MODEL", help="model JSON (binary or multiclass)")
+    calibrate.add_argument("data", metavar="DATA", help="labelled calibration data")
+    calibrate.add_argument("--target", metavar="COL", help="label column (CSV/Parquet)")
+    _add_format(calibrate)
+    calibrate.add_argument(
+        "--method",
+        choices=("sigmoid", "isotonic", "venn_abers"),
+        default="isotonic",
+        help="calibration map (default isotonic)",
+    )
+    calibrate.add_argument(
+        "--test", metavar="DATA", help="labelled data to score and write (default: DATA)"
+    )
+    calibrate.add_argument(
+        "-o",
+        "--output",
+        metavar="CSV",
+        help="calibrated probabilities of the scored rows ('-' for stdout); Venn-ABERS adds "
+        "its p0, p1 interval",
+    )
+    calibrate.add_argument("--plot", metavar="PNG", help="reliability diagram, before and after")
+    calibrate.add_argument(
+        "--n-bins", type=int, default=10, metavar="N", help="bins of the ECE and plot (default 10)"
+    )
+
     info = commands.add_parser(
         "info", help="describe a saved model", description="Describe a saved model."
     )
@@ -331,6 +364,15 @@ def read_training(path: str, fmt: str | None, target: str | None, n_features: in
     if X.shape[1] == 0:
         raise CLIError(f"{path!r} has no feature columns besides the target {target!r}")
     return X, y
+
+
+def read_labelled_for_model(path: str, fmt: str | None, target: str | None, booster):
+    """Labels and the model's feature columns of a labelled data file."""
+    fmt = detect_format(path, fmt) if os.path.exists(path) else fmt
+    if fmt == "libsvm":
+        return read_training(path, fmt, None, booster.n_features)
+    X, y = read_training(path, fmt, target)
+    return select_features(X, booster.feature_names, path), y
 
 
 def _default_names(names: list[str]) -> bool:
@@ -565,12 +607,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
     booster = load_booster(args.model)
     task = _task(booster)
-    fmt = detect_format(args.data, args.format) if os.path.exists(args.data) else args.format
-    if fmt == "libsvm":
-        X, y = read_training(args.data, fmt, None, booster.n_features)
-    else:
-        X, y = read_training(args.data, fmt, args.target)
-        X = select_features(X, booster.feature_names, args.data)
+    X, y = read_labelled_for_model(args.data, args.format, args.target, booster)
     prediction = booster.predict(X)
     rows = []
     for name in TASK_METRICS[task]:
@@ -590,6 +627,12 @@ def cmd_explain(args: argparse.Namespace) -> int:
     from ._cli_explain import run_explain
 
     return run_explain(args)
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    from ._cli_calibrate import run_calibrate
+
+    return run_calibrate(args)
 
 
 def cmd_info(args: argparse.Namespace) -> int:
@@ -648,6 +691,7 @@ COMMANDS = {
     "predict": cmd_predict,
     "evaluate": cmd_evaluate,
     "explain": cmd_explain,
+    "calibrate": cmd_calibrate,
     "info": cmd_info,
 }
 

@@ -1,0 +1,199 @@
+"""``treeboost calibrate``: fit a probability calibrator (Platt, isotonic or Venn-ABERS, from
+:mod:`treeboost.calibration`) on held-out labelled data for a saved classifier, report
+calibration metrics before and after, and write calibrated probabilities."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+import numpy as np
+
+from .cli import CLIError, _check_output, _one_line, load_booster, read_labelled_for_model
+
+METHODS = ("sigmoid", "isotonic", "venn_abers")
+CLASSIFICATION_OBJECTIVES = ("binary:logistic", "multi:softprob")
+
+
+def _booster_classifier(booster):
+    """A fitted scikit-learn classifier view of a Booster (classes 0..k-1), which
+    CalibratedClassifier(cv="prefit") accepts. Defined here so scikit-learn loads only when
+    the command runs."""
+    from sklearn.base import BaseEstimator, ClassifierMixin
+
+    class BoosterClassifier(ClassifierMixin, BaseEstimator):
+        def __init__(self, booster=None):
+            self.booster = booster
+
+        def fit(self, X, y):  # pragma: no cover - the model is trained already
+            raise NotImplementedError("a saved treeboost model is calibrated as it is")
+
+        def __sklearn_is_fitted__(self) -> bool:
+            return True
+
+        @property
+        def classes_(self) -> np.ndarray:
+            return np.arange(max(2, self.booster.n_outputs))
+
+        def decision_function(self, X):
+            # Calibrators map the margin (log-odds), as Platt scaling is defined on.
+            return self.booster.predict(X, output_margin=True)
+
+        def predict_proba(self, X):
+            prob = self.booster.predict(X)
+            return np.column_stack([1.0 - prob, prob]) if prob.ndim == 1 else prob
+
+    return BoosterClassifier(booster)
+
+
+def _class_labels(y: np.ndarray, n_classes: int, path: str) -> np.ndarray:
+    valid = (y >= 0) & (y < n_classes) & (y == np.round(y))
+    if not valid.all():
+        row = int(np.flatnonzero(~valid)[0])
+        raise CLIError(
+            f"labels in {path!r} must be class indices 0 to {n_classes - 1}; row {row} has "
+            f"{y[row]:g}"
+        )
+    return y.astype(np.int64)
+
+
+def calibration_scores(y: np.ndarray, proba: np.ndarray, n_bins: int) -> dict[str, float]:
+    """logloss, Brier score and expected calibration error of (n, k) class probabilities.
+    Binary ECE is over the positive class's probability; multiclass over the top class's
+    (confidence against accuracy)."""
+    from .plotting import reliability_bins
+
+    n, k = proba.shape
+    eps = 1e-15
+    picked = np.clip(proba[np.arange(n), y], eps, 1.0)
+    onehot = np.zeros_like(proba)
+    onehot[np.arange(n), y] = 1.0
+    brier = np.mean(np.sum((proba - onehot) ** 2, axis=1))
+    if k == 2:
+        brier /= 2.0  # the usual binary Brier score: squared error of the positive class
+        bins = reliability_bins(y, proba[:, 1], n_bins)
+    else:
+        bins = reliability_bins(proba.argmax(axis=1) == y, proba.max(axis=1), n_bins)
+    return {
+        "logloss": float(-np.mean(np.log(picked))),
+        "brier": float(brier),
+        "ece": bins.expected_calibration_error,
+    }
+
+
+def _reliability_target(y: np.ndarray, proba: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    if proba.shape[1] == 2:
+        return y, proba[:, 1]
+    return (proba.argmax(axis=1) == y).astype(float), proba.max(axis=1)
+
+
+def run_calibrate(args: argparse.Namespace) -> int:
+    booster = load_booster(args.model)
+    objective = booster.params.get("objective", booster.objective.name)
+    if objective not in CLASSIFICATION_OBJECTIVES:
+        raise CLIError(
+            f"calibrate needs a classification model ({', '.join(CLASSIFICATION_OBJECTIVES)}); "
+            f"{args.model!r} has objective {objective!r}"
+        )
+    if args.n_bins < 1:
+        raise CLIError(f"--n-bins {args.n_bins} must be >= 1")
+    for path in (args.output, args.plot):
+        if path is not None:
+            _check_output(path)
+    if args.plot == "-":
+        raise CLIError("--plot writes a PNG file; '-' (stdout) is only valid for -o")
+    if args.plot:
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            raise CLIError(
+                "--plot needs matplotlib; install the plot extra: pip install 'treeboost[plot]'"
+            ) from None
+    n_classes = max(2, booster.n_outputs)
+
+    X_cal, y_cal = read_labelled_for_model(args.data, args.format, args.target, booster)
+    y_cal = _class_labels(y_cal, n_classes, args.data)
+    if np.unique(y_cal).size < 2:
+        raise CLIError(f"{args.data!r} holds a single class; calibration needs both outcomes")
+    if args.test is None:
+        X_eval, y_eval, eval_name = X_cal, y_cal, args.data
+    else:
+        X_eval, y_eval = read_labelled_for_model(args.test, args.format, args.target, booster)
+        y_eval = _class_labels(y_eval, n_classes, args.test)
+        eval_name = args.test
+
+    from .calibration import CalibratedClassifier
+
+    calibrator = CalibratedClassifier(_booster_classifier(booster), method=args.method, cv="prefit")
+    try:
+        calibrator.fit(X_cal, y_cal)
+    except ValueError as exc:
+        raise CLIError(f"cannot calibrate on {args.data!r}: {_one_line(exc)}") from None
+    before = booster.predict(X_eval)
+    before = np.column_stack([1.0 - before, before]) if before.ndim == 1 else before
+    after = calibrator.predict_proba(X_eval)
+
+    scores_before = calibration_scores(y_eval, before, args.n_bins)
+    scores_after = calibration_scores(y_eval, after, args.n_bins)
+    if args.output is not None:
+        _write_probabilities(calibrator, X_eval, after, args)
+    if args.plot:
+        _write_plot(y_eval, before, after, args)
+    if args.output != "-":
+        _print_report(scores_before, scores_after, len(y_cal), len(y_eval), eval_name, args)
+    return 0
+
+
+def _write_probabilities(calibrator, X, proba: np.ndarray, args: argparse.Namespace) -> None:
+    import sys
+
+    import pandas as pd
+
+    if proba.shape[1] == 2:
+        frame = pd.DataFrame({"prob": proba[:, 1]})
+        if args.method == "venn_abers":
+            # The Venn-ABERS pair brackets the probability: a wide pair means little evidence.
+            interval = calibrator.predict_interval(X)
+            frame["p0"], frame["p1"] = interval[:, 0], interval[:, 1]
+    else:
+        frame = pd.DataFrame(proba, columns=[f"prob_{k}" for k in range(proba.shape[1])])
+    if args.output == "-":
+        frame.to_csv(sys.stdout, index=False)
+        return
+    try:
+        frame.to_csv(args.output, index=False)
+    except OSError as exc:
+        raise CLIError(f"cannot write {args.output!r}: {exc.strerror or exc}") from None
+
+
+def _write_plot(y: np.ndarray, before: np.ndarray, after: np.ndarray, args) -> None:
+    from ._report import render_png
+    from .plotting import plot_reliability
+
+    def draw(ax: Any) -> None:
+        plot_reliability(*_reliability_target(y, before), args.n_bins, ax=ax, label="model")
+        plot_reliability(*_reliability_target(y, after), args.n_bins, ax=ax,
+                         label=f"calibrated ({args.method})")  # fmt: skip
+        if before.shape[1] > 2:
+            ax.set_xlabel("top-class probability")
+            ax.set_ylabel("accuracy")
+
+    try:
+        with open(args.plot, "wb") as fh:
+            fh.write(render_png(draw, (5.5, 5.0)))
+    except OSError as exc:
+        raise CLIError(f"cannot write {args.plot!r}: {exc.strerror or exc}") from None
+
+
+def _print_report(before, after, n_cal: int, n_eval: int, eval_name: str, args) -> None:
+    print(f"calibrated with {args.method} on {n_cal} rows of {args.data}")
+    where = f"{n_eval} rows of {eval_name}"
+    if args.test is None:
+        where += " (the calibration rows themselves: pass --test DATA for an honest estimate)"
+    print(f"scores on {where}:")
+    print(f"{'metric':<8}  {'model':>8}  {'calibrated':>10}")
+    for name in before:
+        print(f"{name:<8}  {before[name]:>8.4f}  {after[name]:>10.4f}")
+    written = [p for p in (args.output, args.plot) if p]
+    if written:
+        print("wrote " + ", ".join(written))
