@@ -103,3 +103,34 @@ def take_rows(X: Any, rows: np.ndarray) -> Any:
 
 def n_rows(X: Any) -> int:
     return X.shape[0] if hasattr(X, "shape") else len(X)
+
+
+def input_tags_from(tags: Any, estimator: Any) -> Any:
+    """A meta-estimator accepts NaN exactly when the wrapped model does; sparse input is
+    refused (the calibration and conformal code slices rows of dense arrays)."""
+    from sklearn.utils import get_tags
+
+    if estimator is None:
+        tags.input_tags.allow_nan = True
+        return tags
+    inner = estimator[0] if isinstance(estimator, (tuple, list)) else estimator
+    try:
+        inner_tags = get_tags(inner)
+    except Exception:  # an object without scikit-learn tags: assume dense, finite input
+        return tags
+    tags.input_tags.allow_nan = inner_tags.input_tags.allow_nan
+    return tags
+
+
+def validate_input(meta: Any, X: Any, y: Any = None, reset: bool = True, **kwargs: Any):
+    """Check shapes with scikit-learn's rules (empty data, one sample, y present, feature
+    count) and hand the wrapped model the data in its own type: a DataFrame stays a DataFrame
+    so that the model sees the column names; anything else becomes the validated array."""
+    from sklearn.utils.validation import validate_data
+
+    options = dict(accept_sparse=False, ensure_all_finite=False, dtype=None, reset=reset)
+    if y is None and reset is False:
+        checked = validate_data(meta, X, **options)
+        return X if hasattr(X, "iloc") else checked
+    checked_X, checked_y = validate_data(meta, X, y, **options, **kwargs)
+    return (X if hasattr(X, "iloc") else checked_X), checked_y

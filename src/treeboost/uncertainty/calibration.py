@@ -10,7 +10,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.parallel import Parallel, delayed
-from sklearn.utils.validation import check_is_fitted, column_or_1d
+from sklearn.utils.validation import check_is_fitted
 
 from ._checks import check_choice
 from ._estimators import (
@@ -18,9 +18,10 @@ from ._estimators import (
     classifier_scores,
     default_classifier,
     fit_clone,
-    n_rows,
+    input_tags_from,
     resolve_cv,
     take_rows,
+    validate_input,
 )
 from .isotonic import IsotonicCalibrator, SigmoidCalibrator
 from .venn_abers import VennAbers, merge_cross_p0_p1, merge_p0_p1
@@ -110,9 +111,7 @@ class CalibratedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         self.random_state = random_state
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True
-        return tags
+        return input_tags_from(super().__sklearn_tags__(), self.estimator)
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> CalibratedClassifier:
         """Fit (unless prefit) and calibrate on ``X``, ``y``.
@@ -122,7 +121,7 @@ class CalibratedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         """
         method = check_choice("method", self.method, _METHODS)
         estimator = default_classifier() if self.estimator is None else self.estimator
-        y = column_or_1d(y, warn=True)
+        X, y = validate_input(self, X, y)
         check_classification_targets(y)
         if sample_weight is not None:
             if method == "venn_abers":
@@ -150,7 +149,9 @@ class CalibratedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             encoder = LabelEncoder().fit(y)
             self.classes_ = encoder.classes_
             if len(self.classes_) < 2:
-                raise ValueError(f"y needs at least 2 classes; got only {self.classes_[0]!r}")
+                raise ValueError(
+                    f"y needs samples of at least 2 classes; got one class: {self.classes_[0]!r}"
+                )
             y_index = encoder.transform(y)
             splitter = resolve_cv(self.cv, classifier=True, random_state=self.random_state)
             folds = list(splitter.split(np.zeros((len(y), 1)), y_index))
@@ -160,11 +161,6 @@ class CalibratedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
                 )
                 for train, test in folds
             )
-        first = self.calibrated_models_[0][0]
-        if hasattr(first, "n_features_in_"):
-            self.n_features_in_ = first.n_features_in_
-        if hasattr(first, "feature_names_in_"):
-            self.feature_names_in_ = first.feature_names_in_
         return self
 
     def _fit_fold(self, estimator, method, X, y, y_index, sample_weight, train, test):
@@ -181,10 +177,9 @@ class CalibratedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         )
         return model, calibrators
 
-    def _check_X(self, X: Any) -> None:
+    def _check_X(self, X: Any) -> Any:
         check_is_fitted(self, "calibrated_models_")
-        if n_rows(X) == 0:
-            raise ValueError("X has 0 rows; predictions need at least one")
+        return validate_input(self, X, reset=False)
 
     def _venn_abers_pairs(self, X: Any) -> tuple[np.ndarray, np.ndarray]:
         """p0 and p1 of shape (n, n_columns, n_folds)."""
@@ -197,7 +192,7 @@ class CalibratedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Calibrated probabilities, shape (n_samples, n_classes), columns in ``classes_``."""
-        self._check_X(X)
+        X = self._check_X(X)
         if self.method == "venn_abers":
             p0, p1 = self._venn_abers_pairs(X)
             if p0.shape[2] == 1:
@@ -220,7 +215,7 @@ class CalibratedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         (n_samples, n_classes, 2), one-vs-rest, not renormalised. With k folds (cross
         Venn-ABERS) each bound is the mean of the folds' bounds.
         """
-        self._check_X(X)
+        X = self._check_X(X)
         if self.method != "venn_abers":
             raise ValueError(
                 f"predict_interval needs method='venn_abers'; this model has method={self.method!r}"
@@ -231,4 +226,5 @@ class CalibratedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
 
     def predict(self, X: Any) -> np.ndarray:
         """The most probable class after calibration."""
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        proba = self.predict_proba(X)  # checks fitted before classes_ is read
+        return self.classes_[np.argmax(proba, axis=1)]

@@ -28,9 +28,10 @@ from ._estimators import (
     class_probabilities,
     default_classifier,
     fit_clone,
-    n_rows,
+    input_tags_from,
     resolve_cv,
     take_rows,
+    validate_input,
 )
 
 __all__ = ["ConformalClassifier", "Confidence"]
@@ -85,8 +86,9 @@ class ConformalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     ----------
     estimator : classifier with ``predict_proba``, default None
         None means ``TreeBoostClassifier(n_estimators=50, max_depth=4, learning_rate=0.1)``.
-    score : {"lac", "aps", "raps"}
-        Nonconformity score; see :func:`nonconformity`.
+    conformity_score : {"lac", "aps", "raps"}
+        Nonconformity score; see :func:`nonconformity`. (Not ``score``: that name is the
+        accuracy method every scikit-learn classifier has.)
     mondrian : bool, default False
         Class-conditional calibration: each class's p-value compares only with calibration
         rows of that class, so coverage holds within every class, not just on average.
@@ -109,7 +111,7 @@ class ConformalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     def __init__(
         self,
         estimator: Any = None,
-        score: str = "lac",
+        conformity_score: str = "lac",
         mondrian: bool = False,
         cv: Any = "split",
         calibration_size: float = 0.25,
@@ -120,7 +122,7 @@ class ConformalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         random_state: Any = None,
     ) -> None:
         self.estimator = estimator
-        self.score = score
+        self.conformity_score = conformity_score
         self.mondrian = mondrian
         self.cv = cv
         self.calibration_size = calibration_size
@@ -131,30 +133,28 @@ class ConformalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         self.random_state = random_state
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True
-        return tags
+        return input_tags_from(super().__sklearn_tags__(), self.estimator)
 
     # -- fitting ------------------------------------------------------------------------------
     def _randomized(self) -> bool:
-        return self.score != "lac" if self.randomized is None else bool(self.randomized)
+        return self.conformity_score != "lac" if self.randomized is None else bool(self.randomized)
 
     def _scores(self, model: Any, X: Any, rng: np.random.Generator) -> np.ndarray:
         proba = class_probabilities(model, X, self.classes_)
         uniform = rng.random(proba.shape[0]) if self._randomized() else None
-        return nonconformity(proba, self.score, uniform, self.raps_lambda, self.raps_k_reg)
+        return nonconformity(
+            proba, self.conformity_score, uniform, self.raps_lambda, self.raps_k_reg
+        )
 
     def fit(self, X: Any, y: Any) -> ConformalClassifier:
         """Fit the model(s) as ``cv`` says and compute the calibration scores."""
-        check_choice("score", self.score, _SCORES)
+        check_choice("conformity_score", self.conformity_score, _SCORES)
         check_nonnegative("raps_lambda", self.raps_lambda)
         check_positive_int("raps_k_reg", self.raps_k_reg, minimum=0)
         if not isinstance(self.mondrian, (bool, np.bool_)):
             raise TypeError(f"mondrian={self.mondrian!r} is not valid; valid: True or False")
-        y = column_or_1d(y, warn=True)
+        X, y = validate_input(self, X, y)
         check_classification_targets(y)
-        if n_rows(X) != y.shape[0]:
-            raise ValueError(f"X has {n_rows(X)} rows but y has {y.shape[0]}")
         estimator = default_classifier() if self.estimator is None else self.estimator
         rng = np.random.default_rng(self.random_state)
         cv = self.cv
@@ -168,7 +168,9 @@ class ConformalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         else:
             self.classes_ = LabelEncoder().fit(y).classes_
             if len(self.classes_) < 2:
-                raise ValueError(f"y needs at least 2 classes; got only {self.classes_[0]!r}")
+                raise ValueError(
+                    f"y needs samples of at least 2 classes; got one class: {self.classes_[0]!r}"
+                )
             if isinstance(cv, str) and cv == "split":
                 size = check_fraction("calibration_size", self.calibration_size)
                 seed = None if self.random_state is None else int(rng.integers(2**31))
@@ -197,20 +199,20 @@ class ConformalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             scores = self._scores(model, take_rows(X, rows), rng)
             self.calibration_scores_.append(scores[np.arange(rows.size), y_index[rows]])
             self.calibration_labels_.append(y_index[rows])
-        first = self.models_[0]
-        if hasattr(first, "n_features_in_"):
-            self.n_features_in_ = first.n_features_in_
         return self
 
     # -- prediction ---------------------------------------------------------------------------
     def predict_proba(self, X: Any) -> np.ndarray:
         """The underlying model's probabilities (averaged over the fold models)."""
         check_is_fitted(self, "models_")
+        X = validate_input(self, X, reset=False)
         return np.mean([class_probabilities(m, X, self.classes_) for m in self.models_], axis=0)
 
     def predict(self, X: Any) -> np.ndarray:
-        """The class with the largest conformal p-value."""
-        return self.classes_[np.argmax(self.predict_p(X), axis=1)]
+        """The most probable class of the underlying model (see :meth:`predict_confidence`
+        for the class with the largest p-value)."""
+        proba = self.predict_proba(X)  # checks fitted before classes_ is read
+        return self.classes_[np.argmax(proba, axis=1)]
 
     def predict_p(self, X: Any) -> np.ndarray:
         """Conformal p-value of every class for every row, shape (n_samples, n_classes).
@@ -220,8 +222,7 @@ class ConformalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         ``u`` is uniform when ``randomized``, else 1.
         """
         check_is_fitted(self, "models_")
-        if n_rows(X) == 0:
-            raise ValueError("X has 0 rows; predictions need at least one")
+        X = validate_input(self, X, reset=False)
         rng = np.random.default_rng(self.random_state)
         # One draw of each random term per row, shared by the folds: fold models then score a
         # row with the same u, as a single split model would.

@@ -12,15 +12,17 @@ from sklearn.model_selection import LeaveOneOut, train_test_split
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted
 
-from ._checks import as_1d_float, check_alphas, check_choice, check_fraction
+from ._checks import check_alphas, check_choice, check_fraction
 from ._estimators import (
     check_has_method,
     check_prefit,
     default_regressor,
     fit_clone,
+    input_tags_from,
     n_rows,
     resolve_cv,
     take_rows,
+    validate_input,
 )
 from ._quantile import conformal_quantile, conformal_rank, kth_smallest_per_row, lower_rank
 
@@ -114,17 +116,14 @@ class ConformalRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
         self.random_state = random_state
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True
-        return tags
+        return input_tags_from(super().__sklearn_tags__(), self.estimator)
 
     # -- fitting ------------------------------------------------------------------------------
     def fit(self, X: Any, y: Any) -> ConformalRegressor:
         """Fit the model(s) as ``cv`` says and compute the conformity scores."""
         method = check_choice("method", self.method, _METHODS)
-        y = as_1d_float("y", y)
-        if n_rows(X) != y.shape[0]:
-            raise ValueError(f"X has {n_rows(X)} rows but y has {y.shape[0]}")
+        X, y = validate_input(self, X, y, y_numeric=True)
+        y = np.asarray(y, dtype=np.float64)
         if self.difficulty_estimator is not None and method != "split":
             raise ValueError(
                 f"difficulty_estimator is used by method='split' only; got method={method!r}"
@@ -133,9 +132,6 @@ class ConformalRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
             self._fit_split(method, X, y)
         else:
             self._fit_folds(method, X, y)
-        first = self.estimator_ if hasattr(self, "estimator_") else self.estimators_[0]
-        if not isinstance(first, _QuantilePair) and hasattr(first, "n_features_in_"):
-            self.n_features_in_ = first.n_features_in_
         return self
 
     def _base_estimator(self, method: str) -> Any:
@@ -230,6 +226,7 @@ class ConformalRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
         """Point predictions: the model's (split), the median of the fold models' (CV+,
         jackknife+) or the middle of the quantile interval (CQR)."""
         check_is_fitted(self, "conformity_scores_")
+        X = validate_input(self, X, reset=False)
         if hasattr(self, "estimators_"):
             return np.median(self._fold_predictions(X), axis=1)
         if self.method == "cqr":
@@ -256,6 +253,7 @@ class ConformalRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
             sequence. Too few calibration rows for a level give an infinite bound.
         """
         check_is_fitted(self, "conformity_scores_")
+        X = validate_input(self, X, reset=False)
         alphas, single = check_alphas(alpha)
         if hasattr(self, "estimators_"):
             intervals = self._cv_plus_intervals(X, alphas)
