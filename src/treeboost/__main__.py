@@ -1,5 +1,6 @@
-"""Command line: ``treeboost demo``, ``warmup``, ``train``, ``predict``, ``evaluate``, ``info``
-(also ``python -m treeboost``). The commands live in :mod:`treeboost.cli`."""
+"""Command line: ``treeboost train``, ``predict``, ``evaluate``, ``explain``, ``calibrate``,
+``info``, ``demo``, ``warmup`` (also ``python -m treeboost``). The commands live in
+:mod:`treeboost.cli`."""
 
 from __future__ import annotations
 

@@ -9,7 +9,16 @@ from typing import Any
 
 import numpy as np
 
-from .cli import CLIError, _check_output, _one_line, load_booster, read_labelled_for_model
+from ._cli_io import (
+    CLIError,
+    add_format_option,
+    check_output,
+    load_booster,
+    one_line,
+    read_labelled_for_model,
+    write_bytes,
+    write_csv,
+)
 
 METHODS = ("sigmoid", "isotonic", "venn_abers")
 CLASSIFICATION_OBJECTIVES = ("binary:logistic", "multi:softprob")
@@ -87,6 +96,42 @@ def _reliability_target(y: np.ndarray, proba: np.ndarray) -> tuple[np.ndarray, n
     return (proba.argmax(axis=1) == y).astype(float), proba.max(axis=1)
 
 
+def add_parser(commands) -> None:
+    """The ``calibrate`` subcommand and its options."""
+    calibrate = commands.add_parser(
+        "calibrate",
+        help="calibrate a classifier's probabilities on held-out data",
+        description="Fit a calibrator (Platt scaling, isotonic regression or Venn-ABERS) for a "
+        "saved classifier on labelled calibration data not used in training; print logloss, "
+        "Brier score and expected calibration error before and after, on --test DATA when "
+        "given; write the calibrated probabilities with -o.",
+    )
+    calibrate.add_argument("model", metavar="MODEL", help="model JSON (binary or multiclass)")
+    calibrate.add_argument("data", metavar="DATA", help="labelled calibration data")
+    calibrate.add_argument("--target", metavar="COL", help="label column (CSV/Parquet)")
+    add_format_option(calibrate)
+    calibrate.add_argument(
+        "--method",
+        choices=("sigmoid", "isotonic", "venn_abers"),
+        default="isotonic",
+        help="calibration map (default isotonic)",
+    )
+    calibrate.add_argument(
+        "--test", metavar="DATA", help="labelled data to score and write (default: DATA)"
+    )
+    calibrate.add_argument(
+        "-o",
+        "--output",
+        metavar="CSV",
+        help="calibrated probabilities of the scored rows ('-' for stdout); Venn-ABERS adds "
+        "its p0, p1 interval",
+    )
+    calibrate.add_argument("--plot", metavar="PNG", help="reliability diagram, before and after")
+    calibrate.add_argument(
+        "--n-bins", type=int, default=10, metavar="N", help="bins of the ECE and plot (default 10)"
+    )
+
+
 def run_calibrate(args: argparse.Namespace) -> int:
     booster = load_booster(args.model)
     objective = booster.params.get("objective", booster.objective.name)
@@ -99,7 +144,7 @@ def run_calibrate(args: argparse.Namespace) -> int:
         raise CLIError(f"--n-bins {args.n_bins} must be >= 1")
     for path in (args.output, args.plot):
         if path is not None:
-            _check_output(path)
+            check_output(path)
     if args.plot == "-":
         raise CLIError("--plot writes a PNG file; '-' (stdout) is only valid for -o")
     if args.plot:
@@ -128,7 +173,7 @@ def run_calibrate(args: argparse.Namespace) -> int:
     try:
         calibrator.fit(X_cal, y_cal)
     except ValueError as exc:
-        raise CLIError(f"cannot calibrate on {args.data!r}: {_one_line(exc)}") from None
+        raise CLIError(f"cannot calibrate on {args.data!r}: {one_line(exc)}") from None
     before = booster.predict(X_eval)
     before = np.column_stack([1.0 - before, before]) if before.ndim == 1 else before
     after = calibrator.predict_proba(X_eval)
@@ -145,8 +190,6 @@ def run_calibrate(args: argparse.Namespace) -> int:
 
 
 def _write_probabilities(calibrator, X, proba: np.ndarray, args: argparse.Namespace) -> None:
-    import sys
-
     import pandas as pd
 
     if proba.shape[1] == 2:
@@ -157,13 +200,7 @@ def _write_probabilities(calibrator, X, proba: np.ndarray, args: argparse.Namesp
             frame["p0"], frame["p1"] = interval[:, 0], interval[:, 1]
     else:
         frame = pd.DataFrame(proba, columns=[f"prob_{k}" for k in range(proba.shape[1])])
-    if args.output == "-":
-        frame.to_csv(sys.stdout, index=False)
-        return
-    try:
-        frame.to_csv(args.output, index=False)
-    except OSError as exc:
-        raise CLIError(f"cannot write {args.output!r}: {exc.strerror or exc}") from None
+    write_csv(frame, args.output)
 
 
 def _write_plot(y: np.ndarray, before: np.ndarray, after: np.ndarray, args) -> None:
@@ -178,11 +215,7 @@ def _write_plot(y: np.ndarray, before: np.ndarray, after: np.ndarray, args) -> N
             ax.set_xlabel("top-class probability")
             ax.set_ylabel("accuracy")
 
-    try:
-        with open(args.plot, "wb") as fh:
-            fh.write(render_png(draw, (5.5, 5.0)))
-    except OSError as exc:
-        raise CLIError(f"cannot write {args.plot!r}: {exc.strerror or exc}") from None
+    write_bytes(render_png(draw, (5.5, 5.0)), args.plot)
 
 
 def _print_report(before, after, n_cal: int, n_eval: int, eval_name: str, args) -> None:

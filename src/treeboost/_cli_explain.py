@@ -8,7 +8,15 @@ from typing import Any
 
 import numpy as np
 
-from .cli import CLIError, _check_output, load_booster, read_features
+from ._cli_io import (
+    CLIError,
+    add_format_option,
+    check_output,
+    load_booster,
+    read_features,
+    write_bytes,
+    write_csv,
+)
 
 SPLIT_STATS = ("total_gain", "gain", "weight", "cover")
 TOP_PRINTED = 10
@@ -64,12 +72,7 @@ def _output_index(booster, output: int | None, required: bool) -> int | None:
 def _write_png(path: str, draw, figsize) -> None:
     from ._report import render_png
 
-    png = render_png(draw, figsize)
-    try:
-        with open(path, "wb") as fh:
-            fh.write(png)
-    except OSError as exc:
-        raise CLIError(f"cannot write {path!r}: {exc.strerror or exc}") from None
+    write_bytes(render_png(draw, figsize), path)
 
 
 def _require_matplotlib(option: str) -> None:
@@ -81,6 +84,40 @@ def _require_matplotlib(option: str) -> None:
         ) from None
 
 
+def add_parser(commands) -> None:
+    """The ``explain`` subcommand and its options."""
+    explain = commands.add_parser(
+        "explain",
+        help="feature importance (mean |SHAP|, split gain) as CSV, SHAP plots as PNG",
+        description="Explain a saved model on a data file with exact TreeSHAP: writes a CSV "
+        "with one row per feature (mean |SHAP value|, total gain, gain, weight, cover), sorted "
+        "by mean |SHAP value|, and optionally a SHAP summary (beeswarm) and importance plot.",
+    )
+    explain.add_argument("model", metavar="MODEL", help="model JSON")
+    explain.add_argument("data", metavar="DATA", help="data file (a target column is ignored)")
+    add_format_option(explain)
+    explain.add_argument(
+        "-o", "--output", required=True, metavar="CSV", help="importance CSV ('-' for stdout)"
+    )
+    explain.add_argument("--plot", metavar="PNG", help="write a SHAP summary (beeswarm) plot")
+    explain.add_argument(
+        "--importance-plot", metavar="PNG", help="write a bar plot of mean |SHAP value|"
+    )
+    explain.add_argument(
+        "--max-display", type=int, default=20, metavar="N", help="features in plots (default 20)"
+    )
+    explain.add_argument(
+        "--output-class",
+        type=int,
+        metavar="K",
+        help="class whose SHAP values --plot shows (required for multiclass models)",
+    )
+    explain.add_argument(
+        "--sample", type=int, metavar="N", help="explain a random subset of N rows (faster)"
+    )
+    explain.add_argument("--seed", type=int, default=0, help="seed of --sample (default 0)")
+
+
 def run_explain(args: argparse.Namespace) -> int:
     booster = load_booster(args.model)
     if args.sample is not None and args.sample < 1:
@@ -89,7 +126,7 @@ def run_explain(args: argparse.Namespace) -> int:
         raise CLIError(f"--max-display {args.max_display} must be >= 1")
     plots = [p for p in (args.plot, args.importance_plot) if p is not None]
     for path in [args.output, *plots]:
-        _check_output(path)
+        check_output(path)
     if args.plot == "-" or args.importance_plot == "-":
         raise CLIError("plots are written to files; '-' (stdout) is only valid for -o")
     if plots:
@@ -102,7 +139,7 @@ def run_explain(args: argparse.Namespace) -> int:
         raise CLIError(f"{args.data!r} has no rows to explain")
     contribs = booster.predict(X, pred_contribs=True)
     table = importance_table(booster, contribs)
-    _write_table(table, args.output)
+    write_csv(table, args.output)
 
     if args.plot:
         from .plotting import plot_shap_summary
@@ -129,18 +166,6 @@ def run_explain(args: argparse.Namespace) -> int:
     if args.output != "-":
         _print_summary(table, len(X), args)
     return 0
-
-
-def _write_table(table, path: str) -> None:
-    import sys
-
-    if path == "-":
-        table.to_csv(sys.stdout, index=False)
-        return
-    try:
-        table.to_csv(path, index=False)
-    except OSError as exc:
-        raise CLIError(f"cannot write {path!r}: {exc.strerror or exc}") from None
 
 
 def _print_summary(table, n_rows: int, args: argparse.Namespace) -> None:

@@ -10,15 +10,24 @@ import argparse
 import math
 import os
 import sys
-from pathlib import Path
 from typing import Any
 
-EXIT_ERROR = 2
+from . import _cli_calibrate, _cli_explain
+from ._cli_io import (
+    CLIError,
+    add_format_option,
+    check_output,
+    load_booster,
+    names_preview,
+    one_line,
+    read_features,
+    read_labelled_for_model,
+    read_training,
+    select_features,
+    write_csv,
+)
 
-LIBSVM_SUFFIXES = (".svm", ".libsvm", ".txt")
-CSV_SUFFIXES = (".csv", ".tsv")
-PARQUET_SUFFIXES = (".parquet", ".pq")
-FORMATS = ("csv", "libsvm", "parquet")
+EXIT_ERROR = 2
 
 # Metrics shown by ``evaluate`` for each kind of task.
 TASK_METRICS = {
@@ -52,10 +61,6 @@ KEY_PARAMS = (
 PROGRESS_PERIOD = 10  # rounds between plain progress lines when rich is missing
 
 
-class CLIError(Exception):
-    """A user-facing failure: reported as one line, exit status 2."""
-
-
 class _Parser(argparse.ArgumentParser):
     """ArgumentParser whose usage errors are one ``treeboost: error:`` line."""
 
@@ -66,15 +71,6 @@ class _Parser(argparse.ArgumentParser):
 
 
 # -- argument parsing ------------------------------------------------------------------------
-
-
-def _add_format(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--format",
-        choices=FORMATS,
-        default=None,
-        help="data format (default: from the file extension: .csv, .svm/.libsvm/.txt, .parquet)",
-    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -102,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--target", metavar="COL", help="label column (CSV/Parquet; LibSVM files carry the label)"
     )
-    _add_format(train)
+    add_format_option(train)
     train.add_argument("--objective", metavar="NAME", help="e.g. reg:squarederror (default)")
     train.add_argument(
         "--param",
@@ -142,7 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     predict.add_argument("model", metavar="MODEL", help="model JSON written by 'treeboost train'")
     predict.add_argument("data", metavar="DATA", help="data file")
-    _add_format(predict)
+    add_format_option(predict)
     predict.add_argument(
         "-o", "--output", required=True, metavar="CSV", help="predictions CSV ('-' for stdout)"
     )
@@ -159,71 +155,10 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("model", metavar="MODEL", help="model JSON")
     evaluate.add_argument("data", metavar="DATA", help="labelled data file")
     evaluate.add_argument("--target", metavar="COL", help="label column (CSV/Parquet)")
-    _add_format(evaluate)
+    add_format_option(evaluate)
 
-    explain = commands.add_parser(
-        "explain",
-        help="feature importance (mean |SHAP|, split gain) as CSV, SHAP plots as PNG",
-        description="Explain a saved model on a data file with exact TreeSHAP: writes a CSV "
-        "with one row per feature (mean |SHAP value|, total gain, gain, weight, cover), sorted "
-        "by mean |SHAP value|, and optionally a SHAP summary (beeswarm) and importance plot.",
-    )
-    explain.add_argument("model", metavar="MODEL", help="model JSON")
-    explain.add_argument("data", metavar="DATA", help="data file (a target column is ignored)")
-    _add_format(explain)
-    explain.add_argument(
-        "-o", "--output", required=True, metavar="CSV", help="importance CSV ('-' for stdout)"
-    )
-    explain.add_argument("--plot", metavar="PNG", help="write a SHAP summary (beeswarm) plot")
-    explain.add_argument(
-        "--importance-plot", metavar="PNG", help="write a bar plot of mean |SHAP value|"
-    )
-    explain.add_argument(
-        "--max-display", type=int, default=20, metavar="N", help="features in plots (default 20)"
-    )
-    explain.add_argument(
-        "--output-class",
-        type=int,
-        metavar="K",
-        help="class whose SHAP values --plot shows (required for multiclass models)",
-    )
-    explain.add_argument(
-        "--sample", type=int, metavar="N", help="explain a random subset of N rows (faster)"
-    )
-    explain.add_argument("--seed", type=int, default=0, help="seed of --sample (default 0)")
-
-    calibrate = commands.add_parser(
-        "calibrate",
-        help="calibrate a classifier's probabilities on held-out data",
-        description="Fit a calibrator (Platt scaling, isotonic regression or Venn-ABERS) for a "
-        "saved classifier on labelled calibration data not used in training; print logloss, "
-        "Brier score and expected calibration error before and after, on --test DATA when "
-        "given; write the calibrated probabilities with -o.",
-    )
-    calibrate.add_argument("model", metavar="MODEL", help="model JSON (binary or multiclass)")
-    calibrate.add_argument("data", metavar="DATA", help="labelled calibration data")
-    calibrate.add_argument("--target", metavar="COL", help="label column (CSV/Parquet)")
-    _add_format(calibrate)
-    calibrate.add_argument(
-        "--method",
-        choices=("sigmoid", "isotonic", "venn_abers"),
-        default="isotonic",
-        help="calibration map (default isotonic)",
-    )
-    calibrate.add_argument(
-        "--test", metavar="DATA", help="labelled data to score and write (default: DATA)"
-    )
-    calibrate.add_argument(
-        "-o",
-        "--output",
-        metavar="CSV",
-        help="calibrated probabilities of the scored rows ('-' for stdout); Venn-ABERS adds "
-        "its p0, p1 interval",
-    )
-    calibrate.add_argument("--plot", metavar="PNG", help="reliability diagram, before and after")
-    calibrate.add_argument(
-        "--n-bins", type=int, default=10, metavar="N", help="bins of the ECE and plot (default 10)"
-    )
+    _cli_explain.add_parser(commands)
+    _cli_calibrate.add_parser(commands)
 
     info = commands.add_parser(
         "info", help="describe a saved model", description="Describe a saved model."
@@ -263,177 +198,6 @@ def parse_params(items: list[str]) -> dict[str, Any]:
             raise CLIError(f"--param {item!r}: expected NAME=VALUE, e.g. max_depth=4")
         params[name] = parse_value(value.strip())
     return params
-
-
-def detect_format(path: str, fmt: str | None) -> str:
-    if fmt is not None:
-        return fmt
-    suffixes = [s.lower() for s in Path(path).suffixes]
-    for suffix in reversed(suffixes):
-        if suffix in CSV_SUFFIXES:
-            return "csv"
-        if suffix in LIBSVM_SUFFIXES:
-            return "libsvm"
-        if suffix in PARQUET_SUFFIXES:
-            return "parquet"
-    raise CLIError(
-        f"cannot tell the format of {path!r} from its extension; pass --format csv, libsvm "
-        "or parquet"
-    )
-
-
-def _check_readable(path: str, what: str = "data file") -> None:
-    if not os.path.exists(path):
-        raise CLIError(f"{what} {path!r} does not exist")
-    if os.path.isdir(path):
-        raise CLIError(f"{what} {path!r} is a directory, not a file")
-
-
-def _read_frame(path: str, fmt: str):
-    """CSV or Parquet as a DataFrame."""
-    import pandas as pd
-
-    if fmt == "parquet":
-        try:
-            import pyarrow  # noqa: F401
-        except ImportError:
-            raise CLIError(
-                f"reading Parquet ({path!r}) needs pyarrow; install the arrow extra: "
-                "pip install 'treeboost[arrow]'"
-            ) from None
-        try:
-            return pd.read_parquet(path)
-        except Exception as exc:  # pyarrow raises its own types
-            raise CLIError(f"cannot read {path!r} as Parquet: {_one_line(exc)}") from None
-    sep = "\t" if path.lower().endswith(".tsv") else ","
-    try:
-        return pd.read_csv(path, sep=sep)
-    except pd.errors.EmptyDataError:
-        raise CLIError(f"{path!r} is empty; expected a CSV file with a header row") from None
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
-        raise CLIError(f"cannot read {path!r} as CSV: {_one_line(exc)}") from None
-
-
-def _read_libsvm(path: str, n_features: int | None = None):
-    """LibSVM file as a dense float matrix and its labels (indices are taken as 0-based)."""
-    from sklearn.datasets import load_svmlight_file
-
-    try:
-        X, y = load_svmlight_file(path, n_features=n_features, zero_based=True)
-    except ValueError as exc:
-        message = _one_line(exc)
-        if n_features is not None and "n_features" in message:
-            message = f"it has more features than the model's {n_features}"
-        raise CLIError(f"cannot read {path!r} as LibSVM: {message}") from None
-    except UnicodeDecodeError:
-        raise CLIError(f"cannot read {path!r} as LibSVM: not a text file") from None
-    return X.toarray(), y
-
-
-def _numeric_target(frame, target: str, path: str):
-    import numpy as np
-    import pandas as pd
-
-    if target not in frame.columns:
-        raise CLIError(
-            f"target column {target!r} is not in {path!r}; columns: {_names_preview(frame.columns)}"
-        )
-    try:
-        y = pd.to_numeric(frame[target], errors="raise").to_numpy(dtype=np.float64)
-    except (ValueError, TypeError):
-        raise CLIError(
-            f"target column {target!r} in {path!r} must be numeric (encode classes as 0, 1, ...)"
-        ) from None
-    if np.isnan(y).any():
-        row = int(np.flatnonzero(np.isnan(y))[0])
-        raise CLIError(f"target column {target!r} in {path!r} is missing a value at row {row}")
-    return y
-
-
-def read_training(path: str, fmt: str | None, target: str | None, n_features: int | None = None):
-    """Features (DataFrame or ndarray) and labels of a labelled data file."""
-    _check_readable(path)
-    fmt = detect_format(path, fmt)
-    if fmt == "libsvm":
-        return _read_libsvm(path, n_features)
-    if not target:
-        raise CLIError(f"--target COL is required for {fmt} data ({path!r})")
-    frame = _read_frame(path, fmt)
-    y = _numeric_target(frame, target, path)
-    X = frame.drop(columns=[target])
-    if X.shape[1] == 0:
-        raise CLIError(f"{path!r} has no feature columns besides the target {target!r}")
-    return X, y
-
-
-def read_labelled_for_model(path: str, fmt: str | None, target: str | None, booster):
-    """Labels and the model's feature columns of a labelled data file."""
-    fmt = detect_format(path, fmt) if os.path.exists(path) else fmt
-    if fmt == "libsvm":
-        return read_training(path, fmt, None, booster.n_features)
-    X, y = read_training(path, fmt, target)
-    return select_features(X, booster.feature_names, path), y
-
-
-def _default_names(names: list[str]) -> bool:
-    return names == [f"f{i}" for i in range(len(names))]
-
-
-def read_features(path: str, fmt: str | None, feature_names: list[str]):
-    """The model's features from a data file: extra columns (such as the target) are dropped."""
-    _check_readable(path)
-    fmt = detect_format(path, fmt)
-    if fmt == "libsvm":
-        X, _ = _read_libsvm(path, len(feature_names))
-        return X
-    frame = _read_frame(path, fmt)
-    return select_features(frame, feature_names, path)
-
-
-def select_features(frame, feature_names: list[str], path: str):
-    columns = [str(c) for c in frame.columns]
-    frame = frame.set_axis(columns, axis=1)
-    missing = [name for name in feature_names if name not in columns]
-    if not missing:
-        return frame[feature_names]
-    if _default_names(feature_names) and len(columns) == len(feature_names):
-        # A model trained on unnamed (LibSVM) columns: take the columns by position.
-        return frame.set_axis(feature_names, axis=1)
-    more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
-    raise CLIError(f"model feature {missing[0]!r}{more} is missing from {path!r}")
-
-
-def _names_preview(names, limit: int = 20) -> str:
-    names = [str(n) for n in names]
-    text = ", ".join(names[:limit])
-    if len(names) > limit:
-        text += f", ... ({len(names) - limit} more)"
-    return text
-
-
-def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    return text or type(exc).__name__
-
-
-def load_booster(path: str):
-    from .booster import Booster
-
-    _check_readable(path, "model file")
-    try:
-        return Booster.load_model(Path(path))
-    except ValueError as exc:
-        raise CLIError(f"{path!r} is not a valid treeboost model: {_one_line(exc)}") from None
-
-
-def _check_output(path: str) -> None:
-    if path == "-":
-        return
-    parent = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(parent):
-        raise CLIError(f"cannot write {path!r}: directory {parent!r} does not exist")
-    if os.path.isdir(path):
-        raise CLIError(f"cannot write {path!r}: it is a directory")
 
 
 def _stdout_is_tty() -> bool:
@@ -489,7 +253,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             raise CLIError(f"--early-stopping {args.early_stopping} must be >= 1")
         if args.valid is None and args.valid_fraction is None:
             raise CLIError("--early-stopping needs --valid DATA or --valid-fraction F")
-    _check_output(args.output)
+    check_output(args.output)
 
     X, y = read_training(args.data, args.format, args.target)
     if params.get("objective") == "multi:softprob" and "num_class" not in params:
@@ -588,16 +352,12 @@ def _prediction_frame(booster, X, args: argparse.Namespace):
 
 def cmd_predict(args: argparse.Namespace) -> int:
     booster = load_booster(args.model)
-    _check_output(args.output)
+    check_output(args.output)
     X = read_features(args.data, args.format, booster.feature_names)
     frame = _prediction_frame(booster, X, args)
+    write_csv(frame, args.output)
     if args.output == "-":
-        frame.to_csv(sys.stdout, index=False)
         return 0
-    try:
-        frame.to_csv(args.output, index=False)
-    except OSError as exc:
-        raise CLIError(f"cannot write {args.output!r}: {exc.strerror or exc}") from None
     print(f"wrote {len(frame)} rows x {frame.shape[1]} columns to {args.output}")
     return 0
 
@@ -614,25 +374,13 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         try:
             rows.append((name, get_metric(name)(y, prediction)))
         except ValueError as exc:
-            raise CLIError(f"cannot compute {name} on {args.data!r}: {_one_line(exc)}") from None
+            raise CLIError(f"cannot compute {name} on {args.data!r}: {one_line(exc)}") from None
     print(f"{task} model, {len(y)} rows of {args.data}")
     width = max(len("metric"), *(len(n) for n, _ in rows))
     print(f"{'metric':<{width}}  value")
     for name, value in rows:
         print(f"{name:<{width}}  {value:.6f}")
     return 0
-
-
-def cmd_explain(args: argparse.Namespace) -> int:
-    from ._cli_explain import run_explain
-
-    return run_explain(args)
-
-
-def cmd_calibrate(args: argparse.Namespace) -> int:
-    from ._cli_calibrate import run_calibrate
-
-    return run_calibrate(args)
 
 
 def cmd_info(args: argparse.Namespace) -> int:
@@ -642,7 +390,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     print(f"objective: {params.get('objective', booster.objective.name)}")
     print(f"outputs: {booster.n_outputs}")
     print(f"features: {len(names)}")
-    print(f"feature names: {_names_preview(names)}")
+    print(f"feature names: {names_preview(names)}")
     print(f"trees: {booster.num_trees()}")
     print(f"rounds: {booster.num_boosted_rounds()}")
     best = booster.best_iteration
@@ -690,8 +438,8 @@ COMMANDS = {
     "train": cmd_train,
     "predict": cmd_predict,
     "evaluate": cmd_evaluate,
-    "explain": cmd_explain,
-    "calibrate": cmd_calibrate,
+    "explain": _cli_explain.run_explain,
+    "calibrate": _cli_calibrate.run_calibrate,
     "info": cmd_info,
 }
 
@@ -708,15 +456,15 @@ def main(argv: list[str] | None = None) -> int:
             pass
         return 0
     except CLIError as exc:
-        message = _one_line(exc)
+        message = one_line(exc)
     except (ValueError, TypeError, KeyError, OSError, NotImplementedError) as exc:
-        message = _one_line(exc)
+        message = one_line(exc)
     except MemoryError:
         message = "out of memory"
     except KeyboardInterrupt:
         sys.stderr.write("treeboost: interrupted\n")
         return 130
     except Exception as exc:  # noqa: BLE001 - the CLI never shows a traceback
-        message = f"{type(exc).__name__}: {_one_line(exc)}"
+        message = f"{type(exc).__name__}: {one_line(exc)}"
     sys.stderr.write(f"treeboost: error: {message}\n")
     return EXIT_ERROR
