@@ -10,7 +10,6 @@ from typing import Any
 import numpy as np
 
 from .kernels.predict import predict_leaf_raw, predict_margin_raw
-from .kernels.shap import shap_contribs_raw, tree_expected_values
 from .objectives import CustomObjective, Objective, get_objective
 from .tree.tree import Tree
 
@@ -298,32 +297,27 @@ class Booster:
         self, X: np.ndarray, tree_begin: int, tree_end: int, base_margin: np.ndarray | None
     ) -> np.ndarray:
         """TreeSHAP contributions of a validated raw matrix over trees [tree_begin, tree_end)."""
+        from .treeshap import contributions
+
         n, k, m = X.shape[0], self.n_outputs, self.n_features
         out = np.zeros((n, k, m + 1), dtype=np.float64)
         out[:, :, m] = self._base_margins(n, base_margin)
         if tree_end > tree_begin and n:
-            f = self._forest()
-            max_depth = int(f.depths[tree_begin:tree_end].max())
-            expected = np.empty(tree_end - tree_begin, dtype=np.float64)
-            tree_expected_values(
-                f.roots, tree_begin, tree_end, f.left, f.value, f.cover, max_depth, expected
-            )
-            shap_contribs_raw(
-                X,
-                f.roots,
-                f.outputs,
-                tree_begin,
-                tree_end,
-                f.split_code,
-                f.threshold,
-                f.left,
-                f.value,
-                f.cover,
-                max_depth,
-                expected,
-                out,
-            )
+            contributions(self._forest(), X, tree_begin, tree_end, out)
         return out[:, 0, :] if k == 1 else out
+
+    def _interactions(
+        self, X: np.ndarray, tree_begin: int, tree_end: int, base_margin: np.ndarray | None
+    ) -> np.ndarray:
+        """SHAP interaction values of a validated raw matrix over trees [tree_begin, tree_end)."""
+        from .treeshap import interactions
+
+        n, k, m = X.shape[0], self.n_outputs, self.n_features
+        out = np.zeros((n, k, m + 1, m + 1), dtype=np.float64)
+        bias = self._base_margins(n, base_margin)
+        if n:
+            interactions(self._forest(), X, tree_begin, tree_end, bias, out)
+        return out[:, 0] if k == 1 else out
 
     def predict(
         self,
@@ -349,7 +343,11 @@ class Booster:
             otherwise. The last column is the bias (base margin plus every tree's expected
             value); each row sums to its margin (``output_margin=True``).
         pred_interactions : bool
-            SHAP interaction values; not available in this version.
+            SHAP interaction values (exact, path-dependent): shape (n_rows, n_features + 1,
+            n_features + 1) for one output, (n_rows, n_outputs, n_features + 1, n_features + 1)
+            otherwise. Entry [i, j] (i != j) is half the Shapley interaction index of features
+            i and j, the diagonal holds each feature's own effect, and [-1, -1] the bias; each
+            row i sums to feature i's contribution (``pred_contribs``).
         iteration_range : (begin, end), optional
             Rounds to use. Default: up to the best iteration when early stopping set one,
             otherwise all rounds.
@@ -359,13 +357,10 @@ class Booster:
         ndarray
             (n_rows,) for one output, (n_rows, n_outputs) otherwise.
         """
-        if pred_interactions:
-            raise NotImplementedError(
-                "pred_interactions (SHAP interaction values) are not "
-                "available in this version of treeboost"
-            )
         X, base_margin = self._matrix(data)
         begin, end = self._tree_range(iteration_range)
+        if pred_interactions:
+            return self._interactions(X, begin, end, base_margin)
         if pred_contribs:
             return self._contribs(X, begin, end, base_margin)
         if pred_leaf:

@@ -1,4 +1,5 @@
-"""TreeSHAP (``Booster.predict(pred_contribs=True)``) against additivity and a brute-force twin."""
+"""Path-dependent TreeSHAP (``Booster.predict(pred_contribs=True / pred_interactions=True)``)
+against additivity, brute-force Shapley values and the path-extension twin."""
 
 from itertools import combinations
 from math import factorial
@@ -7,7 +8,15 @@ import numpy as np
 import pytest
 
 import treeboost as tb
+from treeboost import treeshap
 from treeboost.booster import Booster
+from treeboost.kernels.shap import (
+    finish_interactions,
+    shap_contribs_raw,
+    shap_interactions_raw,
+    tree_expected_values,
+    tree_features,
+)
 from treeboost.objectives import get_objective
 from treeboost.params import validate_params
 from treeboost.tree.tree import Tree
@@ -37,6 +46,45 @@ def _tree_value_given(tree, x, subset, node=0):
         tree.cover[left] * _tree_value_given(tree, x, subset, left)
         + tree.cover[right] * _tree_value_given(tree, x, subset, right)
     ) / tree.cover[node]
+
+
+def _game(booster, x, trees, outputs, subsets):
+    """v[output][S] = sum over the trees of E[tree(x) | x_S] (cover-weighted)."""
+    v = np.zeros((booster.n_outputs, len(subsets)))
+    for tree, k in zip(trees, outputs):
+        v[k] += [_tree_value_given(tree, x, s) for s in subsets]
+    return v
+
+
+def _naive_interactions(booster, X):
+    """SHAP interaction values from the Shapley interaction index over all subsets (half of
+    it off the diagonal; the diagonal makes rows sum to the Shapley values), with the bias at
+    [m, m]: shape (n, n_outputs, m + 1, m + 1)."""
+    m = booster.n_features
+    subsets = [frozenset(c) for size in range(m + 1) for c in combinations(range(m), size)]
+    index = {s: i for i, s in enumerate(subsets)}
+    contribs = _naive_contribs(booster, X)
+    out = np.zeros((X.shape[0], booster.n_outputs, m + 1, m + 1))
+    for r, x in enumerate(X):
+        v = _game(booster, x, booster.trees, booster.tree_outputs, subsets)
+        for i in range(m):
+            for j in range(m):
+                if i == j:
+                    continue
+                total = 0.0
+                for s in subsets:
+                    if i in s or j in s:
+                        continue
+                    weight = factorial(len(s)) * factorial(m - len(s) - 2) / factorial(m - 1)
+                    total += weight * (
+                        v[:, index[s | {i, j}]] - v[:, index[s | {i}]]
+                        - v[:, index[s | {j}]] + v[:, index[s]]
+                    )  # fmt: skip
+                out[r, :, i, j] = total / 2
+        for i in range(m):
+            out[r, :, i, i] = contribs[r, :, i] - out[r, :, i, :m].sum(axis=1)
+        out[r, :, m, m] = contribs[r, :, m]
+    return out
 
 
 def _naive_contribs(booster, X, tree_begin=0, tree_end=None):
@@ -225,7 +273,7 @@ def test_unused_feature_gets_exactly_zero():
     assert np.any(contribs[:, 0] != 0.0)
 
 
-def test_empty_range_and_interactions():
+def test_empty_range():
     X, y = _data(n=300)
     booster = tb.train({"max_depth": 3}, tb.Dataset(X, label=y), 4)
     contribs = booster.predict(X[:10], pred_contribs=True, iteration_range=(2, 2))
@@ -233,5 +281,190 @@ def test_empty_range_and_interactions():
     expected[:, 5] = booster.base_margin[0]
     np.testing.assert_array_equal(contribs, expected)
     assert booster.predict(X[:0], pred_contribs=True).shape == (0, 6)
-    with pytest.raises(NotImplementedError):
-        booster.predict(X, pred_interactions=True)
+    interactions = booster.predict(X[:4], pred_interactions=True, iteration_range=(2, 2))
+    assert interactions.shape == (4, 6, 6)
+    assert np.all(interactions[:, :5, :] == 0.0)
+    np.testing.assert_array_equal(interactions[:, 5, 5], booster.base_margin[0])
+
+
+def _forest_twins(booster, X, tree_begin, tree_end):
+    """Contributions and interactions with every tree by path extension (the plain twins)."""
+    f = booster._forest()
+    k, m = booster.n_outputs, booster.n_features
+    max_depth = int(f.depths[tree_begin:tree_end].max())
+    expected = np.empty(tree_end - tree_begin)
+    tree_expected_values(f.roots, tree_begin, tree_end, f.left, f.value, f.cover, max_depth,
+                         expected)  # fmt: skip
+    contribs = np.zeros((X.shape[0], k, m + 1))
+    contribs[:, :, m] = booster.base_margin
+    shap_contribs_raw(
+        X, f.roots, f.outputs, tree_begin, tree_end, f.split_code, f.threshold, f.left, f.value,
+        f.cover, max_depth, expected, contribs,
+    )  # fmt: skip
+    inter = np.zeros((X.shape[0], k, m + 1, m + 1))
+    start, features = tree_features(f.roots, tree_begin, tree_end, f.split_code, f.left, m)
+    shap_interactions_raw(
+        X, f.roots, f.outputs, tree_begin, tree_end, f.split_code, f.threshold, f.left, f.value,
+        f.cover, max_depth, start, features, inter,
+    )  # fmt: skip
+    bias = np.tile(booster.base_margin, (X.shape[0], 1))
+    for t in range(tree_begin, tree_end):
+        bias[:, f.outputs[t]] += expected[t - tree_begin]
+    finish_interactions(inter, bias)
+    return contribs, inter
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_interactions_match_brute_force(case):
+    params, label = CASES[case]
+    X, y = _data(n=500, n_features=5)
+    booster = tb.train(params, tb.Dataset(X, label=label(y)), 3)
+    X_test, _ = _data(n=12, n_features=5, nan_rate=0.2, seed=4)
+    expected = _naive_interactions(booster, X_test)
+    got = booster.predict(X_test, pred_interactions=True)
+    k = booster.n_outputs
+    if k == 1:
+        expected = expected[:, 0]
+        assert got.shape == (12, 6, 6)
+    else:
+        assert got.shape == (12, k, 6, 6)
+    off_diagonal = got[..., :5, :5] - np.diagonal(got[..., :5, :5], axis1=-2, axis2=-1)[
+        ..., None
+    ] * np.eye(5)
+    assert np.abs(off_diagonal).max() > 1e-4
+    np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(got, np.swapaxes(got, -1, -2), rtol=1e-12, atol=1e-14)
+    # The path-extension twin agrees (conditioned runs per feature).
+    _, twin = _forest_twins(booster, X_test, 0, booster.num_trees())
+    np.testing.assert_allclose(got, twin[:, 0] if k == 1 else twin, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("case", ["binary", "multiclass-lossguide"])
+def test_interaction_rows_sum_to_contributions(case):
+    params, label = CASES[case]
+    X, y = _data(n=800, n_features=6)
+    booster = tb.train(params, tb.Dataset(X, label=label(y)), 15)
+    X_test, _ = _data(n=200, n_features=6, nan_rate=0.15, seed=5)
+    for iteration_range in (None, (4, 11)):
+        contribs = booster.predict(X_test, pred_contribs=True, iteration_range=iteration_range)
+        inter = booster.predict(X_test, pred_interactions=True, iteration_range=iteration_range)
+        np.testing.assert_allclose(inter.sum(axis=-1), contribs, rtol=1e-9, atol=1e-11)
+        np.testing.assert_allclose(inter.sum(axis=-2), contribs, rtol=1e-9, atol=1e-11)
+
+
+def test_tables_agree_with_path_extension_on_many_rows():
+    # Enough rows that every tree takes the table algorithm; deep lossguide trees included.
+    X, y = _data(n=3000, n_features=8)
+    booster = tb.train(
+        {"grow_policy": "lossguide", "max_leaves": 48, "max_depth": 0}, tb.Dataset(X, label=y), 6
+    )
+    X_test, _ = _data(n=400, n_features=8, nan_rate=0.2, seed=6)
+    contribs, inter = _forest_twins(booster, X_test, 0, booster.num_trees())
+    np.testing.assert_allclose(
+        booster.predict(X_test, pred_contribs=True), contribs[:, 0], rtol=1e-9, atol=1e-11
+    )
+    np.testing.assert_allclose(
+        booster.predict(X_test, pred_interactions=True), inter[:, 0], rtol=1e-9, atol=1e-11
+    )
+
+
+def test_planner_choices_and_chunks_give_the_same_values(monkeypatch):
+    X, y = _data(n=1000, n_features=6)
+    booster = tb.train({"max_depth": 5}, tb.Dataset(X, label=y), 4)
+    f = booster._forest()
+    X_test, _ = _data(n=300, n_features=6, seed=7)
+    whole = booster.predict(X_test, pred_contribs=True)
+    whole_inter = booster.predict(X_test, pred_interactions=True)
+    assert next(treeshap._chunks(f, 0, 4, n_rows=300, with_pairs=False))["tree_fast"].all()
+    # Tables never worth it: every tree by path extension.
+    monkeypatch.setattr(treeshap, "TABLE_COST_RATIO", 0.0)
+    assert not next(treeshap._chunks(f, 0, 4, n_rows=300, with_pairs=True))["tree_fast"].any()
+    np.testing.assert_allclose(booster.predict(X_test, pred_contribs=True), whole, rtol=1e-12)
+    np.testing.assert_allclose(
+        booster.predict(X_test, pred_interactions=True), whole_inter, rtol=1e-10, atol=1e-14
+    )
+    # A table budget that holds the largest tree's tables only: several chunks, same values.
+    monkeypatch.setattr(treeshap, "TABLE_COST_RATIO", 4.0)
+    chunk = next(treeshap._chunks(f, 0, 4, n_rows=300, with_pairs=False))
+    entries = np.add.reduceat(2 ** chunk["leaf_n_unique"], chunk["leaf_start"][:-1])
+    monkeypatch.setattr(treeshap, "TABLE_BUDGET", int(entries.max()))
+    chunks = list(treeshap._chunks(f, 0, 4, n_rows=300, with_pairs=False))
+    assert len(chunks) > 1 and all(c["tree_fast"].all() for c in chunks)
+    np.testing.assert_allclose(booster.predict(X_test, pred_contribs=True), whole, rtol=1e-12)
+
+
+def test_deep_tree_falls_back_to_path_extension():
+    # 40 levels: past MAX_TABLE_PATH, so the tree must go to path extension.
+    depth = 40
+    n_nodes = 2 * depth + 1
+    left = [-1] * n_nodes
+    right = [-1] * n_nodes
+    feature = [-1] * n_nodes
+    threshold = [0.0] * n_nodes
+    cover = [0.0] * n_nodes
+    value = [0.0] * n_nodes
+    weight = float(2**depth)
+    inner = 0
+    for d in range(depth):
+        leaf, nxt = inner + 1, inner + 2  # left child a leaf, right child the next split
+        left[inner], right[inner] = leaf, nxt
+        feature[inner] = d % 3
+        threshold[inner] = 1.0 - 2.0 * d / depth
+        cover[inner] = weight
+        cover[leaf] = weight / 2
+        value[leaf] = (-1.0) ** d * (d + 1) / depth
+        weight /= 2
+        inner = nxt
+    cover[inner] = weight
+    value[inner] = 0.75
+    tree = Tree.from_lists(
+        {
+            "left": left, "right": right, "feature": feature, "threshold": threshold,
+            "split_bin": [0] * n_nodes, "default_left": [d % 2 for d in range(n_nodes)],
+            "value": value, "cover": cover, "gain": [0.0] * n_nodes,
+            "sample_count": [0] * n_nodes,
+        }
+    )  # fmt: skip
+    booster = _hand_booster(tree, 3)
+    f = booster._forest()
+    assert not next(treeshap._chunks(f, 0, 1, n_rows=10**6, with_pairs=False))["tree_fast"][0]
+    X = np.random.default_rng(0).uniform(-1.2, 1.2, size=(64, 3))
+    X[::7, 1] = np.nan
+    expected = _naive_contribs(booster, X)[:, 0]
+    np.testing.assert_allclose(booster.predict(X, pred_contribs=True), expected, rtol=1e-9,
+                               atol=1e-12)  # fmt: skip
+    inter = booster.predict(X, pred_interactions=True)
+    np.testing.assert_allclose(inter, _naive_interactions(booster, X)[:, 0], rtol=1e-9,
+                               atol=1e-12)  # fmt: skip
+
+
+def test_zero_cover_child_falls_back_to_path_extension():
+    # The right child of the root has no cover: its zero fraction is 0, which the tables'
+    # division cannot take.
+    tree = Tree.from_lists(
+        {
+            "left": [1, 3, -1, -1, -1],
+            "right": [2, 4, -1, -1, -1],
+            "feature": [0, 1, -1, -1, -1],
+            "threshold": [0.0, 0.5, 0.0, 0.0, 0.0],
+            "split_bin": [0] * 5,
+            "default_left": [1, 0, 0, 0, 0],
+            "value": [0.0, 0.0, 5.0, -1.0, 2.0],
+            "cover": [4.0, 4.0, 0.0, 3.0, 1.0],
+            "gain": [0.0] * 5,
+            "sample_count": [0] * 5,
+        }
+    )
+    booster = _hand_booster(tree, 2)
+    f = booster._forest()
+    assert not next(treeshap._chunks(f, 0, 1, n_rows=10**6, with_pairs=False))["tree_fast"][0]
+    X = np.array([[-1.0, 0.0], [1.0, 0.0], [-1.0, 1.0], [1.0, 1.0], [np.nan, np.nan]] * 20)
+    np.testing.assert_allclose(
+        booster.predict(X, pred_contribs=True), _naive_contribs(booster, X)[:, 0], rtol=1e-12
+    )
+    np.testing.assert_allclose(
+        booster.predict(X, pred_interactions=True),
+        _naive_interactions(booster, X)[:, 0],
+        rtol=1e-12,
+        atol=1e-14,
+    )

@@ -1,4 +1,10 @@
-"""Exact path-dependent TreeSHAP (Lundberg et al., polynomial-time EXTEND / UNWIND algorithm).
+"""Exact path-dependent TreeSHAP by path extension (Lundberg et al. 2020, Algorithm 2: EXTEND /
+UNWIND), one row and one tree at a time.
+
+This is the general algorithm: it needs no per-tree precomputation, so it serves any tree depth
+and trees with zero-cover children. ``kernels/shap_fast.py`` is faster on the usual trees and
+falls back to the per-tree routines here; ``shap_contribs_raw`` and ``shap_interactions_raw``
+(every tree by this algorithm) are its plain twins in the tests.
 
 Reads the raw-prediction forest layout of ``Booster._forest`` (see kernels/predict.py): global
 node arrays, children adjacent (right = left + 1), a leaf's ``left`` points at itself,
@@ -17,6 +23,11 @@ direction). Zero fractions are ``cover[child] / cover[node]`` (0.5 each when the
 cover), one fractions are 1 on the hot side and 0 on the cold side. A child whose zero and one
 fractions are both 0 contributes nothing (every term of its subtree carries one of them as a
 factor) and is not visited, which also keeps the unwinding free of divisions by zero.
+
+Interactions condition on one feature at a time (Lundberg et al. 2020, "SHAP interaction
+values"): with ``cond_sign = +1`` the feature is always known (only the hot child is followed),
+with ``-1`` never (both children, weighted by cover); either way it is not a player, so its
+splits do not extend the path. Half the difference of the two runs is the interaction.
 """
 
 from __future__ import annotations
@@ -27,6 +38,9 @@ from ._presets import njit_inline, njit_parallel, njit_serial, prange
 
 # Rows handled together: a block's rows walk one tree before the next, so its nodes stay cached.
 SHAP_ROW_BLOCK = 32
+# ``st_pi`` marker: the child was reached through a split on the conditioned feature and does
+# not extend the path.
+NO_EXTENSION = -2
 
 
 @njit_inline
@@ -78,10 +92,10 @@ def _unwind(feat, zero, one, pweight, b, ud, k, inv):
 
 
 @njit_inline
-def _leaf_contribs(feat, zero, one, pweight, b, ud, v, inv, out, row, k, sa, sc, snxt, stot):
-    """``out[row, k, feat[j]] +=`` the contribution of path element j (1..ud) at a leaf of value
-    ``v``. The unwound path sums of all elements advance together: independent chains that the
-    CPU overlaps (one element at a time is a chain of dependent multiply-adds)."""
+def _leaf_contribs(feat, zero, one, pweight, b, ud, v, inv, phi, phi_base, sa, sc, snxt, stot):
+    """``phi[phi_base + feat[j]] +=`` the contribution of path element j (1..ud) at a leaf of
+    value ``v``. The unwound path sums of all elements advance together: independent chains that
+    the CPU overlaps (one element at a time is a chain of dependent multiply-adds)."""
     top = pweight[b + ud]
     for j in range(1, ud + 1):
         snxt[j] = top
@@ -106,29 +120,43 @@ def _leaf_contribs(feat, zero, one, pweight, b, ud, v, inv, out, row, k, sa, sc,
             else:
                 stot[j] += wi * sa[j] * down
     for j in range(1, ud + 1):
-        out[row, k, feat[b + j]] += stot[j] * (one[b + j] - zero[b + j]) * v
+        phi[phi_base + feat[b + j]] += stot[j] * (one[b + j] - zero[b + j]) * v
 
 
 @njit_inline
-def _tree_shap_row(
-    X, row, root, split_code, threshold, left, value, cover, out, k, size,
-    feat, zero, one, pweight, st_node, st_level, st_ud, st_pz, st_po, st_pi, inv,
-    sa, sc, snxt, stot,
+def _goes_left(X, row, code, threshold, node):
+    x = X[row, code >> 1]
+    if x != x:
+        return (code & 1) != 0
+    return x <= threshold[node]
+
+
+@njit_serial
+def tree_shap_row(
+    X, row, root, split_code, threshold, left, value, cover, phi, phi_base, cond_feature,
+    cond_sign, size, feat, zero, one, pweight, st_node, st_level, st_ud, st_pz, st_po, st_pi,
+    st_cf, inv, sa, sc, snxt, stot,
 ):  # fmt: skip
-    """Add one tree's Shapley contributions for ``X[row]`` to ``out[row, k, :n_features]``.
-    The path of depth ``d`` is ``[d * size, (d + 1) * size)`` of the flat path arrays."""
+    """Add one tree's Shapley contributions for ``X[row]`` to ``phi[phi_base + feature]``.
+
+    ``cond_sign`` 0: plain values. +1 / -1: values with feature ``cond_feature`` always / never
+    known (it is then not a player). The path of depth ``d`` is ``[d * size, (d + 1) * size)``
+    of the flat path arrays; stacks hold ``2 * size`` entries.
+    """
     st_node[0] = root
     st_level[0] = 0
     st_ud[0] = 0
     st_pz[0] = 1.0
     st_po[0] = 1.0
     st_pi[0] = -1
+    st_cf[0] = 1.0
     sp = 1
     while sp > 0:
         sp -= 1
         node = st_node[sp]
         level = st_level[sp]
         ud = st_ud[sp]
+        cf = st_cf[sp]
         b = level * size
         if level > 0:
             pb = b - size
@@ -137,27 +165,44 @@ def _tree_shap_row(
                 zero[b + i] = zero[pb + i]
                 one[b + i] = one[pb + i]
                 pweight[b + i] = pweight[pb + i]
-        _extend(feat, zero, one, pweight, b, ud, st_pz[sp], st_po[sp], st_pi[sp])
+        if st_pi[sp] != NO_EXTENSION:
+            _extend(feat, zero, one, pweight, b, ud, st_pz[sp], st_po[sp], st_pi[sp])
+        else:
+            ud -= 1  # the path is the parent's, unchanged
         lc = left[node]
         if lc == node:  # leaf
             _leaf_contribs(
-                feat, zero, one, pweight, b, ud, value[node], inv, out, row, k,
+                feat, zero, one, pweight, b, ud, value[node] * cf, inv, phi, phi_base,
                 sa, sc, snxt, stot,
             )  # fmt: skip
             continue
         code = split_code[node]
         fi = code >> 1
-        x = X[row, fi]
-        if x != x:
-            goes_left = (code & 1) != 0
-        else:
-            goes_left = x <= threshold[node]
-        if goes_left:
+        if _goes_left(X, row, code, threshold, node):
             hot = lc
             cold = lc + 1
         else:
             hot = lc + 1
             cold = lc
+        if cond_sign != 0 and fi == cond_feature:
+            # Not a player: the path goes on unchanged (the child's ud is this node's).
+            if cond_sign > 0:
+                hot_cf = cf
+                cold_cf = 0.0
+            else:
+                hot_cf = cf * _child_fraction(cover, hot, node)
+                cold_cf = cf * _child_fraction(cover, cold, node)
+            for child, ccf in ((cold, cold_cf), (hot, hot_cf)):
+                if ccf != 0.0:
+                    st_node[sp] = child
+                    st_level[sp] = level + 1
+                    st_ud[sp] = ud + 1
+                    st_pz[sp] = 1.0
+                    st_po[sp] = 1.0
+                    st_pi[sp] = NO_EXTENSION
+                    st_cf[sp] = ccf
+                    sp += 1
+            continue
         iz = 1.0
         io = 1.0
         for p in range(1, ud + 1):
@@ -175,6 +220,7 @@ def _tree_shap_row(
             st_pz[sp] = cz
             st_po[sp] = 0.0
             st_pi[sp] = fi
+            st_cf[sp] = cf
             sp += 1
         hz = _child_fraction(cover, hot, node) * iz
         if hz != 0.0 or io != 0.0:
@@ -184,7 +230,41 @@ def _tree_shap_row(
             st_pz[sp] = hz
             st_po[sp] = io
             st_pi[sp] = fi
+            st_cf[sp] = cf
             sp += 1
+
+
+@njit_serial
+def new_path_workspace(max_depth):
+    """Scratch arrays of ``tree_shap_row`` for trees of depth up to ``max_depth``."""
+    size = max_depth + 2
+    feat = np.empty(size * size, dtype=np.int64)
+    zero = np.empty(size * size, dtype=np.float64)
+    one = np.empty(size * size, dtype=np.float64)
+    pweight = np.empty(size * size, dtype=np.float64)
+    st_int = np.empty((4, 2 * size), dtype=np.int64)
+    st_float = np.empty((3, 2 * size), dtype=np.float64)
+    inv = np.empty(size + 2, dtype=np.float64)
+    inv[0] = 0.0
+    for j in range(1, size + 2):
+        inv[j] = 1.0 / j
+    scratch = np.empty((4, size), dtype=np.float64)
+    return feat, zero, one, pweight, st_int, st_float, inv, scratch
+
+
+@njit_inline
+def path_shap(
+    X, row, root, split_code, threshold, left, value, cover, phi, phi_base, cond_feature,
+    cond_sign, max_depth, ws,
+):  # fmt: skip
+    """``tree_shap_row`` with the scratch arrays of ``new_path_workspace(max_depth)``."""
+    feat, zero, one, pweight, st_int, st_float, inv, scratch = ws
+    tree_shap_row(
+        X, row, root, split_code, threshold, left, value, cover, phi, phi_base, cond_feature,
+        cond_sign, max_depth + 2, feat, zero, one, pweight, st_int[0], st_int[1], st_int[2],
+        st_float[0], st_float[1], st_int[3], st_float[2], inv, scratch[0], scratch[1],
+        scratch[2], scratch[3],
+    )  # fmt: skip
 
 
 @njit_serial
@@ -218,44 +298,132 @@ def shap_contribs_raw(
     X, roots, outputs, tree_begin, tree_end, split_code, threshold, left, value, cover,
     max_depth, expected, out,
 ):  # fmt: skip
-    """Path-dependent TreeSHAP of trees [tree_begin, tree_end) for raw rows ``X``.
+    """Path-dependent TreeSHAP of trees [tree_begin, tree_end) for raw rows ``X``, every tree by
+    path extension.
 
-    ``out`` (n_rows, n_outputs, n_features + 1) float64: ``out[i, output(t), f] +=`` feature f's
-    contribution in tree t, and ``out[i, output(t), n_features] += expected[t - tree_begin]``
-    (the tree's expected value). ``max_depth``: the deepest leaf of those trees.
+    ``out`` (n_rows, n_outputs, n_features + 1) float64, C order: ``out[i, output(t), f] +=``
+    feature f's contribution in tree t, and ``out[i, output(t), n_features] +=
+    expected[t - tree_begin]`` (the tree's expected value). ``max_depth``: the deepest leaf of
+    those trees.
     """
     n_rows = X.shape[0]
-    bias_col = out.shape[2] - 1
-    size = max_depth + 2
+    n_outputs = out.shape[1]
+    width = out.shape[2]
+    flat = out.reshape(-1)
     n_blocks = (n_rows + SHAP_ROW_BLOCK - 1) // SHAP_ROW_BLOCK
     for blk in prange(n_blocks):
         lo = blk * SHAP_ROW_BLOCK
         hi = min(n_rows, lo + SHAP_ROW_BLOCK)
-        feat = np.empty(size * size, dtype=np.int64)
-        zero = np.empty(size * size, dtype=np.float64)
-        one = np.empty(size * size, dtype=np.float64)
-        pweight = np.empty(size * size, dtype=np.float64)
-        st_node = np.empty(2 * size, dtype=np.int64)
-        st_level = np.empty(2 * size, dtype=np.int64)
-        st_ud = np.empty(2 * size, dtype=np.int64)
-        st_pz = np.empty(2 * size, dtype=np.float64)
-        st_po = np.empty(2 * size, dtype=np.float64)
-        st_pi = np.empty(2 * size, dtype=np.int64)
-        inv = np.empty(size + 2, dtype=np.float64)
-        inv[0] = 0.0
-        for j in range(1, size + 2):
-            inv[j] = 1.0 / j
-        sa = np.empty(size, dtype=np.float64)
-        sc = np.empty(size, dtype=np.float64)
-        snxt = np.empty(size, dtype=np.float64)
-        stot = np.empty(size, dtype=np.float64)
+        ws = new_path_workspace(max_depth)
         for t in range(tree_begin, tree_end):
             k = outputs[t]
-            e = expected[t - tree_begin]
             for row in range(lo, hi):
-                _tree_shap_row(
-                    X, row, roots[t], split_code, threshold, left, value, cover, out, k, size,
-                    feat, zero, one, pweight, st_node, st_level, st_ud, st_pz, st_po, st_pi, inv,
-                    sa, sc, snxt, stot,
+                base = (row * n_outputs + k) * width
+                path_shap(
+                    X, row, roots[t], split_code, threshold, left, value, cover, flat, base,
+                    -1, 0, max_depth, ws,
                 )  # fmt: skip
-                out[row, k, bias_col] += e
+                flat[base + width - 1] += expected[t - tree_begin]
+
+
+@njit_serial
+def tree_features(roots, tree_begin, tree_end, split_code, left, n_features):
+    """The distinct split features of each tree: ``(start, features)`` with tree t's features
+    in ``features[start[t - tree_begin]:start[t - tree_begin + 1]]`` (ascending)."""
+    n_trees = tree_end - tree_begin
+    start = np.zeros(n_trees + 1, dtype=np.int64)
+    seen = np.zeros(n_features, dtype=np.bool_)
+    chunks = []
+    for t in range(tree_begin, tree_end):
+        stop = roots[t + 1] if t + 1 < roots.shape[0] else left.shape[0]
+        seen[:] = False
+        for node in range(roots[t], stop):
+            if left[node] != node:
+                seen[split_code[node] >> 1] = True
+        used = np.flatnonzero(seen)
+        chunks.append(used)
+        start[t - tree_begin + 1] = start[t - tree_begin] + used.shape[0]
+    features = np.empty(start[n_trees], dtype=np.int64)
+    for i in range(n_trees):
+        features[start[i] : start[i + 1]] = chunks[i]
+    return start, features
+
+
+@njit_serial
+def path_interactions_row(
+    X, row, root, split_code, threshold, left, value, cover, used, out, row_base, width,
+    max_depth, ws, plus, minus,
+):  # fmt: skip
+    """Add one tree's interaction values for ``X[row]`` to the flat matrix ``out[row_base +
+    i * width + j]``: the plain contributions on the diagonal and, for every ordered pair of
+    the tree's features ``used``, half the difference between conditioning on j known and
+    unknown. (The diagonal is completed once every tree is in; see ``finish_interactions``.)
+    ``plus`` and ``minus``: zeroed scratch vectors of length ``width``, left zeroed."""
+    diag_step = width + 1
+    path_shap(
+        X, row, root, split_code, threshold, left, value, cover, plus, 0, -1, 0, max_depth, ws
+    )
+    for i in used:
+        out[row_base + i * diag_step] += plus[i]
+        plus[i] = 0.0
+    for j in used:
+        path_shap(
+            X, row, root, split_code, threshold, left, value, cover, plus, 0, j, 1, max_depth, ws
+        )
+        path_shap(
+            X, row, root, split_code, threshold, left, value, cover, minus, 0, j, -1,
+            max_depth, ws,
+        )  # fmt: skip
+        for i in used:
+            if i != j:
+                out[row_base + i * width + j] += 0.5 * (plus[i] - minus[i])
+            plus[i] = 0.0
+            minus[i] = 0.0
+
+
+@njit_serial
+def finish_interactions(out, bias):
+    """Complete interaction matrices ``out`` (n, k, m + 1, m + 1) whose diagonals hold the
+    contributions: ``Phi_ii = phi_i - sum_{j != i} Phi_ij``; ``Phi[m, m] = bias[i, k]``."""
+    n, k_outputs, width = out.shape[0], out.shape[1], out.shape[2]
+    m = width - 1
+    for r in range(n):
+        for k in range(k_outputs):
+            for i in range(m):
+                s = 0.0
+                for j in range(m):
+                    if j != i:
+                        s += out[r, k, i, j]
+                out[r, k, i, i] -= s
+            out[r, k, m, m] = bias[r, k]
+
+
+@njit_parallel
+def shap_interactions_raw(
+    X, roots, outputs, tree_begin, tree_end, split_code, threshold, left, value, cover,
+    max_depth, feature_start, features, out,
+):  # fmt: skip
+    """SHAP interaction values of trees [tree_begin, tree_end), every tree by conditioned path
+    extension. ``out`` (n_rows, n_outputs, m + 1, m + 1) float64, C order, zeroed;
+    ``feature_start``/``features`` from ``tree_features``. Leaves the contributions on the
+    diagonal: call ``finish_interactions`` after."""
+    n_rows = X.shape[0]
+    n_outputs = out.shape[1]
+    width = out.shape[2]
+    flat = out.reshape(-1)
+    n_blocks = (n_rows + SHAP_ROW_BLOCK - 1) // SHAP_ROW_BLOCK
+    for blk in prange(n_blocks):
+        lo = blk * SHAP_ROW_BLOCK
+        hi = min(n_rows, lo + SHAP_ROW_BLOCK)
+        ws = new_path_workspace(max_depth)
+        plus = np.zeros(width, dtype=np.float64)
+        minus = np.zeros(width, dtype=np.float64)
+        for t in range(tree_begin, tree_end):
+            i = t - tree_begin
+            used = features[feature_start[i] : feature_start[i + 1]]
+            k = outputs[t]
+            for row in range(lo, hi):
+                path_interactions_row(
+                    X, row, roots[t], split_code, threshold, left, value, cover, used, flat,
+                    (row * n_outputs + k) * width * width, width, max_depth, ws, plus, minus,
+                )  # fmt: skip

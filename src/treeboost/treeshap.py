@@ -1,0 +1,189 @@
+"""Path-dependent TreeSHAP over a ``Booster`` forest: contributions and interaction values.
+
+Chooses per tree between the per-leaf tables of ``kernels/shap_fast.py`` (one pass over the
+nodes and O(depth) work per leaf and row) and path extension (``kernels/shap.py``; any depth, no
+precomputation). Trees are taken in chunks so that the tables of one chunk stay within
+``TABLE_BUDGET`` entries: memory is bounded whatever the depth or number of trees.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .kernels.shap import finish_interactions, tree_expected_values, tree_features
+from .kernels.shap_fast import (
+    MAX_TABLE_PATH,
+    describe_leaf_paths,
+    fill_leaf_tables,
+    shap_contribs_fast,
+    shap_interactions_fast,
+)
+
+# float64 table entries per chunk of trees (32 MiB; as much again for the interaction tables).
+TABLE_BUDGET = 1 << 22
+# Leaves described per chunk (their per-leaf path arrays hold up to MAX_TABLE_PATH entries).
+LEAF_BUDGET = 1 << 16
+# A tree gets tables when building them costs at most this many times the rows' path-extension
+# work; below that (a handful of rows) path extension is cheaper.
+TABLE_COST_RATIO = 4.0
+
+
+def expected_values(forest: Any, tree_begin: int, tree_end: int) -> np.ndarray:
+    """Each tree's expected value (cover-weighted mean of its leaves), trees [begin, end)."""
+    out = np.empty(tree_end - tree_begin, dtype=np.float64)
+    if tree_end > tree_begin:
+        max_depth = int(forest.depths[tree_begin:tree_end].max())
+        tree_expected_values(
+            forest.roots, tree_begin, tree_end, forest.left, forest.value, forest.cover,
+            max_depth, out,
+        )  # fmt: skip
+    return out
+
+
+def contributions(forest: Any, X: np.ndarray, tree_begin: int, tree_end: int, out: np.ndarray):
+    """``out`` (n, k, m + 1) float64, C order ``+=`` the Shapley values of trees [begin, end),
+    each tree's expected value in the last column."""
+    expected = expected_values(forest, tree_begin, tree_end)
+    for chunk in _chunks(forest, tree_begin, tree_end, X.shape[0], with_pairs=False):
+        b, e = chunk["begin"], chunk["end"]
+        shap_contribs_fast(
+            X, forest.roots, forest.outputs, b, e, forest.split_code, forest.threshold,
+            forest.left, forest.value, forest.cover, chunk["max_depth"],
+            expected[b - tree_begin : e - tree_begin], chunk["tree_fast"], chunk["node_bit"],
+            chunk["leaf_start"], chunk["leaf_node"], chunk["leaf_n_unique"],
+            chunk["leaf_feature"], chunk["leaf_ratio"], chunk["table_offset"],
+            chunk["table_single"], chunk["max_nodes"], out,
+        )  # fmt: skip
+
+
+def interactions(
+    forest: Any, X: np.ndarray, tree_begin: int, tree_end: int, bias: np.ndarray, out: np.ndarray
+):
+    """Fill zeroed ``out`` (n, k, m + 1, m + 1) with SHAP interaction values of trees [begin,
+    end); ``bias`` (n, k): the starting margins, to which the trees' expected values are added
+    at ``[m, m]``."""
+    n_features = out.shape[2] - 1
+    expected = expected_values(forest, tree_begin, tree_end)
+    bias = np.array(bias, dtype=np.float64)
+    for t in range(tree_begin, tree_end):
+        bias[:, forest.outputs[t]] += expected[t - tree_begin]
+    for chunk in _chunks(forest, tree_begin, tree_end, X.shape[0], with_pairs=True):
+        b, e = chunk["begin"], chunk["end"]
+        feature_start, features = tree_features(
+            forest.roots, b, e, forest.split_code, forest.left, n_features
+        )
+        shap_interactions_fast(
+            X, forest.roots, forest.outputs, b, e, forest.split_code, forest.threshold,
+            forest.left, forest.value, forest.cover, chunk["max_depth"], chunk["tree_fast"],
+            chunk["node_bit"], chunk["leaf_start"], chunk["leaf_node"], chunk["leaf_n_unique"],
+            chunk["leaf_feature"], chunk["leaf_ratio"], chunk["table_offset"],
+            chunk["table_single"], chunk["table_pair"], chunk["max_nodes"], feature_start,
+            features, out,
+        )  # fmt: skip
+    finish_interactions(out, bias)
+
+
+def _tree_stops(forest: Any) -> np.ndarray:
+    return np.append(forest.roots[1:], forest.left.shape[0]).astype(np.int64)
+
+
+def _chunks(forest: Any, tree_begin: int, tree_end: int, n_rows: int, with_pairs: bool):
+    """Yield consecutive tree ranges with their tables built (a dict of kernel arguments)."""
+    stops = _tree_stops(forest)
+    is_leaf = forest.left == np.arange(forest.left.shape[0])
+    leaf_counts = np.add.reduceat(is_leaf.astype(np.int64), forest.roots) if len(stops) else None
+    node_bit = np.zeros(forest.left.shape[0], dtype=np.int8)
+    t = tree_begin
+    while t < tree_end:
+        # Trees [t, end) whose leaves fit the leaf budget (at least one tree).
+        counts = np.cumsum(leaf_counts[t:tree_end])
+        end = t + max(1, int(np.searchsorted(counts, LEAF_BUDGET, side="right")))
+        chunk = _describe(forest, t, end, stops, is_leaf, node_bit)
+        sizes = _plan_tables(chunk, n_rows, with_pairs)
+        # Cut the chunk where its fast trees' tables pass the budget.
+        cum = np.cumsum(sizes)
+        keep = max(1, int(np.searchsorted(cum, TABLE_BUDGET, side="right")))
+        if keep < end - t:
+            end = t + keep
+            _trim(chunk, keep)
+        _build_tables(chunk, forest, with_pairs)
+        yield chunk
+        t = end
+
+
+def _describe(forest, begin, end, stops, is_leaf, node_bit) -> dict[str, Any]:
+    lo, hi = int(forest.roots[begin]), int(stops[end - 1])
+    leaf_node = lo + np.flatnonzero(is_leaf[lo:hi])
+    leaf_start = np.searchsorted(leaf_node, forest.roots[begin:end]).astype(np.int64)
+    leaf_start = np.append(leaf_start, leaf_node.shape[0]).astype(np.int64)
+    max_depth = int(forest.depths[begin:end].max())
+    width = max(1, min(max_depth, MAX_TABLE_PATH))
+    n_leaves = leaf_node.shape[0]
+    chunk = {
+        "begin": begin,
+        "end": end,
+        "max_depth": max_depth,
+        "max_nodes": int((stops[begin:end] - forest.roots[begin:end]).max()),
+        "node_bit": node_bit,
+        "leaf_start": leaf_start,
+        "leaf_node": leaf_node.astype(np.int64),
+        "leaf_n_unique": np.zeros(n_leaves, dtype=np.int64),
+        "leaf_feature": np.zeros((n_leaves, width), dtype=np.int64),
+        "leaf_zero": np.ones((n_leaves, width), dtype=np.float64),
+        "tree_fast": np.zeros(end - begin, dtype=np.bool_),
+    }
+    describe_leaf_paths(
+        forest.roots, begin, end, forest.depths, forest.split_code, forest.left, forest.cover,
+        chunk["leaf_start"], chunk["leaf_node"], node_bit, chunk["leaf_n_unique"],
+        chunk["leaf_feature"], chunk["leaf_zero"], chunk["tree_fast"],
+    )  # fmt: skip
+    return chunk
+
+
+def _plan_tables(chunk: dict[str, Any], n_rows: int, with_pairs: bool) -> np.ndarray:
+    """Decide which trees get tables (``tree_fast``); return each tree's table entries."""
+    d = chunk["leaf_n_unique"]
+    starts = chunk["leaf_start"][:-1]
+    entries = np.add.reduceat(np.left_shift(np.int64(1), d), starts)
+    build = np.add.reduceat(d * np.left_shift(np.int64(1), d), starts).astype(np.float64)
+    per_row = np.add.reduceat(d * d + 1, starts).astype(np.float64)
+    if with_pairs:
+        # Conditioned path extension runs twice per distinct feature of the tree.
+        build *= 2.0
+        per_row *= 2.0 * np.maximum.reduceat(d, starts)
+    fast = (
+        chunk["tree_fast"]
+        & (entries <= TABLE_BUDGET)
+        & (build <= TABLE_COST_RATIO * n_rows * per_row)
+    )
+    chunk["tree_fast"] = fast
+    return np.where(fast, entries, 0)
+
+
+def _trim(chunk: dict[str, Any], n_trees: int) -> None:
+    n_leaves = int(chunk["leaf_start"][n_trees])
+    chunk["end"] = chunk["begin"] + n_trees
+    chunk["tree_fast"] = chunk["tree_fast"][:n_trees]
+    chunk["leaf_start"] = chunk["leaf_start"][: n_trees + 1]
+    for name in ("leaf_node", "leaf_n_unique", "leaf_feature", "leaf_zero"):
+        chunk[name] = chunk[name][:n_leaves]
+
+
+def _build_tables(chunk: dict[str, Any], forest: Any, with_pairs: bool) -> None:
+    d = chunk["leaf_n_unique"]
+    starts = chunk["leaf_start"]
+    leaf_fast = np.repeat(chunk["tree_fast"], np.diff(starts))
+    sizes = np.where(leaf_fast, np.left_shift(np.int64(1), d), 0)
+    offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+    chunk["table_offset"] = np.where(leaf_fast, offsets, -1).astype(np.int64)
+    total = int(sizes.sum())
+    chunk["table_single"] = np.empty(total, dtype=np.float64)
+    chunk["table_pair"] = np.empty(total if with_pairs else 0, dtype=np.float64)
+    chunk["leaf_ratio"] = np.zeros_like(chunk["leaf_zero"])
+    if total:
+        fill_leaf_tables(
+            chunk["leaf_node"], d, chunk["leaf_zero"], forest.value, chunk["table_offset"],
+            with_pairs, chunk["leaf_ratio"], chunk["table_single"], chunk["table_pair"],
+        )  # fmt: skip
