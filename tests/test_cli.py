@@ -535,6 +535,23 @@ def test_subprocess_parquet_train_and_predict(work):
     assert len(pd.read_csv(work / "sp.csv")) == 300
 
 
+def test_subprocess_evaluate_info_explain_calibrate(work):
+    """The read-only commands end to end, one process each, on the CSV models."""
+    commands = [
+        ("evaluate", "bin.json", "bin.csv", "--target", "y"),
+        ("info", "bin.json"),
+        ("explain", "bin.json", "bin.csv", "-o", "sub_imp.csv"),
+        ("calibrate", "bin.json", "bin.csv", "--target", "y", "--method", "sigmoid"),
+    ]
+    first_words = []
+    for command in commands:
+        result = run(*command, cwd=work)
+        assert result.returncode == 0 and result.stderr == "", result.stderr
+        first_words.append(result.stdout.split()[0])
+    assert first_words == ["binary", "objective:", "explained", "calibrated"]
+    assert len(pd.read_csv(work / "sub_imp.csv")) == 4
+
+
 @pytest.mark.parametrize(
     ("args", "mentions"),
     [
