@@ -328,3 +328,16 @@ def test_importing_plotting_does_not_load_matplotlib():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_estimators_work_in_place_of_a_booster():
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(120, 3))
+    y = X[:, 0] - X[:, 2]
+    model = tb.TreeBoostRegressor(n_estimators=6, max_depth=2).fit(X, y, eval_set=[(X, y)])
+    ax = plotting.plot_metric(model)
+    assert len(ax.get_lines()[0].get_ydata()) == 6
+    ax = plotting.plot_importance(model)
+    assert len(ax.patches) == len(model.get_booster().get_score())
+    ax = plotting.plot_tree(model, 5)
+    assert ax.get_title() == "tree 5"
