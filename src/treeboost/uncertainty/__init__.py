@@ -1,59 +1,56 @@
 """Trust the numbers: calibration, Venn-ABERS, conformal prediction, out-of-fold predictions
 and the metrics that measure them. The public names are re-exported by
 :mod:`treeboost.calibration`, :mod:`treeboost.conformal`, :mod:`treeboost.model_selection` and
-:mod:`treeboost.metrics`."""
+:mod:`treeboost.metrics`.
+
+Names load on first access: :mod:`treeboost.metrics` imports :mod:`.scores` (numpy only) while
+``import treeboost`` runs, and must not pull in scikit-learn with the estimators.
+"""
 
 from __future__ import annotations
 
-from .calibration import CalibratedClassifier
-from .conformal_classification import Confidence, ConformalClassifier, certainty_report
-from .conformal_regression import ConformalRegressor
-from .cross_val import loo_predict, oof_predict
-from .scores import (
-    BootstrapResult,
-    accuracy,
-    ace,
-    average_precision,
-    bootstrap_ci,
-    brier_score,
-    class_coverage,
-    coverage,
-    ece,
-    f1,
-    log_loss,
-    mean_set_size,
-    mean_width,
-    reliability_curve,
-    roc_auc,
-    sensitivity,
-    specificity,
-)
-from .venn_abers import VennAbers
+import importlib
 
-__all__ = [
+_ESTIMATORS = {
+    "CalibratedClassifier": "calibration",
+    "Confidence": "conformal_classification",
+    "ConformalClassifier": "conformal_classification",
+    "certainty_report": "conformal_classification",
+    "ConformalRegressor": "conformal_regression",
+    "loo_predict": "cross_val",
+    "oof_predict": "cross_val",
+    "VennAbers": "venn_abers",
+}
+_METRICS = (
     "BootstrapResult",
-    "CalibratedClassifier",
-    "Confidence",
-    "ConformalClassifier",
-    "ConformalRegressor",
-    "VennAbers",
     "accuracy",
     "ace",
     "average_precision",
     "bootstrap_ci",
     "brier_score",
-    "certainty_report",
     "class_coverage",
     "coverage",
     "ece",
     "f1",
     "log_loss",
-    "loo_predict",
     "mean_set_size",
     "mean_width",
-    "oof_predict",
     "reliability_curve",
     "roc_auc",
     "sensitivity",
     "specificity",
-]
+)
+
+__all__ = sorted([*_ESTIMATORS, *_METRICS])
+
+
+def __getattr__(name: str):
+    if name in _ESTIMATORS:
+        return getattr(importlib.import_module(f".{_ESTIMATORS[name]}", __name__), name)
+    if name in _METRICS:
+        return getattr(importlib.import_module(".scores", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return __all__

@@ -51,7 +51,7 @@ def _binary_labels(y_true: Any) -> np.ndarray:
     bad = np.flatnonzero((y != 0) & (y != 1))
     if bad.size:
         raise ValueError(
-            f"y_true[{bad[0]}] = {y[bad[0]]!r}: binary labels must be 0 or 1 (or bools); "
+            f"y_true[{bad[0]}] = {y[bad[0]].item()!r}: binary labels must be 0 or 1 (or bools); "
             "encode the positive class as 1"
         )
     return y
@@ -65,8 +65,8 @@ def _class_labels(y_true: Any, n_classes: int) -> np.ndarray:
     bad = np.flatnonzero((as_int != y) | (as_int < 0) | (as_int >= n_classes))
     if bad.size:
         raise ValueError(
-            f"y_true[{bad[0]}] = {y[bad[0]]!r}: labels must be class indices 0..{n_classes - 1} "
-            f"matching the {n_classes} columns of the probabilities"
+            f"y_true[{bad[0]}] = {y[bad[0]].item()!r}: labels must be class indices "
+            f"0..{n_classes - 1} matching the {n_classes} columns of the probabilities"
         )
     return as_int
 
@@ -377,8 +377,8 @@ def reliability_curve(
         edges = np.percentile(p, np.linspace(0, 100, n_bins + 1))
     else:
         raise ValueError(f"strategy={strategy!r} is not valid; valid: 'uniform', 'quantile'")
-    # Interior edges; a probability equal to an edge goes to the bin on its right.
-    bins = np.searchsorted(edges[1:-1], p, side="right")
+    # Interior edges; a probability equal to an edge goes to the bin on its left.
+    bins = np.searchsorted(edges[1:-1], p, side="left")
     counts = np.bincount(bins, minlength=len(edges) - 1)
     sum_p = np.bincount(bins, weights=p, minlength=len(edges) - 1)
     sum_y = np.bincount(bins, weights=y, minlength=len(edges) - 1)
