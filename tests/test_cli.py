@@ -14,6 +14,7 @@ import pytest
 
 import treeboost as tb
 from treeboost import cli, progress
+from treeboost._cli_training import parse_value
 from treeboost.progress import TrainingProgress
 
 REPO = Path(__file__).resolve().parents[1]
@@ -171,12 +172,12 @@ def test_library_training_is_quiet_by_default(work, capsys):
 
 
 def test_param_values_are_typed():
-    assert cli.parse_value("3") == 3
-    assert cli.parse_value("0.5") == 0.5
-    assert cli.parse_value("True") is True
-    assert cli.parse_value("false") is False
-    assert cli.parse_value("lossguide") == "lossguide"
-    assert cli.parse_value("auc,logloss") == ["auc", "logloss"]
+    assert parse_value("3") == 3
+    assert parse_value("0.5") == 0.5
+    assert parse_value("True") is True
+    assert parse_value("false") is False
+    assert parse_value("lossguide") == "lossguide"
+    assert parse_value("auc,logloss") == ["auc", "logloss"]
 
 
 @pytest.mark.skipif(not AGARICUS.exists(), reason="agaricus demo data not available")

@@ -7,10 +7,8 @@ Every failure is reported as one line on stderr, ``treeboost: error: ...``, with
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import sys
-from typing import Any
 
 from . import _cli_calibrate, _cli_explain
 from ._cli_io import (
@@ -22,9 +20,12 @@ from ._cli_io import (
     one_line,
     read_features,
     read_labelled_for_model,
-    read_training,
-    select_features,
     write_csv,
+)
+from ._cli_training import (
+    add_training_data_options,
+    command_params,
+    training_sets,
 )
 
 EXIT_ERROR = 2
@@ -94,33 +95,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="train a model on a CSV, LibSVM or Parquet file",
         description="Train a model and save it as JSON.",
     )
-    train.add_argument("data", metavar="DATA", help="training data file")
-    train.add_argument(
-        "--target", metavar="COL", help="label column (CSV/Parquet; LibSVM files carry the label)"
-    )
-    add_format_option(train)
-    train.add_argument("--objective", metavar="NAME", help="e.g. reg:squarederror (default)")
-    train.add_argument(
-        "--param",
-        metavar="K=V",
-        action="append",
-        default=[],
-        help="training parameter, repeatable; values are read as int, float, bool or string "
-        "(comma-separated values give a list)",
-    )
+    add_training_data_options(train)
     train.add_argument(
         "--rounds", type=int, default=100, metavar="N", help="boosting rounds (default 100)"
-    )
-    valid = train.add_mutually_exclusive_group()
-    valid.add_argument("--valid", metavar="DATA", help="validation data file")
-    valid.add_argument(
-        "--valid-fraction",
-        type=float,
-        metavar="F",
-        help="hold out this fraction of the training rows for validation",
-    )
-    train.add_argument(
-        "--seed", type=int, default=0, help="seed of the --valid-fraction split (default 0)"
     )
     train.add_argument(
         "--early-stopping",
@@ -170,36 +147,6 @@ def build_parser() -> argparse.ArgumentParser:
 # -- values and files ------------------------------------------------------------------------
 
 
-def parse_value(text: str) -> Any:
-    """``--param`` value: int, float, bool, None, a comma-separated list of those, or str."""
-    if "," in text:
-        return [parse_value(part.strip()) for part in text.split(",") if part.strip()]
-    lowered = text.strip().lower()
-    if lowered in ("true", "false"):
-        return lowered == "true"
-    if lowered in ("none", "null"):
-        return None
-    try:
-        return int(text)
-    except ValueError:
-        pass
-    try:
-        return float(text)
-    except ValueError:
-        return text
-
-
-def parse_params(items: list[str]) -> dict[str, Any]:
-    params: dict[str, Any] = {}
-    for item in items:
-        name, sep, value = item.partition("=")
-        name = name.strip()
-        if not sep or not name:
-            raise CLIError(f"--param {item!r}: expected NAME=VALUE, e.g. max_depth=4")
-        params[name] = parse_value(value.strip())
-    return params
-
-
 def _stdout_is_tty() -> bool:
     try:
         return sys.stdout.isatty()
@@ -217,35 +164,11 @@ def _task(booster) -> str:
 # -- commands --------------------------------------------------------------------------------
 
 
-def _split(n_rows: int, fraction: float, seed: int):
-    import numpy as np
-
-    if not (0.0 < fraction < 1.0) or math.isnan(fraction):
-        raise CLIError(f"--valid-fraction {fraction} must be between 0 and 1 (exclusive)")
-    n_valid = int(round(fraction * n_rows))
-    if n_valid < 1 or n_valid >= n_rows:
-        raise CLIError(
-            f"--valid-fraction {fraction} of {n_rows} rows leaves an empty training or "
-            "validation set"
-        )
-    order = np.random.default_rng(seed).permutation(n_rows)
-    return np.sort(order[n_valid:]), np.sort(order[:n_valid])
-
-
-def _take(X, rows):
-    return X.iloc[rows] if hasattr(X, "iloc") else X[rows]
-
-
 def cmd_train(args: argparse.Namespace) -> int:
-    import numpy as np
-
-    from .data import Dataset
     from .engine import train
     from .progress import TrainingProgress
 
-    params = parse_params(args.param)
-    if args.objective is not None:
-        params["objective"] = args.objective
+    params = command_params(args)
     if args.rounds < 0:
         raise CLIError(f"--rounds {args.rounds} must be >= 0")
     if args.early_stopping is not None:
@@ -254,33 +177,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         if args.valid is None and args.valid_fraction is None:
             raise CLIError("--early-stopping needs --valid DATA or --valid-fraction F")
     check_output(args.output)
-
-    X, y = read_training(args.data, args.format, args.target)
-    if params.get("objective") == "multi:softprob" and "num_class" not in params:
-        if y.size and (np.any(y < 0) or np.any(y != np.round(y))):
-            raise CLIError("multi:softprob labels must be class indices 0, 1, ...")
-        params["num_class"] = int(y.max()) + 1 if y.size else 0
-
-    Xv = yv = None
-    if args.valid_fraction is not None:
-        train_rows, valid_rows = _split(len(y), args.valid_fraction, args.seed)
-        X, Xv = _take(X, train_rows), _take(X, valid_rows)
-        y, yv = y[train_rows], y[valid_rows]
-
-    dtrain = Dataset(X, label=y)
-    if args.valid is not None:
-        n_features = dtrain.num_col() if not hasattr(X, "columns") else None
-        Xv, yv = read_training(args.valid, args.format, args.target, n_features)
-        if hasattr(Xv, "columns"):
-            Xv = select_features(Xv, dtrain.feature_names, args.valid)
-        elif Xv.shape[1] != dtrain.num_col():
-            raise CLIError(
-                f"{args.valid!r} has {Xv.shape[1]} features; the training data has "
-                f"{dtrain.num_col()}"
-            )
-    evals = [(dtrain, "train")]
-    if Xv is not None:
-        evals.append((Dataset(Xv, label=yv, reference=dtrain), "valid"))
+    dtrain, dvalid = training_sets(args, params)
+    evals = [(dtrain, "train")] + ([(dvalid, "valid")] if dvalid is not None else [])
 
     # Live progress only for a person watching a terminal; logs and pipes get the summary.
     progress = None
