@@ -318,3 +318,15 @@ def test_compare_methods_and_model_checks(clear_problem):
         compare_importances(model, X)
     with pytest.raises(ValueError, match="valid methods"):
         compare_importances(model, X, y, methods=("shap", "lime"))
+
+
+def test_booster_with_dataframe_checks_the_columns(regression):
+    pd = pytest.importorskip("pandas")
+    X, y, booster = regression
+    frame = pd.DataFrame(X, columns=booster.feature_names)
+    from_frame = permutation_importance(booster, frame, y, random_state=0)
+    from_array = permutation_importance(booster, X, y, random_state=0)
+    np.testing.assert_array_equal(from_frame.importances, from_array.importances)
+    renamed = frame.rename(columns={"f0": "age"})
+    with pytest.raises(ValueError, match="differ from the Booster's features"):
+        permutation_importance(booster, renamed, y)

@@ -203,3 +203,19 @@ def test_bad_data_and_estimators(regression):
         forward_selection(tb.TreeBoostRegressor(early_stopping_rounds=3), X, y)
     with pytest.raises(TypeError, match="estimator must be"):
         forward_selection(object(), X, y)
+
+
+def test_dataframe_columns_name_the_units(regression):
+    pd = pytest.importorskip("pandas")
+    X, y = regression
+    frame = pd.DataFrame(X, columns=["a", "b", "signal", "c", "second", "d"])
+    result = forward_selection(
+        tb.TreeBoostRegressor(**SMALL),
+        frame,
+        y,
+        cv=3,
+        groups={"both": ["signal", "second"]},
+        max_features=1,
+    )
+    assert result.selected == ["both"]
+    assert result.selected_features == ["signal", "second"]
