@@ -23,6 +23,16 @@ from treeboost.uncertainty.scores import ace
 from treeboost.uncertainty.venn_abers import VennAbers, p0_p1_naive
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _one_blas_thread():
+    """Small linear models spend most of their time starting BLAS threads on a shared 2-core
+    machine; one thread makes these tests several times faster."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1):
+        yield
+
+
 # -- building blocks ------------------------------------------------------------------------
 def test_pava_equals_scikit_learn_isotonic_regression():
     rng = np.random.default_rng(0)

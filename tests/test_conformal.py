@@ -20,6 +20,16 @@ from treeboost.uncertainty.conformal_classification import nonconformity
 from treeboost.uncertainty.scores import class_coverage, coverage
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _one_blas_thread():
+    """Small linear models spend most of their time starting BLAS threads on a shared 2-core
+    machine; one thread makes these tests several times faster."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1):
+        yield
+
+
 # -- the quantile ---------------------------------------------------------------------------
 def test_conformal_rank_is_ceil_n_plus_one_times_level():
     assert conformal_rank(9, 0.1) == 9  # ceil(10 * 0.9) = 9

@@ -81,7 +81,7 @@ def resolve_cv(cv: Any, classifier: bool, random_state: Any = None) -> Any:
         if classifier:
             return StratifiedKFold(int(cv), shuffle=True, random_state=random_state)
         return KFold(int(cv), shuffle=True, random_state=random_state)
-    if callable(getattr(cv, "split", None)):
+    if not isinstance(cv, str) and callable(getattr(cv, "split", None)):
         return cv
     raise ValueError(
         f"cv={cv!r} is not valid; valid: 'prefit', 'split', an integer >= 2 or a CV splitter"
