@@ -158,6 +158,11 @@ def test_training_progress_callback_modes(work):
     tb.train({}, dtrain, 7, evals=[(dtrain, "fit")],
              callbacks=[TrainingProgress(7, mode="bar", file=bar)])  # fmt: skip
     assert "7/7" in bar.getvalue() and "fit-rmse" in bar.getvalue()
+    stopped = io.StringIO()
+    dvalid = tb.Dataset(frame.drop(columns=["y"]), label=-frame["y"], reference=dtrain)
+    tb.train({}, dtrain, 50, evals=[(dvalid, "anti")], early_stopping_rounds=2,
+             callbacks=[TrainingProgress(50, mode="bar", file=stopped)])  # fmt: skip
+    assert stopped.getvalue().startswith("stopped early") and "/50" in stopped.getvalue()
     with pytest.raises(ValueError, match="mode='fancy'"):
         TrainingProgress(7, mode="fancy")
     with pytest.raises(ValueError, match="period=0"):

@@ -87,7 +87,7 @@ class TrainingProgress(TrainingCallback):
 
         console = Console(file=self.file or sys.stdout, highlight=False)
         self._bar = Progress(
-            TextColumn("training"),
+            TextColumn("{task.description}"),
             BarColumn(bar_width=30),
             MofNCompleteColumn(),
             TimeElapsedColumn(),
@@ -125,6 +125,8 @@ class TrainingProgress(TrainingCallback):
 
     def after_training(self, model: Booster) -> Booster:
         if self._bar is not None:
+            if self._rounds_done < self.total_rounds:  # a callback (early stopping) ended it
+                self._bar.update(self._task, description="stopped early")
             self.close()
         elif self._last_line and self._printed_round != self._rounds_done:
             self._print(self._last_line)
