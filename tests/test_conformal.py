@@ -352,3 +352,84 @@ def test_classifier_errors_name_the_parameter():
 )
 def test_scikit_learn_estimator_checks(estimator, check):
     check(estimator)
+
+
+def test_cqr_on_a_treeboost_multi_quantile_model(diabetes_splits):
+    X_train, X_cal, X_test, y_train, y_cal, y_test = diabetes_splits
+    quantiles = tb.TreeBoostRegressor(
+        objective="reg:quantileerror",
+        quantile_alpha=[0.05, 0.95],
+        n_estimators=40,
+        max_depth=3,
+        learning_rate=0.1,
+        n_jobs=1,
+    ).fit(X_train, y_train)
+    model = tb.conformal.ConformalRegressor(quantiles, method="cqr", cv="prefit")
+    model.fit(X_cal, y_cal)
+    bounds_cal, bounds_test = quantiles.predict(X_cal), quantiles.predict(X_test)
+    scores = np.maximum(bounds_cal[:, 0] - y_cal, y_cal - bounds_cal[:, 1])
+    q = conformal_quantile(scores, 0.1)
+    expected = np.column_stack([bounds_test[:, 0] - q, bounds_test[:, 1] + q])
+    np.testing.assert_allclose(model.predict_interval(X_test, 0.1), expected)
+    np.testing.assert_allclose(model.conformity_scores_, scores)
+
+
+# -- the full study (slow): 200 random calibration/test splits -------------------------------
+def _prefit_study(make_conformal, X, y, n_splits=200, per_class=False):
+    """Fit nothing per split: the model is prefit on a fixed 40%; each split halves the rest
+    into calibration and test rows (the protocol of benchmarks/coverage_study.py)."""
+    rng = np.random.default_rng(0)
+    rows = rng.permutation(len(y))
+    train, pool = rows[: int(0.4 * len(y))], rows[int(0.4 * len(y)) :]
+    conformal = make_conformal(X[train], y[train])
+    totals, classes = [], []
+    for _ in range(n_splits):
+        shuffled = rng.permutation(pool)
+        cal, test = shuffled[: len(pool) // 2], shuffled[len(pool) // 2 :]
+        conformal.fit(X[cal], y[cal])
+        if hasattr(conformal, "predict_set"):
+            prediction = conformal.predict_set(X[test], 0.1)
+            if per_class:
+                classes.append(class_coverage(y[test], prediction))
+        else:
+            prediction = conformal.predict_interval(X[test], 0.1)
+        totals.append(coverage(y[test], prediction))
+    return np.mean(totals), (np.nanmean(classes, axis=0) if per_class else None)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("method", ["split", "cqr"])
+def test_slow_regression_coverage_200_splits(method):
+    X, y = load_diabetes(return_X_y=True)
+
+    def make(X_train, y_train):
+        if method == "cqr":
+            model = tb.TreeBoostRegressor(
+                objective="reg:quantileerror", quantile_alpha=[0.05, 0.95], n_jobs=1
+            )
+        else:
+            model = tb.TreeBoostRegressor(n_estimators=50, max_depth=3, n_jobs=1)
+        model.fit(X_train, y_train)
+        return tb.conformal.ConformalRegressor(model, method=method, cv="prefit")
+
+    mean, _ = _prefit_study(make, X, y)
+    assert 0.89 <= mean <= 0.92
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("score", ["lac", "aps", "raps"])
+def test_slow_mondrian_coverage_200_splits_per_class(score):
+    X, y = load_digits(return_X_y=True)
+
+    def make(X_train, y_train):
+        model = tb.TreeBoostClassifier(n_estimators=50, max_depth=3, n_jobs=1)
+        model.fit(X_train, y_train)
+        return tb.conformal.ConformalClassifier(
+            model, conformity_score=score, mondrian=True, randomized=True, cv="prefit"
+        )
+
+    mean, per_class = _prefit_study(make, X, y, per_class=True)
+    assert 0.89 <= mean <= 0.92
+    # ~54 calibration rows per class and 200 splits: the mean per-class coverage has a
+    # standard error near 0.01 (the conditional coverage of a class is Beta-distributed).
+    assert np.all(np.abs(per_class - 0.9) < 0.035), per_class

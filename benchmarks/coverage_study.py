@@ -1,0 +1,365 @@
+"""Coverage study of treeboost's conformal methods, and the calibration before/after numbers.
+
+    .venv/bin/python -m benchmarks.coverage_study     # 200 splits, writes RESULTS-coverage.md
+    .venv/bin/python -m benchmarks.coverage_study --splits 20 --output /tmp/coverage.md
+
+Protocol. For the split (inductive) methods a model is fitted once per data set on a fixed 40%
+of the rows; each of the ``--splits`` random splits then cuts the other rows in half, a
+calibration half and a test half, calibrates on the first (``cv="prefit"``) and measures the
+coverage of the intervals or sets at alpha = 0.1 on the second. Methods that refit (CV+,
+jackknife+, cross-conformal) draw a fresh random training/test split each time. The mean
+coverage over the splits should lie in [0.89, 0.92]; the table also gives its standard error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+from sklearn.datasets import load_breast_cancer, load_diabetes, load_digits, load_wine
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
+
+import treeboost as tb
+from treeboost.metrics import (
+    ace,
+    brier_score,
+    class_coverage,
+    coverage,
+    ece,
+    log_loss,
+    mean_set_size,
+    mean_width,
+)
+
+ALPHA = 0.1
+SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "lightgbm-examples"
+OUTPUT = Path(__file__).resolve().parent / "RESULTS-coverage.md"
+
+
+# -- data -----------------------------------------------------------------------------------
+def _shared(kind: str, file: str) -> tuple[np.ndarray, np.ndarray] | None:
+    folder = SHARED / kind
+    if not folder.is_dir():
+        return None
+    tables = [np.loadtxt(folder / f"{file}.{part}", delimiter="\t") for part in ("train", "test")]
+    table = np.vstack(tables)
+    return table[:, 1:], table[:, 0]
+
+
+def regression_sets() -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    sets = {"diabetes (sklearn)": load_diabetes(return_X_y=True)}
+    shared = _shared("regression", "regression")
+    if shared is not None:
+        sets["lightgbm regression (shared)"] = shared
+    return sets
+
+
+def classification_sets() -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    sets = {
+        "breast_cancer (sklearn)": load_breast_cancer(return_X_y=True),
+        "wine (sklearn)": load_wine(return_X_y=True),
+        "digits (sklearn)": load_digits(return_X_y=True),
+    }
+    for kind, file, name in (
+        ("binary_classification", "binary", "higgs sample (shared)"),
+        ("multiclass_classification", "multiclass", "lightgbm multiclass (shared)"),
+    ):
+        shared = _shared(kind, file)
+        if shared is not None:
+            sets[name] = (shared[0], shared[1].astype(int))
+    return sets
+
+
+# -- models ---------------------------------------------------------------------------------
+def booster_regressor(**kw):
+    return tb.TreeBoostRegressor(n_estimators=100, max_depth=4, learning_rate=0.1, n_jobs=1, **kw)
+
+
+def booster_classifier():
+    return tb.TreeBoostClassifier(n_estimators=100, max_depth=4, learning_rate=0.1, n_jobs=1)
+
+
+# -- one row of the table -------------------------------------------------------------------
+class Row:
+    def __init__(self, data: str, method: str, model: str) -> None:
+        self.data, self.method, self.model = data, method, model
+        self.coverages: list[float] = []
+        self.sizes: list[float] = []
+        self.per_class: list[np.ndarray] = []
+        self.n_cal = self.n_test = 0
+        self.seconds = 0.0
+
+    def markdown(self) -> str:
+        c = np.array(self.coverages)
+        mean, se = c.mean(), c.std(ddof=1) / np.sqrt(len(c))
+        ok = "yes" if 0.89 <= mean <= 0.92 else "**no**"
+        per_class = ""
+        if self.per_class:
+            by_class = np.nanmean(np.array(self.per_class), axis=0)
+            per_class = f"{by_class.min():.4f} - {by_class.max():.4f}"
+        return (
+            f"| {self.data} | {self.method} | {self.model} | {self.n_cal} | {self.n_test} | "
+            f"{len(c)} | {mean:.4f} | {se:.4f} | {per_class} | {np.mean(self.sizes):.3f} | {ok} | "
+            f"{self.seconds:.0f} |"
+        )
+
+
+def _halves(rng: np.random.Generator, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    shuffled = rng.permutation(rows)
+    return shuffled[: len(rows) // 2], shuffled[len(rows) // 2 :]
+
+
+def _fixed_training(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    rows = np.random.default_rng(seed).permutation(n)
+    cut = int(0.4 * n)
+    return rows[:cut], rows[cut:]
+
+
+# -- regression -----------------------------------------------------------------------------
+def study_regression(name: str, X, y, n_splits: int, rows: list[Row]) -> None:
+    train, pool = _fixed_training(len(y), 0)
+    point = booster_regressor().fit(X[train], y[train])
+    # The difficulty model learns |residual| from out-of-fold residuals of the training rows,
+    # not from the in-sample ones that boosting shrinks towards zero.
+    oof = tb.model_selection.oof_predict(
+        booster_regressor(), X[train], y[train], method="predict", random_state=0
+    )
+    difficulty = booster_regressor().fit(X[train], np.abs(y[train] - oof))
+    quantiles = booster_regressor(
+        objective="reg:quantileerror", quantile_alpha=[ALPHA / 2, 1 - ALPHA / 2]
+    ).fit(X[train], y[train])
+    prefit = {
+        "split": ("treeboost", dict(estimator=point)),
+        "split, normalised": (
+            "treeboost + treeboost difficulty",
+            dict(estimator=point, difficulty_estimator=difficulty),
+        ),
+        "cqr": ("treeboost reg:quantileerror [0.05, 0.95]", dict(estimator=quantiles)),
+    }
+    rng = np.random.default_rng(1)
+    for method, (model_name, kwargs) in prefit.items():
+        row = Row(name, method, model_name)
+        start = time.perf_counter()
+        for _ in range(n_splits):
+            cal, test = _halves(rng, pool)
+            model = tb.conformal.ConformalRegressor(
+                method="cqr" if method == "cqr" else "split", cv="prefit", **kwargs
+            ).fit(X[cal], y[cal])
+            intervals = model.predict_interval(X[test], ALPHA)
+            row.coverages.append(coverage(y[test], intervals))
+            row.sizes.append(mean_width(intervals))
+        row.n_cal, row.n_test, row.seconds = len(cal), len(test), time.perf_counter() - start
+        rows.append(row)
+        print(row.markdown(), flush=True)
+    # Refitting methods: a fresh random training/test split every time, on at most 400 rows
+    # (CV+ with treeboost) or 100 training rows (jackknife+, one fit per training row).
+    for method, model_name, make, n_train, n_test in (
+        (
+            "cv_plus (5 folds)",
+            "treeboost, 30 rounds",
+            lambda: tb.TreeBoostRegressor(
+                n_estimators=30, max_depth=3, learning_rate=0.2, n_jobs=1
+            ),
+            200,
+            200,
+        ),
+        ("jackknife_plus", "ridge", lambda: Ridge(alpha=1e-3), 100, 300),
+    ):
+        row = Row(name, method, model_name)
+        start = time.perf_counter()
+        for _ in range(n_splits):
+            chosen = rng.choice(len(y), n_train + n_test, replace=False)
+            fit_rows, test = chosen[:n_train], chosen[n_train:]
+            model = tb.conformal.ConformalRegressor(
+                make(), method=method.split(" ")[0], cv=5, random_state=int(rng.integers(1e9))
+            ).fit(X[fit_rows], y[fit_rows])
+            intervals = model.predict_interval(X[test], ALPHA)
+            row.coverages.append(coverage(y[test], intervals))
+            row.sizes.append(mean_width(intervals))
+        row.n_cal, row.n_test, row.seconds = n_train, n_test, time.perf_counter() - start
+        rows.append(row)
+        print(row.markdown(), flush=True)
+
+
+# -- classification -------------------------------------------------------------------------
+def study_classification(name: str, X, y, n_splits: int, rows: list[Row]) -> None:
+    train, pool = _fixed_training(len(y), 0)
+    model = booster_classifier().fit(X[train], y[train])
+    rng = np.random.default_rng(2)
+    variants = [
+        (score, mondrian, randomized)
+        for score in ("lac", "aps", "raps")
+        for mondrian in (False, True)
+        for randomized in ((False, True) if score == "lac" else (True,))
+    ]
+    for score, mondrian, randomized in variants:
+        label = score + (", mondrian" if mondrian else "") + (", smoothed p" if randomized else "")
+        row = Row(name, label, "treeboost")
+        start = time.perf_counter()
+        for _ in range(n_splits):
+            cal, test = _halves(rng, pool)
+            clf = tb.conformal.ConformalClassifier(
+                model,
+                conformity_score=score,
+                mondrian=mondrian,
+                randomized=randomized,
+                cv="prefit",
+                random_state=int(rng.integers(1e9)),
+            ).fit(X[cal], y[cal])
+            sets = clf.predict_set(X[test], ALPHA)
+            row.coverages.append(coverage(y[test], sets))
+            row.sizes.append(mean_set_size(sets))
+            if mondrian:
+                row.per_class.append(class_coverage(y[test], sets))
+        row.n_cal, row.n_test, row.seconds = len(cal), len(test), time.perf_counter() - start
+        rows.append(row)
+        print(row.markdown(), flush=True)
+    if len(y) > 2000:
+        return  # cross-conformal refits k models per split: small sets only
+    scaled = StandardScaler().fit_transform(X)
+    row = Row(name, "lac, cross-conformal (5 folds)", "logistic regression")
+    start = time.perf_counter()
+    for _ in range(n_splits):
+        fit_rows, test = _halves(rng, np.arange(len(y)))
+        clf = tb.conformal.ConformalClassifier(
+            LogisticRegression(C=0.1, max_iter=500),
+            conformity_score="lac",
+            cv=5,
+            random_state=int(rng.integers(1e9)),
+        ).fit(scaled[fit_rows], y[fit_rows])
+        sets = clf.predict_set(scaled[test], ALPHA)
+        row.coverages.append(coverage(y[test], sets))
+        row.sizes.append(mean_set_size(sets))
+    row.n_cal, row.n_test, row.seconds = len(fit_rows), len(test), time.perf_counter() - start
+    rows.append(row)
+    print(row.markdown(), flush=True)
+
+
+# -- calibration ----------------------------------------------------------------------------
+def calibration_table() -> list[str]:
+    from sklearn.datasets import make_classification
+
+    sets = {
+        "make_classification (flip_y=0.15)": make_classification(
+            n_samples=6000, n_features=10, n_informative=4, flip_y=0.15, random_state=0
+        )
+    }
+    higgs = _shared("binary_classification", "binary")
+    if higgs is not None:
+        sets["higgs sample (shared)"] = (higgs[0], higgs[1].astype(int))
+    lines = [
+        "| data | model | ACE | ECE | log loss | Brier |",
+        "| :--- | :--- | ---: | ---: | ---: | ---: |",
+    ]
+    for name, (X, y) in sets.items():
+        rows = np.random.default_rng(0).permutation(len(y))
+        third = len(y) // 3
+        train, cal, test = rows[:third], rows[third : 2 * third], rows[2 * third :]
+        overfit = tb.TreeBoostClassifier(
+            n_estimators=300, learning_rate=1.0, max_depth=6, reg_lambda=0.0, n_jobs=1
+        ).fit(X[train], y[train])
+        models = {"boosted, overfitted (300 rounds, lr 1, depth 6, lambda 0)": overfit}
+        for method in ("sigmoid", "isotonic", "venn_abers"):
+            models[f"+ {method} (prefit)"] = tb.calibration.CalibratedClassifier(
+                overfit, method=method, cv="prefit"
+            ).fit(X[cal], y[cal])
+        for label, model in models.items():
+            p = model.predict_proba(X[test])[:, 1]
+            lines.append(
+                f"| {name} | {label} | {ace(y[test], p):.4f} | {ece(y[test], p):.4f} | "
+                f"{log_loss(y[test], p):.4f} | {brier_score(y[test], p):.4f} |"
+            )
+        print("\n".join(lines[-4:]), flush=True)
+    return lines
+
+
+def loo_timing() -> list[str]:
+    X, y = load_breast_cancer(return_X_y=True)
+    X, y = X[:300], y[:300]
+    lines = [
+        "| rows | model | n_jobs | seconds | AUROC (LOO) |",
+        "| ---: | :--- | ---: | ---: | ---: |",
+    ]
+    model = tb.TreeBoostClassifier(n_estimators=50, max_depth=3, n_jobs=1)
+    for n_jobs in (1, 2):
+        start = time.perf_counter()
+        proba = tb.model_selection.loo_predict(model, X, y, n_jobs=n_jobs)
+        seconds = time.perf_counter() - start
+        lines.append(
+            f"| 300 | TreeBoostClassifier(50 rounds, depth 3) | {n_jobs} | {seconds:.1f} | "
+            f"{tb.metrics.roc_auc(y, proba[:, 1]):.4f} |"
+        )
+    return lines
+
+
+def venn_abers_timing() -> list[str]:
+    from treeboost.calibration import VennAbers
+
+    lines = ["| calibration rows | fit seconds |", "| ---: | ---: |"]
+    rng = np.random.default_rng(0)
+    for n in (1000, 10000):
+        s = rng.random(n)
+        labels = (rng.random(n) < s).astype(float)
+        start = time.perf_counter()
+        VennAbers().fit(s, labels)
+        lines.append(f"| {n} | {time.perf_counter() - start:.3f} |")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--splits", type=int, default=200)
+    parser.add_argument("--output", type=Path, default=OUTPUT)
+    parser.add_argument("--skip-timing", action="store_true")
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    rows: list[Row] = []
+    with threadpool_limits(1):
+        for name, (X, y) in regression_sets().items():
+            study_regression(name, X, y, args.splits, rows)
+        for name, (X, y) in classification_sets().items():
+            study_classification(name, X, y, args.splits, rows)
+        calibration = calibration_table()
+        timing = [] if args.skip_timing else loo_timing() + [""] + venn_abers_timing()
+    header = (
+        "| data | method | model | n_cal (or n_train) | n_test | splits | mean coverage | "
+        "s.e. | per-class mean coverage (min - max) | mean width / set size | in [0.89, 0.92] | "
+        "seconds |\n"
+        "| :--- | :--- | :--- | ---: | ---: | ---: | ---: | ---: | :--- | ---: | :--- | ---: |"
+    )
+    text = [
+        "# Coverage and calibration study",
+        "",
+        f"Written by `python -m benchmarks.coverage_study --splits {args.splits}` on "
+        f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {platform.machine()} "
+        f"({platform.python_version()}), in {time.perf_counter() - started:.0f} s.",
+        "",
+        "## Coverage at alpha = 0.1",
+        "",
+        (__doc__ or "").split("\n\n", 2)[2].strip(),
+        "",
+        header,
+        *[row.markdown() for row in rows],
+        "",
+        "## Calibration of a deliberately overfitted boosted model",
+        "",
+        'A third of the rows trains, a third calibrates (`cv="prefit"`), a third tests. ACE is '
+        "Nixon et al.'s adaptive calibration error (15 equal-mass bins per class, unweighted "
+        "mean over classes and bins); ECE uses 15 equal-width bins.",
+        "",
+        *calibration,
+    ]
+    if timing:
+        text += ["", "## Timing", "", *timing]
+    args.output.write_text("\n".join(text) + "\n")
+    print(f"wrote {args.output}")
+
+
+if __name__ == "__main__":
+    main()
