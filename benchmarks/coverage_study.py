@@ -176,8 +176,12 @@ def study_regression(name: str, X, y, n_splits: int, rows: list[Row]) -> None:
         for _ in range(n_splits):
             chosen = rng.choice(len(y), n_train + n_test, replace=False)
             fit_rows, test = chosen[:n_train], chosen[n_train:]
+            name_of_method = method.split(" ")[0]
             model = tb.conformal.ConformalRegressor(
-                make(), method=method.split(" ")[0], cv=5, random_state=int(rng.integers(1e9))
+                make(),
+                method=name_of_method,
+                cv=5 if name_of_method == "cv_plus" else None,
+                random_state=int(rng.integers(1e9)),
             ).fit(X[fit_rows], y[fit_rows])
             intervals = model.predict_interval(X[test], ALPHA)
             row.coverages.append(coverage(y[test], intervals))

@@ -299,6 +299,8 @@ def test_treeboost_classifier_with_string_labels():
         ({"calibration_size": 1.5}, "calibration_size=1.5"),
         ({"method": "cqr"}, "method='cqr' needs an estimator"),
         ({"method": "cv_plus", "difficulty_estimator": Ridge()}, "difficulty_estimator"),
+        ({"method": "jackknife_plus", "cv": 5}, "cv=5 is not used by method='jackknife_plus'"),
+        ({"min_difficulty": 0.0}, "min_difficulty=0.0 is not valid"),
     ],
 )
 def test_regressor_errors_name_the_parameter(kwargs, match):
@@ -330,6 +332,8 @@ def test_classifier_errors_name_the_parameter():
         tb.conformal.ConformalClassifier(LogisticRegression(), conformity_score="thr").fit(X, y)
     with pytest.raises(ValueError, match="raps_lambda=-1"):
         tb.conformal.ConformalClassifier(LogisticRegression(), raps_lambda=-1).fit(X, y)
+    with pytest.raises(TypeError, match="randomized='no'"):
+        tb.conformal.ConformalClassifier(LogisticRegression(), randomized="no").fit(X, y)
     with pytest.raises(TypeError, match="mondrian='yes'"):
         tb.conformal.ConformalClassifier(LogisticRegression(), mondrian="yes").fit(X, y)
     with pytest.raises(ValueError, match="cv='kfold' is not valid"):

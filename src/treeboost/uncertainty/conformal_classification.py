@@ -153,6 +153,10 @@ class ConformalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         check_positive_int("raps_k_reg", self.raps_k_reg, minimum=0)
         if not isinstance(self.mondrian, (bool, np.bool_)):
             raise TypeError(f"mondrian={self.mondrian!r} is not valid; valid: True or False")
+        if self.randomized is not None and not isinstance(self.randomized, (bool, np.bool_)):
+            raise TypeError(
+                f"randomized={self.randomized!r} is not valid; valid: True, False or None"
+            )
         X, y = validate_input(self, X, y)
         check_classification_targets(y)
         estimator = default_classifier() if self.estimator is None else self.estimator

@@ -75,7 +75,8 @@ class ConformalRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
         For ``split`` and ``cqr``: ``"prefit"`` (the estimator, and any difficulty estimator,
         are fitted already; :meth:`fit` only calibrates on the data it is given) or ``"split"``
         (default: :meth:`fit` holds out ``calibration_size`` of its rows for calibration). For
-        ``cv_plus``: the folds (default 5). Ignored by ``jackknife_plus`` (always one row out).
+        ``cv_plus``: the folds (default 5). Must stay None for ``jackknife_plus`` (always one
+        row out).
     calibration_size : float, default 0.25
         Fraction of rows held out for calibration when ``cv="split"``.
     difficulty_estimator : regressor, optional
@@ -124,6 +125,10 @@ class ConformalRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
         method = check_choice("method", self.method, _METHODS)
         X, y = validate_input(self, X, y, y_numeric=True)
         y = np.asarray(y, dtype=np.float64)
+        if not (isinstance(self.min_difficulty, (int, float)) and self.min_difficulty > 0):
+            raise ValueError(
+                f"min_difficulty={self.min_difficulty!r} is not valid; valid: a number > 0"
+            )
         if self.difficulty_estimator is not None and method != "split":
             raise ValueError(
                 f"difficulty_estimator is used by method='split' only; got method={method!r}"
@@ -189,6 +194,11 @@ class ConformalRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
 
     def _fit_folds(self, method: str, X: Any, y: np.ndarray) -> None:
         if method == "jackknife_plus":
+            if self.cv is not None:
+                raise ValueError(
+                    f"cv={self.cv!r} is not used by method='jackknife_plus', which always leaves "
+                    "one row out; pass cv=None, or use method='cv_plus' for k folds"
+                )
             splitter = LeaveOneOut()
         else:
             cv = 5 if self.cv is None else self.cv
