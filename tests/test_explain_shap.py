@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import treeboost as tb
+from treeboost import treeshap
 from treeboost.explain.shap import ShapResult, shap_tree_dicts
 
 
@@ -82,8 +83,15 @@ def _naive_interventional_probability(booster, X, R):
     return np.array(rows)
 
 
+# The margin takes per-leaf background tables when they pay off, else walks every (row, reference)
+# pair: force each in turn.
+ALGORITHMS = {"tables": float("inf"), "pairs": 0.0}
+
+
+@pytest.mark.parametrize("algorithm", list(ALGORITHMS))
 @pytest.mark.parametrize("kind", ["regression", "binary", "multiclass"])
-def test_interventional_matches_brute_force(kind):
+def test_interventional_matches_brute_force(kind, algorithm, monkeypatch):
+    monkeypatch.setattr(treeshap, "INTERVENTIONAL_COST_RATIO", ALGORITHMS[algorithm])
     booster = _model(kind)
     X, _ = _data(n=6, nan_rate=0.25, seed=1)
     R, _ = _data(n=9, nan_rate=0.25, seed=2)
@@ -107,6 +115,23 @@ def test_interventional_matches_brute_force(kind):
         rtol=1e-9,
         atol=1e-12,
     )
+
+
+def test_interventional_algorithms_agree_on_deeper_trees(monkeypatch):
+    X, y = _data(n=2000, n_features=7)
+    booster = tb.train(
+        {"grow_policy": "lossguide", "max_leaves": 40, "max_depth": 0}, tb.Dataset(X, label=y), 8
+    )
+    X_test, _ = _data(n=150, n_features=7, nan_rate=0.2, seed=9)
+    R, _ = _data(n=60, n_features=7, nan_rate=0.2, seed=10)
+    results = {}
+    for name, ratio in ALGORITHMS.items():
+        monkeypatch.setattr(treeshap, "INTERVENTIONAL_COST_RATIO", ratio)
+        results[name] = tb.explain.shap_values(booster, X_test, background=R)
+    np.testing.assert_allclose(results["tables"].values, results["pairs"].values, rtol=1e-9,
+                               atol=1e-12)  # fmt: skip
+    np.testing.assert_allclose(results["tables"].base_values, results["pairs"].base_values,
+                               rtol=1e-12)  # fmt: skip
 
 
 def test_interventional_probability_matches_brute_force_and_sums_to_probability():

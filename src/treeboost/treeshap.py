@@ -1,4 +1,5 @@
-"""Path-dependent TreeSHAP over a ``Booster`` forest: contributions and interaction values.
+"""TreeSHAP over a ``Booster`` forest: path-dependent contributions and interaction values,
+and interventional contributions over a background set.
 
 Chooses per tree between the per-leaf tables of ``kernels/shap_fast.py`` (one pass over the
 nodes and O(depth) work per leaf and row) and path extension (``kernels/shap.py``; any depth, no
@@ -8,6 +9,7 @@ precomputation). Trees are taken in chunks so that the tables of one chunk stay 
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -19,6 +21,12 @@ from .kernels.shap_fast import (
     fill_leaf_tables,
     shap_contribs_fast,
     shap_interactions_fast,
+)
+from .kernels.shap_interventional import (
+    count_background_patterns,
+    fill_interventional_tables,
+    interventional_contribs,
+    interventional_table_contribs,
 )
 
 # float64 table entries per chunk of trees (32 MiB; as much again for the interaction tables).
@@ -187,3 +195,124 @@ def _build_tables(chunk: dict[str, Any], forest: Any, with_pairs: bool) -> None:
             chunk["leaf_node"], d, chunk["leaf_zero"], forest.value, chunk["table_offset"],
             with_pairs, chunk["leaf_ratio"], chunk["table_single"], chunk["table_pair"],
         )  # fmt: skip
+
+
+# -- interventional ----------------------------------------------------------------------------
+
+# Per leaf, tabulating the background costs ~ d 3^d; a tree gets tables when that is at most
+# this many times the pair-by-pair walk it replaces (rows x background x path length).
+INTERVENTIONAL_COST_RATIO = 1.0
+
+
+def pair_weights(max_depth: int) -> tuple[np.ndarray, np.ndarray]:
+    """Interventional leaf weights for nx features on the row's side and nr on the reference's:
+    ``pos[nx, nr] = (nx-1)! nr! / (nx+nr)!``, ``neg[nx, nr] = nx! (nr-1)! / (nx+nr)!``."""
+    size = max_depth + 1
+    pos = np.zeros((size, size), dtype=np.float64)
+    neg = np.zeros((size, size), dtype=np.float64)
+    for nx in range(size):
+        for nr in range(size - nx):
+            n = nx + nr
+            if nx > 0:
+                pos[nx, nr] = math.factorial(nx - 1) * math.factorial(nr) / math.factorial(n)
+            if nr > 0:
+                neg[nx, nr] = math.factorial(nx) * math.factorial(nr - 1) / math.factorial(n)
+    return pos, neg
+
+
+def interventional_contributions(
+    forest: Any,
+    X: np.ndarray,
+    R: np.ndarray,
+    tree_begin: int,
+    tree_end: int,
+    base_margin: np.ndarray,
+    margin_x: np.ndarray,
+    logistic: bool,
+    out: np.ndarray,
+) -> None:
+    """Fill zeroed ``out`` (n, k, m + 1) with interventional Shapley values over background
+    rows ``R``, the mean background output in the last column (see
+    kernels/shap_interventional.py). The margin takes per-leaf tables where they pay off;
+    ``logistic`` (probability output) scales each (row, reference) pair's values, so it walks
+    every pair."""
+    n_trees = tree_end - tree_begin
+    max_depth = int(forest.depths[tree_begin:tree_end].max()) if n_trees else 0
+    pos, neg = pair_weights(max_depth)
+    tree_skip = np.zeros(n_trees, dtype=np.bool_)
+    if not logistic and n_trees:
+        tree_skip = _interventional_tables(forest, X, R, tree_begin, tree_end, pos, neg, out)
+        for k in range(out.shape[1]):
+            out[:, k, -1] += base_margin[k]
+    if logistic or not tree_skip.all():
+        pair_out = np.zeros_like(out)
+        base = base_margin if logistic else np.zeros_like(base_margin)
+        interventional_contribs(
+            X, R, forest.roots, forest.outputs, tree_begin, tree_end, forest.split_code,
+            forest.threshold, forest.left, forest.value, max_depth, pos, neg, base, margin_x,
+            logistic, tree_skip, pair_out,
+        )  # fmt: skip
+        out += pair_out
+
+
+def _interventional_tables(forest, X, R, tree_begin, tree_end, pos, neg, out) -> np.ndarray:
+    """Explain the trees that suit tables into ``out``; return which trees were done."""
+    done = np.zeros(tree_end - tree_begin, dtype=np.bool_)
+    stops = _tree_stops(forest)
+    is_leaf = forest.left == np.arange(forest.left.shape[0])
+    node_bit = np.zeros(forest.left.shape[0], dtype=np.int8)
+    leaf_counts = np.add.reduceat(is_leaf.astype(np.int64), forest.roots)
+    n_ref = R.shape[0]
+    t = tree_begin
+    while t < tree_end:
+        counts_cum = np.cumsum(leaf_counts[t:tree_end])
+        end = t + max(1, int(np.searchsorted(counts_cum, LEAF_BUDGET, side="right")))
+        chunk = _describe(forest, t, end, stops, is_leaf, node_bit)
+        d = chunk["leaf_n_unique"]
+        starts = chunk["leaf_start"][:-1]
+        entries = np.add.reduceat(d * np.left_shift(np.int64(1), d), starts)
+        build = np.add.reduceat(d * 3.0**d, starts)
+        walk = float(X.shape[0]) * n_ref * (forest.depths[t:end] + 1)
+        fast = (
+            chunk["tree_fast"]
+            & (entries <= TABLE_BUDGET)
+            & (build <= INTERVENTIONAL_COST_RATIO * walk)
+        )
+        cum = np.cumsum(np.where(fast, entries, 0))
+        keep = max(1, int(np.searchsorted(cum, TABLE_BUDGET, side="right")))
+        if keep < end - t:
+            end = t + keep
+            chunk["tree_fast"] = fast
+            _trim(chunk, keep)
+            fast = chunk["tree_fast"]
+            d = chunk["leaf_n_unique"]
+        leaf_fast = np.repeat(fast, np.diff(chunk["leaf_start"]))
+        n_patterns = np.where(leaf_fast, np.left_shift(np.int64(1), d), 0)
+        count_offset = np.concatenate([[0], np.cumsum(n_patterns)[:-1]]).astype(np.int64)
+        count_offset = np.where(leaf_fast, count_offset, -1).astype(np.int64)
+        n_entries = n_patterns * d
+        table_offset = np.concatenate([[0], np.cumsum(n_entries)[:-1]]).astype(np.int64)
+        counts = np.zeros(int(n_patterns.sum()), dtype=np.float64)
+        table = np.zeros(int(n_entries.sum()), dtype=np.float64)
+        if fast.any():
+            count_background_patterns(
+                R, forest.roots, t, end, forest.split_code, forest.threshold, forest.left,
+                node_bit, chunk["leaf_start"], chunk["leaf_node"], d, count_offset, fast,
+                chunk["max_nodes"], counts,
+            )  # fmt: skip
+            fill_interventional_tables(
+                chunk["leaf_node"], d, forest.value, float(n_ref), count_offset, counts,
+                table_offset, pos, neg, table,
+            )  # fmt: skip
+            # Each tree's mean on the background: the leaves its rows reach (all bits set).
+            reached = np.where(leaf_fast, counts[count_offset + n_patterns - 1], 0.0)
+            per_leaf = reached * forest.value[chunk["leaf_node"]] / n_ref
+            tree_bias = np.add.reduceat(per_leaf, chunk["leaf_start"][:-1])
+            interventional_table_contribs(
+                X, forest.roots, forest.outputs, t, end, forest.split_code, forest.threshold,
+                forest.left, fast, node_bit, chunk["leaf_start"], chunk["leaf_node"], d,
+                chunk["leaf_feature"], table_offset, table, tree_bias, chunk["max_nodes"], out,
+            )  # fmt: skip
+        done[t - tree_begin : end - tree_begin] = fast
+        t = end
+    return done

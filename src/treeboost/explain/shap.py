@@ -10,7 +10,6 @@ the background rows (interventional TreeSHAP, ``kernels/shap_interventional.py``
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -199,37 +198,16 @@ def shap_tree_dicts(model: Any) -> dict[str, Any]:
     }
 
 
-def pair_weights(max_depth: int) -> tuple[np.ndarray, np.ndarray]:
-    """Interventional leaf weights for nx features on the row's side and nr on the reference's:
-    ``pos[nx, nr] = (nx-1)! nr! / (nx+nr)!``, ``neg[nx, nr] = nx! (nr-1)! / (nx+nr)!``."""
-    size = max_depth + 1
-    pos = np.zeros((size, size), dtype=np.float64)
-    neg = np.zeros((size, size), dtype=np.float64)
-    for nx in range(size):
-        for nr in range(size - nx):
-            n = nx + nr
-            if nx > 0:
-                pos[nx, nr] = math.factorial(nx - 1) * math.factorial(nr) / math.factorial(n)
-            if nr > 0:
-                neg[nx, nr] = math.factorial(nx) * math.factorial(nr - 1) / math.factorial(n)
-    return pos, neg
-
-
 def _interventional(booster, X, R, begin: int, end: int, logistic: bool) -> np.ndarray:
-    from ..kernels.shap_interventional import interventional_contribs
+    from ..treeshap import interventional_contributions
 
     n, k, m = X.shape[0], booster.n_outputs, booster.n_features
     out = np.zeros((n, k, m + 1), dtype=np.float64)
     if n:
-        forest = booster._forest()
-        max_depth = int(forest.depths[begin:end].max()) if end > begin else 0
-        pos, neg = pair_weights(max_depth)
         margin_x = booster.predict_margin_matrix(X, begin, end)
-        interventional_contribs(
-            X, R, forest.roots, forest.outputs, begin, end, forest.split_code, forest.threshold,
-            forest.left, forest.value, max_depth, pos, neg, booster.base_margin, margin_x,
-            logistic, out,
-        )  # fmt: skip
+        interventional_contributions(
+            booster._forest(), X, R, begin, end, booster.base_margin, margin_x, logistic, out
+        )
     return out[:, 0, :] if k == 1 else out
 
 
@@ -237,10 +215,21 @@ def _booster_of(model: Any):
     from ..booster import Booster
 
     if isinstance(model, Booster):
-        return model
-    get_booster = getattr(model, "get_booster", None)
-    if get_booster is not None and type(model).__module__.startswith("treeboost"):
-        return get_booster()
+        booster = model
+    elif getattr(model, "get_booster", None) is not None and type(model).__module__.startswith(
+        "treeboost"
+    ):
+        booster = model.get_booster()
+    else:
+        booster = None
+    if booster is not None:
+        # The SHAP kernels decide splits by threshold only: category tables are not read yet.
+        if any(getattr(tree, "categories", None) for tree in booster.trees):
+            raise NotImplementedError(
+                "SHAP values of models with categorical splits are not available yet; use "
+                "get_score() or permutation importance for these models"
+            )
+        return booster
     raise TypeError(
         f"model must be a treeboost Booster or a fitted treeboost estimator, got "
         f"{type(model).__name__}"

@@ -179,7 +179,7 @@ def _tabulate(table, off, d, full, prod, count, fact, n, scale):
 
 
 @njit_serial
-def _leaf_patterns(X, row, root, stop, split_code, threshold, left, node_bit, pattern):
+def leaf_patterns(X, row, root, stop, split_code, threshold, left, node_bit, pattern):
     """``pattern[node - root]``: bit q set when the row follows every split on the path's q-th
     feature down to the node. Parents come before their children in the node order."""
     pattern[0] = -1  # every bit set
@@ -228,20 +228,19 @@ def shap_contribs_fast(
                         -1, 0, max_depth, ws,
                     )  # fmt: skip
                 else:
-                    _leaf_patterns(X, row, root, stop, split_code, threshold, left, node_bit,
+                    leaf_patterns(X, row, root, stop, split_code, threshold, left, node_bit,
                                    pattern)  # fmt: skip
                     for li in range(leaf_start[i], leaf_start[i + 1]):
                         d = leaf_n_unique[li]
                         s = pattern[leaf_node[li] - root] & ((np.int64(1) << d) - 1)
                         off = table_offset[li]
-                        a_s = table[off + s]
+                        # Branch-free (the bits are unpredictable): c_j = r_j if bit j of s
+                        # is set, else -1; without bit j, s & ~bit is s itself.
                         for j in range(d):
-                            bj = np.int64(1) << j
-                            f = leaf_feature[li, j]
-                            if s & bj:
-                                flat[base + f] += leaf_ratio[li, j] * table[off + (s ^ bj)]
-                            else:
-                                flat[base + f] -= a_s
+                            bit = (s >> j) & 1
+                            coef = bit * (leaf_ratio[li, j] + 1.0) - 1.0
+                            idx = s & ~(np.int64(1) << j)
+                            flat[base + leaf_feature[li, j]] += coef * table[off + idx]
                 flat[base + width - 1] += expected[i]
 
 
@@ -283,14 +282,14 @@ def shap_interactions_fast(
                         base, width, max_depth, ws, plus, minus,
                     )  # fmt: skip
                     continue
-                _leaf_patterns(X, row, root, stop, split_code, threshold, left, node_bit,
+                leaf_patterns(X, row, root, stop, split_code, threshold, left, node_bit,
                                pattern)  # fmt: skip
                 for li in range(leaf_start[i], leaf_start[i + 1]):
                     d = leaf_n_unique[li]
                     s = pattern[leaf_node[li] - root] & ((np.int64(1) << d) - 1)
                     off = table_offset[li]
                     for j in range(d):
-                        coef[j] = leaf_ratio[li, j] if (s >> j) & 1 else -1.0
+                        coef[j] = ((s >> j) & 1) * (leaf_ratio[li, j] + 1.0) - 1.0
                     for j in range(d):
                         bj = np.int64(1) << j
                         fj = leaf_feature[li, j]

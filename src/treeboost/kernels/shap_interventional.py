@@ -20,6 +20,7 @@ import math
 import numpy as np
 
 from ._presets import njit_parallel, njit_serial, prange
+from .shap_fast import leaf_patterns
 
 # Rows explained together against one reference: the trees stay cached across the block.
 ROW_BLOCK = 16
@@ -119,7 +120,7 @@ def _sigmoid(z):
 @njit_parallel
 def interventional_contribs(
     X, R, roots, outputs, tree_begin, tree_end, split_code, threshold, left, value, max_depth,
-    pos_weight, neg_weight, base_margin, margin_x, logistic, out,
+    pos_weight, neg_weight, base_margin, margin_x, logistic, tree_skip, out,
 ):  # fmt: skip
     """``out`` (n_rows, n_outputs, m + 1), zeroed: the mean over background rows ``R`` of each
     pair's Shapley values of trees [tree_begin, tree_end); the last column the mean model
@@ -128,7 +129,8 @@ def interventional_contribs(
     ``logistic``: explain ``sigmoid(margin)`` instead of the margin, as the shap package does:
     each pair's margin values are scaled by ``(sigmoid(m_x) - sigmoid(m_r)) / (m_x - m_r)`` so
     they add up to the probability difference (``margin_x`` (n_rows, n_outputs): the rows'
-    margins, ``base_margin`` (n_outputs,) the model's starting margins).
+    margins, ``base_margin`` (n_outputs,) the model's starting margins). Trees with
+    ``tree_skip[t - tree_begin]`` are left out (explained from tables instead).
     """
     n_rows = X.shape[0]
     n_ref = R.shape[0]
@@ -152,6 +154,8 @@ def interventional_contribs(
             r = R[j]
             tmp[:] = 0.0
             for t in range(tree_begin, tree_end):
+                if tree_skip[t - tree_begin]:
+                    continue
                 k = outputs[t]
                 for row in range(lo, hi):
                     _pair_tree(
@@ -176,3 +180,113 @@ def interventional_contribs(
             for k in range(n_outputs):
                 for f in range(width):
                     out[row, k, f] /= n_ref
+
+
+# -- margin output from per-leaf tables ---------------------------------------------------------
+#
+# For one leaf with distinct path features U (d of them), let s_x and s_r be the sets of those
+# features whose every split on the path x (resp. r) follows. The hybrid row (x_S, r_rest)
+# reaches the leaf exactly when every feature of U is in S and s_x, or outside S and in s_r:
+# features in both sets are not players, and nx = |s_x \ s_r|, nr = |U \ s_x| (every feature
+# outside s_x must be in s_r, or the pair never reaches the leaf). So the pair's values at the
+# leaf depend on (s_x, s_r) only, and averaging over the background needs, per leaf, only how
+# many background rows have each s_r. Tabulating, for every s_x, the resulting value of each
+# path feature makes a row cost one node pass and d lookups per leaf, whatever the background
+# size.
+
+
+@njit_parallel
+def count_background_patterns(
+    R, roots, tree_begin, tree_end, split_code, threshold, left, node_bit, leaf_start,
+    leaf_node, leaf_n_unique, count_offset, tree_fast, max_nodes, counts,
+):  # fmt: skip
+    """``counts[count_offset[l] + s] +=`` 1 for every background row of pattern s at leaf l
+    (trees with ``tree_fast``; ``counts`` zeroed)."""
+    for i in prange(tree_end - tree_begin):
+        if not tree_fast[i]:
+            continue
+        t = tree_begin + i
+        root = roots[t]
+        stop = roots[t + 1] if t + 1 < roots.shape[0] else left.shape[0]
+        pattern = np.empty(max_nodes, dtype=np.int64)
+        for j in range(R.shape[0]):
+            leaf_patterns(R, j, root, stop, split_code, threshold, left, node_bit, pattern)
+            for li in range(leaf_start[i], leaf_start[i + 1]):
+                s = pattern[leaf_node[li] - root] & ((np.int64(1) << leaf_n_unique[li]) - 1)
+                counts[count_offset[li] + s] += 1.0
+
+
+@njit_parallel
+def fill_interventional_tables(
+    leaf_node, leaf_n_unique, value, n_ref, count_offset, counts, table_offset, pos_weight,
+    neg_weight, table,
+):  # fmt: skip
+    """``table[table_offset[l] + s_x * d + j]``: the background-mean value of path feature j
+    at leaf l for a row of pattern s_x (leaves with ``count_offset[l] >= 0``)."""
+    for li in prange(leaf_node.shape[0]):
+        coff = count_offset[li]
+        if coff < 0:
+            continue
+        d = leaf_n_unique[li]
+        toff = table_offset[li]
+        size = 1 << d
+        full = size - 1
+        v = value[leaf_node[li]] / n_ref
+        ones = np.zeros(size, dtype=np.int64)
+        for mask in range(1, size):
+            ones[mask] = ones[mask & (mask - 1)] + 1
+        table[toff : toff + size * d] = 0.0
+        for sx in range(size):
+            nr = d - ones[sx]
+            out_of_sx = full ^ sx
+            row = toff + sx * d
+            t = sx
+            while True:  # every subset t of sx: the background patterns s_r = (U \ s_x) | t
+                c = counts[coff + (out_of_sx | t)]
+                nx = ones[sx] - ones[t]
+                if c != 0.0 and nx + nr > 0:
+                    wp = v * c * pos_weight[nx, nr]
+                    wn = v * c * neg_weight[nx, nr]
+                    for j in range(d):
+                        if (sx >> j) & 1:
+                            if not (t >> j) & 1:
+                                table[row + j] += wp
+                        else:
+                            table[row + j] -= wn
+                if t == 0:
+                    break
+                t = (t - 1) & sx
+
+
+@njit_parallel
+def interventional_table_contribs(
+    X, roots, outputs, tree_begin, tree_end, split_code, threshold, left, tree_fast, node_bit,
+    leaf_start, leaf_node, leaf_n_unique, leaf_feature, table_offset, table, tree_bias,
+    max_nodes, out,
+):  # fmt: skip
+    """``out[i, output(t), :] +=`` the tabulated background-mean values of the trees with
+    ``tree_fast``, and ``tree_bias`` (each tree's mean value on the background) in the last
+    column."""
+    n_rows = X.shape[0]
+    m = out.shape[2] - 1
+    n_blocks = (n_rows + ROW_BLOCK - 1) // ROW_BLOCK
+    for blk in prange(n_blocks):
+        lo = blk * ROW_BLOCK
+        hi = min(n_rows, lo + ROW_BLOCK)
+        pattern = np.empty(max_nodes, dtype=np.int64)
+        for t in range(tree_begin, tree_end):
+            i = t - tree_begin
+            if not tree_fast[i]:
+                continue
+            k = outputs[t]
+            root = roots[t]
+            stop = roots[t + 1] if t + 1 < roots.shape[0] else left.shape[0]
+            for row in range(lo, hi):
+                leaf_patterns(X, row, root, stop, split_code, threshold, left, node_bit, pattern)
+                for li in range(leaf_start[i], leaf_start[i + 1]):
+                    d = leaf_n_unique[li]
+                    s = pattern[leaf_node[li] - root] & ((np.int64(1) << d) - 1)
+                    off = table_offset[li] + s * d
+                    for j in range(d):
+                        out[row, k, leaf_feature[li, j]] += table[off + j]
+                out[row, k, m] += tree_bias[i]
