@@ -1,6 +1,7 @@
 """The demo job and its HTML report."""
 
 import base64
+import dataclasses
 import io
 import re
 
@@ -8,6 +9,7 @@ import numpy as np
 import pytest
 
 from treeboost import _report
+from treeboost import demo as demo_module
 from treeboost.demo import run_demo
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -67,12 +69,16 @@ def test_demo_report_folder(demo):
     assert "<script" not in page and 'src="http' not in page  # needs nothing from outside
 
 
-def test_demo_without_report_writes_nothing(tmp_path, monkeypatch):
+def test_demo_without_report_writes_nothing(demo, tmp_path, monkeypatch):
+    # Reuse the trained demo: this checks only what run_demo does with report_dir=None.
+    fresh = dataclasses.replace(demo[0], timings={}, report_page=None, report_figures=[])
+    monkeypatch.setattr(demo_module, "train_demo_model", lambda random_state, file: fresh)
     monkeypatch.chdir(tmp_path)
     console = io.StringIO()
-    result = run_demo(report_dir=None, file=console)
-    assert result.report_page is None and list(tmp_path.iterdir()) == []
-    assert "report:" not in console.getvalue()
+    result = demo_module.run_demo(report_dir=None, file=console)
+    assert list(tmp_path.iterdir()) == []
+    assert "report:" not in console.getvalue() and "AUC" in console.getvalue()
+    assert result.timings["total"] >= 0 and "report" not in result.timings
 
 
 def test_report_html_escapes_text_and_formats_numbers(tmp_path):
