@@ -102,18 +102,26 @@ def test_pandas_all_float32_frame_stays_float32_and_nullable_na_is_missing():
     assert ds.binned[1].tolist() == [0, 0]
 
 
-@pytest.mark.parametrize("kind", ["category", "object", "string", "datetime"])
-def test_pandas_non_numeric_column_is_rejected(kind):
+@pytest.mark.parametrize("kind", ["category", "object", "string"])
+def test_pandas_string_and_category_columns_become_categorical(kind):
     pd = pytest.importorskip("pandas")
     column = {
         "category": pd.Series(["x", "y", "x"], dtype="category"),
-        "object": pd.Series([1, "y", None], dtype=object),
+        "object": pd.Series(["x", "y", None], dtype=object),
         "string": pd.Series(["x", "y", "z"], dtype="string"),
-        "datetime": pd.Series(pd.to_datetime(["2020-01-01"] * 3)),
     }[kind]
     frame = pd.DataFrame({"ok": [1.0, 2.0, 3.0], "colour": column})
-    dtype = re.escape(str(frame.dtypes["colour"]))
-    with pytest.raises(TypeError, match=rf"data column 'colour' has dtype {dtype}.*categorical"):
+    ds = Dataset(frame)
+    assert ds.feature_types == ["float", "c"]
+    assert ds.raw[0, 1] == 0.0 and ds.raw[1, 1] == 1.0
+
+
+def test_pandas_unsupported_column_is_rejected():
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame(
+        {"ok": [1.0, 2.0, 3.0], "when": pd.Series(pd.to_datetime(["2020-01-01"] * 3))}
+    )
+    with pytest.raises(TypeError, match=r"data column 'when' has dtype datetime64"):
         Dataset(frame)
 
 
@@ -261,13 +269,16 @@ def test_feature_names_override_dataframe_columns():
     assert Dataset(frame, feature_names=["x", "y"]).feature_names == ["x", "y"]
 
 
-@pytest.mark.parametrize("categorical", [[0], ["f1"], np.array([1]), "auto", 3])
-def test_categorical_features_are_not_supported_yet(categorical):
-    with pytest.raises(ValueError, match="native categorical features are not supported yet"):
-        Dataset(_matrix(), categorical_features=categorical)
-    with pytest.raises(NotImplementedError):
-        Dataset(_matrix(), categorical_features=categorical)
-    assert Dataset(_matrix(), categorical_features=[]).num_col() == 3
+@pytest.mark.parametrize("categorical", [[0], ["f0"], np.array([True, False, False])])
+def test_categorical_features_on_numeric_arrays(categorical):
+    X = np.array([[3.0, 1.0, 2.0], [7.0, 2.0, 3.0], [3.0, 0.5, 1.0], [np.nan, 1.0, 1.0]])
+    ds = Dataset(X, categorical_features=categorical)
+    assert ds.feature_types == ["c", "float", "float"]
+    assert ds.categories[0] == [3.0, 7.0]
+    assert np.array_equal(ds.raw[:, 0], [0.0, 1.0, 0.0, np.nan], equal_nan=True)
+    assert Dataset(X, categorical_features=[]).feature_types == ["float"] * 3
+    with pytest.raises(ValueError, match="categorical_features='3' is not valid"):
+        Dataset(X, categorical_features="3")
 
 
 def test_group_sizes():
@@ -333,9 +344,9 @@ def test_binning_is_lazy(monkeypatch):
     calls = []
     original_fit = BinMapper.fit
 
-    def counting_fit(self, X, sample_weight=None):
+    def counting_fit(self, X, sample_weight=None, n_categories=None):
         calls.append(X.shape)
-        return original_fit(self, X, sample_weight)
+        return original_fit(self, X, sample_weight, n_categories)
 
     monkeypatch.setattr(dataset_module.BinMapper, "fit", counting_fit)
     X = _matrix()

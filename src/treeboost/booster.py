@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from .kernels.categorical import predict_leaf_raw_categorical, predict_margin_raw_categorical
 from .kernels.predict import predict_leaf_raw, predict_margin_raw
 from .objectives import CustomObjective, Objective, get_objective
 from .tree.tree import Tree
@@ -30,15 +31,38 @@ class _Forest:
     value: np.ndarray  # float64
     node_ids: np.ndarray  # int32, node id within its own tree (for pred_leaf)
     cover: np.ndarray  # float64, sum of training hessians in the node (for pred_contribs)
+    # Categorical splits (empty when there are none): per node the offset of its table over
+    # category codes +1 (entry 0 unused) in cat_tables, or -1; cat_sizes the codes it covers.
+    cat_offset: np.ndarray | None = None
+    cat_tables: np.ndarray | None = None
+    cat_sizes: np.ndarray | None = None
+
+    @property
+    def has_categorical(self) -> bool:
+        return self.cat_offset is not None
 
     @classmethod
     def build(cls, trees: list[Tree], outputs: list[int]) -> _Forest:
         parts = []
         base = 0
+        cat_offset = cat_sizes = None
+        if any(tree.categories for tree in trees):
+            total = sum(t.n_nodes for t in trees)
+            cat_offset = np.full(total, -1, dtype=np.int64)
+            cat_sizes = np.zeros(total, dtype=np.int64)
+            pool = [np.zeros(0, dtype=np.uint8)]
+            pool_size = 0
         for tree in trees:
             order = _sibling_adjacent_order(tree)
             new_id = np.empty(tree.n_nodes, dtype=np.int64)
             new_id[order] = np.arange(tree.n_nodes)
+            if cat_offset is not None:
+                for node, table in tree.categories.items():
+                    at = base + new_id[node]
+                    cat_offset[at] = pool_size
+                    cat_sizes[at] = table.shape[0] - 1
+                    pool.append(table)
+                    pool_size += table.shape[0]
             is_leaf = tree.left[order] < 0
             left = np.where(is_leaf, np.arange(tree.n_nodes), new_id[tree.left[order]]) + base
             code = np.where(is_leaf, 1, 2 * tree.feature[order] + tree.default_left[order])
@@ -64,14 +88,65 @@ class _Forest:
             value=cat(3, np.float64),
             node_ids=cat(4, np.int32),
             cover=cat(5, np.float64),
+            cat_offset=cat_offset,
+            cat_tables=None if cat_offset is None else np.concatenate(pool),
+            cat_sizes=cat_sizes,
         )
 
 
 def add_tree_margin_raw(tree: Tree, output: int, X: np.ndarray, margin: np.ndarray) -> None:
     """``margin[:, output] +=`` one tree's leaf values for raw rows ``X`` (no forest rebuild)."""
     f = _Forest.build([tree], [output])
+    _predict_forest_margin(f, X, 0, 1, margin)
+
+
+def _predict_forest_margin(f: _Forest, X, tree_begin: int, tree_end: int, out) -> None:
+    if f.has_categorical:
+        predict_margin_raw_categorical(
+            X,
+            f.roots,
+            f.outputs,
+            tree_begin,
+            tree_end,
+            f.split_code,
+            f.threshold,
+            f.left,
+            f.value,
+            f.cat_offset,
+            f.cat_tables,
+            f.cat_sizes,
+            out,
+        )
+        return
     predict_margin_raw(
-        X, f.roots, f.depths, f.outputs, 0, 1, f.split_code, f.threshold, f.left, f.value, margin
+        X,
+        f.roots,
+        f.depths,
+        f.outputs,
+        tree_begin,
+        tree_end,
+        f.split_code,
+        f.threshold,
+        f.left,
+        f.value,
+        out,
+    )
+
+
+def _plain_pandas(data: Any) -> bool:
+    """A pandas frame of numeric columns only (the fast path of to_float_matrix)."""
+    import sys
+
+    pd = sys.modules.get("pandas")
+    if pd is None or not isinstance(data, pd.DataFrame):
+        return False
+    from pandas.api import types as pdt
+
+    return all(
+        not isinstance(d, pd.CategoricalDtype)
+        and not pdt.is_object_dtype(d)
+        and not pdt.is_string_dtype(d)
+        for d in data.dtypes
     )
 
 
@@ -116,6 +191,8 @@ class Booster:
         self.base_margin = np.asarray(base_margin, dtype=np.float64).reshape(self.n_outputs)
         self.feature_names = list(feature_names)
         self.feature_types = list(feature_types)
+        # Per feature, the category labels in code order (None for numeric features).
+        self.categories: list[list | None] = [None] * len(self.feature_names)
         self.trees: list[Tree] = []
         self.tree_outputs: list[int] = []
         self.best_iteration: int | None = None
@@ -243,10 +320,27 @@ class Booster:
         """Raw float matrix and optional per-row base margin of prediction input."""
         from .data import Dataset
         from .data.adapters import to_float_matrix
+        from .data.frames import encode_columns, is_table, table_columns
 
+        categorical = np.array([c is not None for c in self.categories], dtype=bool)
         if isinstance(data, Dataset):
             X, names, base_margin = data.raw, data.feature_names, data.base_margin
             names_given = True
+            if categorical.any() and list(data.categories) != list(self.categories):
+                X = self._recode(data)
+        elif categorical.any() or is_table(data) and not _plain_pandas(data):
+            columns = table_columns(data) if is_table(data) else None
+            if columns is not None:
+                names, names_given = [c.name for c in columns], True
+                X = np.empty((columns[0].values.shape[0] if columns else 0, len(columns)))
+            else:
+                X, names, _ = to_float_matrix(data)
+                names_given = names is not None
+            if X.shape[1] == self.n_features and (
+                not names_given or list(names) == self.feature_names
+            ):
+                X, _ = encode_columns(columns, X, self.feature_names, categorical, self.categories)
+            base_margin = None
         else:
             X, names, _ = to_float_matrix(data)
             names_given = names is not None
@@ -264,6 +358,19 @@ class Booster:
                     )
         return X, base_margin
 
+    def _recode(self, data) -> np.ndarray:
+        """A Dataset's category codes translated to the model's (matched by label)."""
+        X = np.array(data.raw, dtype=np.float64)
+        for f, (mine, theirs) in enumerate(zip(self.categories, data.categories)):
+            if mine is None or theirs is None or list(mine) == list(theirs):
+                continue
+            lookup = {label: code for code, label in enumerate(mine)}
+            table = np.array([lookup.get(label, np.nan) for label in theirs] + [np.nan])
+            column = X[:, f]
+            valid = ~np.isnan(column)
+            X[valid, f] = table[column[valid].astype(np.int64)]
+        return X
+
     def _base_margins(self, n: int, base_margin: np.ndarray | None) -> np.ndarray:
         """(n, n_outputs) starting margins: a Dataset's per-row base margin replaces the model's."""
         if base_margin is None:
@@ -277,20 +384,7 @@ class Booster:
         n = X.shape[0]
         out = self._base_margins(n, base_margin)
         if tree_end > tree_begin and n:
-            f = self._forest()
-            predict_margin_raw(
-                X,
-                f.roots,
-                f.depths,
-                f.outputs,
-                tree_begin,
-                tree_end,
-                f.split_code,
-                f.threshold,
-                f.left,
-                f.value,
-                out,
-            )
+            _predict_forest_margin(self._forest(), X, tree_begin, tree_end, out)
         return out
 
     def _contribs(
@@ -359,6 +453,11 @@ class Booster:
         """
         X, base_margin = self._matrix(data)
         begin, end = self._tree_range(iteration_range)
+        if (pred_contribs or pred_interactions) and any(t.categories for t in self.trees):
+            raise NotImplementedError(
+                "SHAP values of models with categorical splits are not available yet; "
+                "use get_score() or permutation importance for these models"
+            )
         if pred_interactions:
             return self._interactions(X, begin, end, base_margin)
         if pred_contribs:
@@ -367,6 +466,22 @@ class Booster:
             leaves = np.zeros((X.shape[0], end - begin), dtype=np.int32)
             if end > begin and X.shape[0]:
                 f = self._forest()
+                if f.has_categorical:
+                    predict_leaf_raw_categorical(
+                        X,
+                        f.roots,
+                        begin,
+                        end,
+                        f.split_code,
+                        f.threshold,
+                        f.left,
+                        f.node_ids,
+                        f.cat_offset,
+                        f.cat_tables,
+                        f.cat_sizes,
+                        leaves,
+                    )
+                    return leaves
                 predict_leaf_raw(
                     X,
                     f.roots,

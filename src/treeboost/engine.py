@@ -23,6 +23,7 @@ from .callbacks import (
     metric_is_maximized,
 )
 from .data import Dataset
+from .kernels.categorical import add_tree_binned_tables
 from .kernels.partition import add_leaf_values
 from .kernels.predict import add_tree_binned
 from .metrics import Metric, get_metric
@@ -31,7 +32,7 @@ from .objectives.regression import weighted_quantile
 from .params import resolve_n_threads, validate_params
 from .tree.constraints import resolve_constraints
 from .tree.grower import TreeGrower, sample_features
-from .tree.split import GrowthParams, SplitParams
+from .tree.split import CategoricalParams, GrowthParams, SplitParams
 
 CustomMetric = Callable[[np.ndarray, Dataset], Any]
 
@@ -132,6 +133,7 @@ class BoostingSession:
             self.booster = Booster(
                 _model_params(p), self.objective, base, dtrain.feature_names, dtrain.feature_types
             )
+            self.booster.categories = list(dtrain.categories)
         self.train_margin = self._initial_margin(dtrain)
 
         self.metrics: list[Metric] = [
@@ -193,7 +195,14 @@ class BoostingSession:
                 colsample_bynode=p["colsample_bynode"],
             ),
             constraints,
+            categorical=np.array([t == "c" for t in dtrain.feature_types], dtype=bool),
+            categorical_params=CategoricalParams(
+                max_cat_to_onehot=p["max_cat_to_onehot"],
+                max_cat_threshold=p["max_cat_threshold"],
+                cat_smooth=p["cat_smooth"],
+            ),
         )
+        self.n_bins = np.asarray(mapper.n_bins_, dtype=np.int64)
         self.feature_weights = dtrain.feature_weights
         self.dart_weights: list[float] = []
         n = dtrain.num_row()
@@ -242,6 +251,13 @@ class BoostingSession:
             self.grower.split = dataclasses.replace(self.grower.split, learning_rate=lr)
 
     def _add_tree(self, tree, k: int, data_binned: np.ndarray, margin: np.ndarray) -> None:
+        if tree.categories:
+            offsets, tables = tree.bin_tables(self.n_bins)
+            add_tree_binned_tables(
+                data_binned, tree.left, tree.right, tree.feature, offsets, tables, tree.value, k,
+                margin,
+            )
+            return
         add_tree_binned(
             data_binned,
             tree.left,

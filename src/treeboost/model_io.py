@@ -34,7 +34,10 @@ TOP_LEVEL_KEYS = (
     "trees",
 )
 TREE_KEYS = ("output", *NODE_ARRAYS)
-FEATURE_TYPES = ("float",)
+# Present only when the model has categorical features / the tree categorical splits.
+OPTIONAL_TOP_LEVEL_KEYS = ("categories",)
+OPTIONAL_TREE_KEYS = ("categorical_splits",)
+FEATURE_TYPES = ("float", "c")
 
 # Settings of the machine that trained the model, not of the model: neither written nor kept on
 # loading, so that the same data, parameters and seed give the same bytes whatever the thread
@@ -76,6 +79,12 @@ def dump_model(booster: Booster) -> str:
         entry: dict[str, Any] = {"output": int(output)}
         for name in NODE_ARRAYS:
             entry[name] = getattr(tree, name).tolist()
+        if tree.categories:
+            # Node id -> the category codes that go left (missing values: default_left).
+            entry["categorical_splits"] = {
+                str(node): (np.flatnonzero(table[1:]).tolist())
+                for node, table in sorted(tree.categories.items())
+            }
         trees.append(entry)
     doc = {
         "format": FORMAT_NAME,
@@ -90,12 +99,27 @@ def dump_model(booster: Booster) -> str:
         "best_score": _best_score_for_file(booster.best_score),
         "trees": trees,
     }
+    if any(c is not None for c in booster.categories):
+        doc["categories"] = [None if c is None else _json_labels(c) for c in booster.categories]
     try:
         return json.dumps(doc, separators=(",", ":"), allow_nan=False)
     except ValueError as exc:
         raise ValueError(
             f"the model holds a non-finite number and cannot be saved: {exc}"
         ) from None
+
+
+def _json_labels(labels: list) -> list:
+    out = []
+    for label in labels:
+        if isinstance(label, (np.generic,)):
+            label = label.item()
+        if isinstance(label, float) and label.is_integer():
+            label = float(label)
+        if not isinstance(label, (str, int, float, bool)):
+            label = str(label)
+        out.append(label)
+    return out
 
 
 # -- parsing ---------------------------------------------------------------------------------
@@ -158,11 +182,13 @@ def _parse(text: str | bytes) -> Any:
 
 
 # -- field checks ----------------------------------------------------------------------------
-def _check_keys(doc: dict, expected: tuple[str, ...], where: str) -> None:
+def _check_keys(
+    doc: dict, expected: tuple[str, ...], where: str, optional: tuple[str, ...] = ()
+) -> None:
     missing = [k for k in expected if k not in doc]
     if missing:
         raise _fail(where, f"missing keys {missing}")
-    unknown = sorted(k for k in doc if k not in expected)
+    unknown = sorted(k for k in doc if k not in expected and k not in optional)
     if unknown:
         raise _fail(where, f"unknown keys {unknown}; valid keys: {', '.join(expected)}")
 
@@ -208,11 +234,38 @@ def _describe(value: Any) -> str:
 
 
 # -- trees -----------------------------------------------------------------------------------
-def _read_tree(entry: Any, index: int, n_features: int, n_outputs: int) -> tuple[Tree, int]:
+def _read_categories(value: Any, types: list[str]) -> list:
+    """Per feature, its category labels (features typed "c") or None."""
+    if value is None:
+        if "c" in types:
+            raise _fail("categories", "a model with categorical features must list them")
+        return [None] * len(types)
+    if not isinstance(value, list) or len(value) != len(types):
+        raise _fail("categories", f"must be a list with one entry per feature ({len(types)})")
+    out = []
+    for i, (labels, kind) in enumerate(zip(value, types)):
+        if kind != "c":
+            if labels is not None:
+                raise _fail("categories", f"feature {i} is numeric and must have null")
+            out.append(None)
+            continue
+        if not isinstance(labels, list) or not all(
+            isinstance(v, (str, int, float, bool)) for v in labels
+        ):
+            raise _fail("categories", f"feature {i} must list its category labels")
+        if len(set(labels)) != len(labels):
+            raise _fail("categories", f"feature {i} lists a category twice")
+        out.append(labels)
+    return out
+
+
+def _read_tree(
+    entry: Any, index: int, n_features: int, n_outputs: int, categories: list | None = None
+) -> tuple[Tree, int]:
     where = f"trees[{index}]"
     if not isinstance(entry, dict):
         raise _fail(where, f"must be an object, got {_describe(entry)}")
-    _check_keys(entry, TREE_KEYS, where)
+    _check_keys(entry, TREE_KEYS, where, OPTIONAL_TREE_KEYS)
     output = _int(entry, "output", where)
     if output != index % n_outputs:
         raise _fail(
@@ -229,13 +282,49 @@ def _read_tree(entry: Any, index: int, n_features: int, n_outputs: int) -> tuple
             columns[name] = _float_list(entry[name], f"{where}.{name}", n_nodes)
         else:
             columns[name] = _int_list(entry[name], f"{where}.{name}", n_nodes, dtype)
-    _check_structure(columns, n_nodes, n_features, where)
-    tree = Tree(**{name: columns[name].astype(dtype) for name, dtype in NODE_ARRAYS.items()})
+    categorical_nodes = _read_categorical_splits(
+        entry, columns, n_nodes, categories or [None] * n_features, where
+    )
+    _check_structure(columns, n_nodes, n_features, where, set(categorical_nodes))
+    tree = Tree(
+        **{name: columns[name].astype(dtype) for name, dtype in NODE_ARRAYS.items()},
+        categories=categorical_nodes,
+    )
     return tree, output
 
 
+def _read_categorical_splits(entry, columns, n_nodes, categories, where) -> dict:
+    splits = entry.get("categorical_splits")
+    if splits is None:
+        return {}
+    if not isinstance(splits, dict):
+        raise _fail(where, "'categorical_splits' must be an object {node: [codes]}")
+    out = {}
+    for key, codes in splits.items():
+        if not key.isdigit() or int(key) >= n_nodes:
+            raise _fail(where, f"categorical_splits names node {key!r}, not a node of the tree")
+        node = int(key)
+        feature = int(columns["feature"][node])
+        if feature < 0 or feature >= len(categories) or categories[feature] is None:
+            raise _fail(where, f"node {node} is a categorical split on a non-categorical feature")
+        n_cats = len(categories[feature])
+        length = len(codes) if isinstance(codes, list) else 0
+        codes = _int_list(codes, f"{where}.categorical_splits[{key}]", length, np.int64)
+        if np.any(codes < 0) or np.any(codes >= n_cats):
+            raise _fail(where, f"node {node}: a category code is out of range [0, {n_cats})")
+        table = np.zeros(n_cats + 1, dtype=np.uint8)
+        table[0] = columns["default_left"][node]
+        table[1 + codes] = 1
+        out[node] = table
+    return out
+
+
 def _check_structure(
-    columns: dict[str, np.ndarray], n_nodes: int, n_features: int, where: str
+    columns: dict[str, np.ndarray],
+    n_nodes: int,
+    n_features: int,
+    where: str,
+    categorical_nodes: set | None = None,
 ) -> None:
     """Node 0 is the root, children come after their parent, every other node has one parent."""
     left, right, feature = columns["left"], columns["right"], columns["feature"]
@@ -265,7 +354,9 @@ def _check_structure(
         raise _fail(where, f"a split feature is out of range [0, {n_features})")
     if np.any(feature[is_leaf] != -1) or np.any(split_bin[is_leaf] != 0):
         raise _fail(where, "a leaf must have feature -1 and split_bin 0")
-    if np.any(split_bin[split] < 1) or np.any(split_bin[split] > MAX_SPLIT_BIN):
+    numeric_split = split.copy()
+    numeric_split[list(categorical_nodes or ())] = False
+    if np.any(split_bin[numeric_split] < 1) or np.any(split_bin[numeric_split] > MAX_SPLIT_BIN):
         raise _fail(where, f"a split node's split_bin is out of range [1, {MAX_SPLIT_BIN}]")
     if np.any((columns["default_left"] != 0) & (columns["default_left"] != 1)):
         raise _fail(where, "default_left must hold 0 or 1")
@@ -344,7 +435,7 @@ def load_model_text(text: str | bytes) -> Booster:
             f"version {version} is newer than this treeboost reads "
             f"({FORMAT_VERSION}); upgrade treeboost",
         )
-    _check_keys(doc, TOP_LEVEL_KEYS, "top level")
+    _check_keys(doc, TOP_LEVEL_KEYS, "top level", OPTIONAL_TOP_LEVEL_KEYS)
     params = _read_params(doc)
     try:
         objective = Booster._objective_for(params)
@@ -372,9 +463,11 @@ def load_model_text(text: str | bytes) -> Booster:
             f"must be a list whose length is a multiple of {n_outputs} "
             "(one tree per output and round)",
         )
+    categories = _read_categories(doc.get("categories"), types)
     booster = Booster(params, objective, base_margin, names, types)
+    booster.categories = categories
     for i, entry in enumerate(doc["trees"]):
-        tree, output = _read_tree(entry, i, len(names), n_outputs)
+        tree, output = _read_tree(entry, i, len(names), n_outputs, categories)
         booster.append_tree(tree, output)
     _read_best(doc, booster)
     return booster

@@ -55,8 +55,9 @@ DEFAULTS: dict[str, Any] = {
     "sample_type": "uniform",
     "normalize_type": "tree",
     "num_parallel_tree": 1,
-    "max_cat_to_onehot": None,
-    "max_cat_threshold": None,
+    "max_cat_to_onehot": 4,
+    "max_cat_threshold": 64,
+    "cat_smooth": 10.0,
 }
 
 # Names other libraries use, pointing at ours. They are rejected, never silently mapped.
@@ -82,10 +83,7 @@ FOREIGN_NAMES = {
 }
 
 # Known parameters whose feature has not been built yet: accepted only at their default.
-NOT_YET_SUPPORTED = (
-    "max_cat_to_onehot",
-    "max_cat_threshold",
-)
+NOT_YET_SUPPORTED: tuple[str, ...] = ()
 
 
 def _number(
@@ -281,6 +279,9 @@ VALIDATORS: dict[str, Callable[[Any], Any]] = {
     "sample_type": _choice("sample_type", ("uniform", "weighted")),
     "normalize_type": _choice("normalize_type", ("tree", "forest")),
     "num_parallel_tree": lambda v: _number("num_parallel_tree", v, low=1, integer=True),
+    "max_cat_to_onehot": lambda v: _number("max_cat_to_onehot", v, low=1, integer=True),
+    "max_cat_threshold": lambda v: _number("max_cat_threshold", v, low=1, integer=True),
+    "cat_smooth": _non_negative("cat_smooth"),
     **{name: _not_yet(name) for name in NOT_YET_SUPPORTED},
 }
 

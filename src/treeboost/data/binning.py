@@ -140,7 +140,7 @@ class BinMapper:
         self.subsample = _check_int_at_least(subsample, "subsample", 1)
         self.random_state = _check_int_at_least(random_state, "random_state", 0)
 
-    def fit(self, X: Any, sample_weight: Any = None) -> BinMapper:
+    def fit(self, X: Any, sample_weight: Any = None, n_categories: Any = None) -> BinMapper:
         """Find the bin thresholds of every feature of ``X``.
 
         Parameters
@@ -150,6 +150,9 @@ class BinMapper:
         sample_weight : array-like of shape (n_rows,), optional
             Non-negative row weights for the quantiles (validated by :class:`Dataset`). Rows of
             weight 0 are left out, exactly as if they were removed.
+        n_categories : sequence of int, optional
+            Per feature, its number of categories (0 = numeric). A categorical feature's values
+            are codes 0..k-1 and get one bin each, ``1 + code``, whatever ``max_bin`` is.
 
         Returns
         -------
@@ -171,7 +174,12 @@ class BinMapper:
             rows = np.sort(rng.choice(n_rows, size=self.subsample, replace=False))
             weight = None if weight is None else weight[rows]
         bounds = []
+        sizes = [0] * matrix.shape[1] if n_categories is None else list(n_categories)
         for feature in range(matrix.shape[1]):
+            if sizes[feature]:
+                # Bounds between consecutive integer codes: code c lands in bin 1 + c.
+                bounds.append(np.arange(max(sizes[feature] - 1, 0), dtype=np.float64) + 0.5)
+                continue
             # One contiguous copy per column (gathering the subsample rows directly), sorted
             # in place by _fit_feature.
             if rows is None:
@@ -187,7 +195,8 @@ class BinMapper:
         self.bin_upper_bounds_ = bounds
         self.n_bins_ = np.array([2 + b.size for b in bounds], dtype=np.int32)
         self.bin_offsets_ = np.concatenate(([0], np.cumsum(self.n_bins_, dtype=np.int64)))
-        self.dtype_ = np.uint8 if self.max_bin <= 256 else np.uint16
+        wide = self.max_bin > 256 or (self.n_bins_.size and int(self.n_bins_.max()) > 256)
+        self.dtype_ = np.uint16 if wide else np.uint8
         # The kernel's view of the same bounds (flat arrays plus a bucket lookup table).
         self._search_index = build_search_index(bounds)
 

@@ -9,8 +9,24 @@ import numpy as np
 
 from .adapters import to_float_matrix
 from .binning import BinMapper, check_max_bin
+from .frames import encode_columns, is_table, resolve_categorical, table_columns
 
 __all__ = ["Dataset", "NotSupportedYetError"]
+
+
+def _has_categories(data: Any) -> bool:
+    """Whether a table has a column that is not plain numeric (category, string, dictionary)."""
+    import sys
+
+    pd = sys.modules.get("pandas")
+    if pd is not None and isinstance(data, pd.DataFrame):
+        from pandas.api import types as pdt
+
+        return any(
+            isinstance(d, pd.CategoricalDtype) or pdt.is_object_dtype(d) or pdt.is_string_dtype(d)
+            for d in data.dtypes
+        )
+    return True  # polars and Arrow tables always go through the column-wise path
 
 
 class NotSupportedYetError(NotImplementedError, ValueError):
@@ -184,8 +200,13 @@ class Dataset:
     feature_names : list of str, optional
         Unique names, one per column. Default: the DataFrame's column names, else (or, with a
         ``reference``, the reference's names) ``"f0", "f1", ...``.
-    categorical_features : None
-        Native categorical features are not supported yet; anything non-empty raises.
+    categorical_features : "auto", list of int or str, boolean mask, or None
+        Which features are categorical. None or "auto": the table's own types decide (pandas
+        ``category`` and string columns, polars ``Categorical``/``Enum``/``String``, Arrow
+        dictionary and string columns). Otherwise column indices, names or a mask; a numeric
+        column named here has its distinct values as categories. Categories are coded by their
+        position in the feature's category list (:attr:`categories`); missing values and, in
+        data built with a ``reference``, categories the reference never saw are missing (NaN).
     max_bin : int, default=256
         Maximum bins per feature, counting the missing bin (see :class:`BinMapper`). Ignored with
         a ``reference``, whose value is used.
@@ -220,19 +241,19 @@ class Dataset:
         reference: Dataset | None = None,
         feature_weights: Any = None,
     ):
-        if categorical_features is not None and (
-            not hasattr(categorical_features, "__len__") or len(categorical_features) > 0
-        ):
-            raise NotSupportedYetError(
-                f"categorical_features={categorical_features!r}: native categorical features are "
-                "not supported yet; encode them as numbers (e.g. one-hot or ordinal codes)"
-            )
         if isinstance(data, Dataset):
             raise TypeError("data is already a Dataset; pass its raw matrix (data.raw) instead")
         if reference is not None and not isinstance(reference, Dataset):
             raise TypeError(f"reference must be a Dataset, got {type(reference).__name__}")
 
-        matrix, input_names, feature_types = to_float_matrix(data)
+        columns = None
+        if is_table(data) and (categorical_features is not None or _has_categories(data)):
+            columns = table_columns(data)
+            input_names = [c.name for c in columns]
+            n_rows = columns[0].values.shape[0] if columns else 0
+            matrix = np.empty((n_rows, len(columns)))
+        else:
+            matrix, input_names, _ = to_float_matrix(data)
         if matrix.shape[0] == 0 or matrix.shape[1] == 0:
             raise ValueError(
                 f"data is empty (shape {matrix.shape}); at least one row and one column are needed"
@@ -267,6 +288,15 @@ class Dataset:
         else:
             self.max_bin = check_max_bin(max_bin)
         names = names or [f"f{i}" for i in range(n_features)]
+        if reference is not None:
+            categorical = np.array([t == "c" for t in reference.feature_types], dtype=bool)
+            known = reference.categories
+        else:
+            categorical = resolve_categorical(categorical_features, names, columns)
+            known = None
+        matrix, categories = encode_columns(columns, matrix, names, categorical, known)
+        feature_types = ["c" if c else "float" for c in categorical]
+        self.categories: list[list | None] = categories
         self._check_no_inf(matrix, names)
 
         self.raw = matrix
@@ -392,7 +422,10 @@ class Dataset:
         if self._reference is not None:
             return self._reference.bin_mapper
         if self._bin_mapper is None:
-            self._bin_mapper = BinMapper(max_bin=self.max_bin).fit(self.raw, self.weight)
+            sizes = [0 if c is None else len(c) for c in self.categories]
+            self._bin_mapper = BinMapper(max_bin=self.max_bin).fit(
+                self.raw, self.weight, n_categories=sizes
+            )
         return self._bin_mapper
 
     @property
@@ -447,6 +480,7 @@ class Dataset:
         subset.raw = self.raw[rows]
         subset.feature_names = list(self.feature_names)
         subset.feature_types = list(self.feature_types)
+        subset.categories = list(self.categories)
         subset.max_bin = self.max_bin
         # Already validated: take the rows without checking again.
         subset._label = None if self._label is None else self._label[rows]

@@ -17,14 +17,13 @@ from ._presets import njit_parallel, njit_serial, prange
 from .intrinsics import PREFETCH_DISTANCE, prefetch
 
 
-@njit_serial
-def _direction_table(split_bin, default_left, n_bins):
+def direction_table(split_bin, default_left, n_bins):
     """``table[b]`` = 1 if bin ``b`` goes left: bins 1..split_bin, and bin 0 (missing) when
-    ``default_left``. A lookup replaces the per-row comparisons (measured 30% faster)."""
+    ``default_left``. A lookup replaces the per-row comparisons (measured 30% faster), and the
+    same kernels then serve categorical splits, whose tables list their left categories."""
     table = np.zeros(n_bins, dtype=np.uint8)
     table[0] = 1 if default_left else 0
-    for b in range(1, min(split_bin + 1, n_bins)):
-        table[b] = 1
+    table[1 : min(int(split_bin) + 1, n_bins)] = 1
     return table
 
 
@@ -46,7 +45,6 @@ def _split_segment(column, sample_indices, lo, hi, table, rights, rights_at):
     return n_left
 
 
-@njit_parallel
 def partition_rows(
     column,
     sample_indices,
@@ -59,14 +57,25 @@ def partition_rows(
     scratch,
     chunk_counts,
 ):
-    """Partition ``sample_indices[start:end]`` by the bins in ``column``; returns the number of
-    rows that go left. ``n_bins`` is the feature's bin count (missing bin included).
+    """Partition ``sample_indices[start:end]`` by the bins in ``column``: bins ``1..split_bin``
+    left, bin 0 left iff ``default_left``. See :func:`partition_rows_table`."""
+    table = direction_table(split_bin, default_left, n_bins)
+    return partition_rows_table(
+        column, sample_indices, start, end, table, n_chunks, scratch, chunk_counts
+    )
+
+
+@njit_parallel
+def partition_rows_table(
+    column, sample_indices, start, end, table, n_chunks, scratch, chunk_counts
+):
+    """Partition ``sample_indices[start:end]`` by the bins in ``column`` (``table[bin]`` = 1
+    goes left); returns the number of rows that go left.
 
     ``scratch`` has at least ``2 * (end - start)`` int32 slots, ``chunk_counts`` at least
     ``n_chunks``. The result is the same for any ``n_chunks``.
     """
     n_rows = end - start
-    table = _direction_table(split_bin, default_left, n_bins)
     if n_chunks <= 1:
         n_left = _split_segment(column, sample_indices, start, end, table, scratch, 0)
         for j in range(n_rows - n_left):
@@ -115,7 +124,6 @@ def add_leaf_values(margin, output, sample_indices, leaf_starts, leaf_ends, leaf
             margin[sample_indices[i], output] += value
 
 
-@njit_parallel
 def apply_final_split(
     column,
     sample_indices,
@@ -131,10 +139,40 @@ def apply_final_split(
     n_chunks,
     chunk_counts,
 ):
+    """:func:`apply_final_split_table` for the numeric rule (bins ``1..split_bin`` left)."""
+    table = direction_table(split_bin, default_left, n_bins)
+    return apply_final_split_table(
+        column,
+        sample_indices,
+        start,
+        end,
+        table,
+        left_value,
+        right_value,
+        margin,
+        output,
+        n_chunks,
+        chunk_counts,
+    )
+
+
+@njit_parallel
+def apply_final_split_table(
+    column,
+    sample_indices,
+    start,
+    end,
+    table,
+    left_value,
+    right_value,
+    margin,
+    output,
+    n_chunks,
+    chunk_counts,
+):
     """For a split whose children are both leaves: add each row's leaf value to
     ``margin[row, output]`` directly, without partitioning (nothing will read the children's
     rows again); returns the number of rows that go left."""
-    table = _direction_table(split_bin, default_left, n_bins)
     n_rows = end - start
     n_outputs = margin.shape[1]
     flat = margin.reshape(margin.size)

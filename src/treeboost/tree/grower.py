@@ -13,11 +13,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..kernels.categorical import best_categorical_splits
 from ..kernels.histogram import n_chunks_for
-from ..kernels.partition import add_leaf_values, apply_final_split, partition_rows
+from ..kernels.partition import (
+    add_leaf_values,
+    apply_final_split,
+    apply_final_split_table,
+    partition_rows,
+    partition_rows_table,
+)
 from ..kernels.split import find_best_split, find_best_split_bounded, leaf_weight
 from .histogram import HistogramBuilder
-from .split import GrowthParams, SplitParams, TreeConstraints
+from .split import CategoricalParams, GrowthParams, SplitParams, TreeConstraints
 from .tree import NODE_ARRAYS, Tree
 
 
@@ -41,6 +48,8 @@ class _Node:
     upper: float = np.inf
     # Interaction constraints: the features split on above this node.
     path: frozenset = frozenset()
+    # A categorical split: table over the feature's bins, 1 = goes left.
+    cat_table: np.ndarray | None = None
     # True once the node's leaf value is in the margins (a final split applied it directly and
     # the node's rows were never gathered into its own segment).
     applied: bool = False
@@ -99,6 +108,8 @@ class TreeGrower:
         split_params: SplitParams,
         growth_params: GrowthParams,
         constraints: TreeConstraints | None = None,
+        categorical: np.ndarray | None = None,
+        categorical_params: CategoricalParams | None = None,
     ):
         self.binned = binned
         # Column-major copy for partitioning (see kernels/partition.py).
@@ -108,6 +119,19 @@ class TreeGrower:
         self.split = split_params
         self.growth = growth_params
         self.constraints = constraints or TreeConstraints()
+        # Which features are categorical (their bins are category codes, see data/dataset.py).
+        self.categorical = (
+            np.zeros(binned.shape[1], dtype=bool) if categorical is None else categorical
+        )
+        self.has_categorical = bool(self.categorical.any())
+        self.categorical_params = categorical_params or CategoricalParams()
+        if self.has_categorical and self.constraints.monotone is not None:
+            bad = np.flatnonzero(self.categorical & (self.constraints.monotone != 0))
+            if bad.size:
+                raise ValueError(
+                    f"monotone_constraints sets a direction for feature {int(bad[0])}, which is "
+                    "categorical: categories have no order, leave it 0"
+                )
         self.histograms = HistogramBuilder(binned, self.bin_offsets)
         self._scratch = np.empty(2 * binned.shape[0], dtype=np.int32)
         self._chunk_counts = np.empty(64, dtype=np.int64)
@@ -120,6 +144,56 @@ class TreeGrower:
         return node.n_rows >= 2 and node.sum_h >= 2.0 * self.split.min_child_weight
 
     def _evaluate(self, node: _Node, features: np.ndarray) -> None:
+        node.cat_table = None
+        if self.has_categorical:
+            is_cat = self.categorical[features]
+            if is_cat.any():
+                self._evaluate_mixed(node, features[~is_cat], features[is_cat])
+                return
+        self._evaluate_numeric(node, features)
+
+    def _evaluate_mixed(self, node: _Node, numeric: np.ndarray, categorical: np.ndarray) -> None:
+        """Best numeric split, then each categorical feature's best set; the highest gain wins
+        (on a tie, the lower feature index, as among numeric features)."""
+        self._evaluate_numeric(node, np.ascontiguousarray(numeric))
+        p, c = self.split, self.categorical_params
+        width = int((self.bin_offsets[categorical + 1] - self.bin_offsets[categorical]).max())
+        tables = np.zeros((categorical.shape[0], width), dtype=np.uint8)
+        results = np.empty((categorical.shape[0], 3), dtype=np.float64)
+        best_categorical_splits(
+            node.hist,
+            np.ascontiguousarray(categorical, dtype=np.int32),
+            self.bin_offsets,
+            node.sum_g,
+            node.sum_h,
+            p.reg_lambda,
+            p.reg_alpha,
+            p.max_delta_step,
+            p.min_child_weight,
+            c.max_cat_to_onehot,
+            c.max_cat_threshold,
+            c.cat_smooth,
+            tables,
+            results,
+        )
+        for j, f in enumerate(categorical):
+            gain = results[j, 0]
+            if gain == -np.inf:
+                continue
+            tol = 1e-6 * abs(node.gain) if np.isfinite(node.gain) else 0.0
+            better = gain > node.gain + tol
+            tie = abs(gain - node.gain) <= tol and f < node.feature
+            if node.feature < 0 or better or tie:
+                n_bins = int(self.bin_offsets[f + 1] - self.bin_offsets[f])
+                node.gain = gain
+                node.feature = int(f)
+                node.split_bin = 0
+                node.cat_table = tables[j, :n_bins].copy()
+                node.default_left = bool(node.cat_table[0])
+                node.left_g = float(results[j, 1])
+                node.left_h = float(results[j, 2])
+
+    def _evaluate_numeric(self, node: _Node, features: np.ndarray) -> None:
         p = self.split
         monotone = self.constraints.monotone
         if monotone is None:
@@ -203,12 +277,13 @@ class TreeGrower:
         self._margin = margin
         self._output = output
         self._level_features: dict[int, np.ndarray] = {}
+        self._categories: dict[int, np.ndarray] = {}
         if self.growth.grow_policy == "lossguide":
             leaves = self._grow_lossguide(root, columns)
         else:
             leaves = self._grow_depthwise(root, columns)
         leaves = sorted((leaf for leaf in leaves if not leaf.applied), key=lambda n: n.node_id)
-        tree = Tree.from_lists(columns)
+        tree = Tree.from_lists(columns, self._categories)
         leaf_nodes = np.array([leaf.node_id for leaf in leaves], dtype=np.int64)
         grown = GrownTree(
             tree=tree,
@@ -291,7 +366,39 @@ class TreeGrower:
                 left_bounds, right_bounds = (mid, node.upper), (node.lower, mid)
         child_path = node.path | {f} if self.constraints.interaction_sets is not None else None
         apply_now = final and self._margin is not None
-        if apply_now:
+        table = node.cat_table
+        if table is not None:
+            self._categories[node.node_id] = table
+        if apply_now and table is not None:
+            n_left = int(
+                apply_final_split_table(
+                    self.binned_columns[:, f],
+                    self._sample_indices,
+                    node.start,
+                    node.end,
+                    table,
+                    self._weight(node.left_g, node.left_h, *left_bounds),
+                    self._weight(right_g, right_h, *right_bounds),
+                    self._margin,
+                    self._output,
+                    n_chunks,
+                    self._chunk_counts,
+                )
+            )
+        elif table is not None:
+            n_left = int(
+                partition_rows_table(
+                    self.binned_columns[:, f],
+                    self._sample_indices,
+                    node.start,
+                    node.end,
+                    table,
+                    n_chunks,
+                    self._scratch,
+                    self._chunk_counts,
+                )
+            )
+        elif apply_now:
             n_left = int(
                 apply_final_split(
                     self.binned_columns[:, f],
@@ -344,7 +451,11 @@ class TreeGrower:
         columns["right"][i] = right.node_id
         columns["feature"][i] = node.feature
         columns["split_bin"][i] = node.split_bin
-        columns["threshold"][i] = float(self.bin_upper_bounds[node.feature][node.split_bin - 1])
+        columns["threshold"][i] = (
+            0.0
+            if table is not None
+            else float(self.bin_upper_bounds[node.feature][node.split_bin - 1])
+        )
         columns["default_left"][i] = int(node.default_left)
         columns["gain"][i] = float(node.gain)
         return left, right

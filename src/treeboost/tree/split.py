@@ -38,6 +38,15 @@ class GrowthParams:
 
 
 @dataclass(frozen=True)
+class CategoricalParams:
+    """How categorical features are split (see kernels/categorical.py)."""
+
+    max_cat_to_onehot: int = 4
+    max_cat_threshold: int = 64
+    cat_smooth: float = 10.0
+
+
+@dataclass(frozen=True)
 class TreeConstraints:
     """What a tree may learn beyond the data's say.
 

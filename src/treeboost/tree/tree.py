@@ -34,13 +34,39 @@ class Tree:
     cover: np.ndarray
     gain: np.ndarray
     sample_count: np.ndarray
+    # Categorical splits: node id -> uint8 table over the feature's bins (1 = goes left; entry 0,
+    # the missing bin, agrees with default_left). Numeric splits are not listed.
+    categories: dict = field(default_factory=dict)
     _depth: np.ndarray | None = field(default=None, repr=False, compare=False)
+    _tables: tuple | None = field(default=None, repr=False, compare=False)
 
     @classmethod
-    def from_lists(cls, columns: dict[str, list]) -> Tree:
+    def from_lists(cls, columns: dict[str, list], categories: dict | None = None) -> Tree:
         return cls(
-            **{name: np.asarray(columns[name], dtype=dt) for name, dt in NODE_ARRAYS.items()}
+            **{name: np.asarray(columns[name], dtype=dt) for name, dt in NODE_ARRAYS.items()},
+            categories=dict(categories or {}),
         )
+
+    def bin_tables(self, n_bins: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Every split as a table over its feature's bins, for kernels that walk binned rows:
+        ``(table_offset per node, tables)``; ``tables[table_offset[node] + bin]`` = 1 goes left.
+        ``n_bins`` is the bin count of each feature (missing bin included)."""
+        if self._tables is None:
+            offsets = np.zeros(self.n_nodes, dtype=np.int64)
+            parts = [np.zeros(1, dtype=np.uint8)]
+            size = 1
+            for node in np.flatnonzero(self.left >= 0):
+                f = int(self.feature[node])
+                table = self.categories.get(int(node))
+                if table is None:
+                    table = np.zeros(int(n_bins[f]), dtype=np.uint8)
+                    table[0] = self.default_left[node]
+                    table[1 : int(self.split_bin[node]) + 1] = 1
+                offsets[node] = size
+                parts.append(table)
+                size += table.shape[0]
+            self._tables = (offsets, np.concatenate(parts))
+        return self._tables
 
     @property
     def n_nodes(self) -> int:
