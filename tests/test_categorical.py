@@ -272,3 +272,26 @@ def test_native_beats_one_hot_and_ordinal_on_high_cardinality_signal():
         "one-hot": rmse(onehot.predict(onehot_X[test])),
     }
     assert scores["native"] < scores["ordinal"] and scores["native"] < scores["one-hot"], scores
+
+
+def test_estimators_take_categorical_frames():
+    labels, codes, x, y = _frame(2000)
+    frame = pd.DataFrame({"c": pd.Categorical(labels), "x": x})
+    reg = tb.TreeBoostRegressor(n_estimators=20, max_depth=4, max_cat_to_onehot=1)
+    reg.fit(frame.iloc[:1500], y[:1500], eval_set=[(frame.iloc[1500:], y[1500:])])
+    assert list(reg.feature_names_in_) == ["c", "x"] and reg.n_features_in_ == 2
+    booster = tb.train(
+        {"max_depth": 4, "max_cat_to_onehot": 1, "learning_rate": 0.3},
+        tb.Dataset(frame.iloc[:1500], label=y[:1500]),
+        20,
+    )
+    np.testing.assert_allclose(reg.predict(frame), booster.predict(frame))
+    clf = tb.TreeBoostClassifier(n_estimators=10).fit(frame, np.where(y > 0, "hi", "lo"))
+    assert clf.predict_proba(frame).shape == (2000, 2)
+    assert set(clf.predict(frame)) <= {"hi", "lo"}
+    X = np.column_stack([codes, x])
+    coded = tb.TreeBoostRegressor(n_estimators=5, categorical_features=[0]).fit(X, y)
+    assert coded.get_booster().feature_types == ["c", "float"]
+    assert coded.predict(X).shape == (2000,)
+    with pytest.raises(ValueError, match="expecting 2 features"):
+        reg.predict(frame[["c"]])

@@ -51,6 +51,9 @@ _PARAM_NAMES = (
     "sample_type",
     "normalize_type",
     "num_parallel_tree",
+    "max_cat_to_onehot",
+    "max_cat_threshold",
+    "cat_smooth",
 )
 
 # Classification objectives whose transformed output already is class probabilities.
@@ -118,6 +121,10 @@ class _TreeBoostModel(BaseEstimator):
         sample_type: str = "uniform",
         normalize_type: str = "tree",
         num_parallel_tree: int = 1,
+        categorical_features: Any = None,
+        max_cat_to_onehot: int = 4,
+        max_cat_threshold: int = 64,
+        cat_smooth: float = 10.0,
     ):
         self.n_estimators = n_estimators
         self.learning_rate = learning_rate
@@ -155,6 +162,10 @@ class _TreeBoostModel(BaseEstimator):
         self.sample_type = sample_type
         self.normalize_type = normalize_type
         self.num_parallel_tree = num_parallel_tree
+        self.categorical_features = categorical_features
+        self.max_cat_to_onehot = max_cat_to_onehot
+        self.max_cat_threshold = max_cat_threshold
+        self.cat_smooth = cat_smooth
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -170,7 +181,49 @@ class _TreeBoostModel(BaseEstimator):
         params.update(extra)
         return params
 
+    def _keeps_table(self, X) -> bool:
+        """Tables with categorical columns (or any input when ``categorical_features`` is set)
+        go to the Dataset as they are: scikit-learn's validation would turn them into floats."""
+        from .data.frames import is_table
+
+        if self.categorical_features is not None:
+            return True
+        if not is_table(X):
+            return False
+        from .data.dataset import _has_categories
+
+        return _has_categories(X)
+
+    def _validate_table(self, X, reset: bool):
+        from .data.frames import is_table, table_columns
+
+        if is_table(X):
+            pl = __import__("sys").modules.get("polars")
+            if pl is not None and isinstance(X, pl.LazyFrame):
+                X = X.collect()
+            names = np.asarray([c.name for c in table_columns(X)], dtype=object)
+            n_features = len(names)
+        else:
+            X = np.asarray(X) if not hasattr(X, "shape") else X
+            if len(X.shape) != 2:
+                raise ValueError(f"X must be 2-D, got shape {X.shape}")
+            names, n_features = None, X.shape[1]
+        if reset:
+            self.n_features_in_ = n_features
+            if names is not None:
+                self.feature_names_in_ = names
+            elif hasattr(self, "feature_names_in_"):
+                del self.feature_names_in_
+        elif n_features != self.n_features_in_:
+            raise ValueError(
+                f"X has {n_features} features, but {type(self).__name__} is expecting "
+                f"{self.n_features_in_} features as input"
+            )
+        return X
+
     def _validate_X(self, X, reset: bool) -> np.ndarray:
+        if self._keeps_table(X) or (not reset and getattr(self, "_table_input", False)):
+            return self._validate_table(X, reset)
         return validate_data(
             self,
             X,
@@ -181,6 +234,22 @@ class _TreeBoostModel(BaseEstimator):
         )
 
     def _validate_X_y(self, X, y, **kwargs) -> tuple[np.ndarray, np.ndarray]:
+        self._table_input = self._keeps_table(X)
+        if self._table_input:
+            from sklearn.utils.validation import check_array
+
+            y = check_array(
+                y,
+                ensure_2d=False,
+                dtype=np.float64 if kwargs.get("y_numeric") else None,
+                allow_nd=False,
+            )
+            X = self._validate_table(X, reset=True)
+            if y.shape[0] != X.shape[0]:
+                raise ValueError(f"X has {X.shape[0]} rows but y has {y.shape[0]}")
+            if not kwargs.get("multi_output") and y.ndim == 2 and y.shape[1] == 1:
+                y = y[:, 0]
+            return X, y
         return validate_data(
             self,
             X,
@@ -220,6 +289,7 @@ class _TreeBoostModel(BaseEstimator):
             feature_names=self._feature_names(),
             max_bin=self.max_bin,
             feature_weights=feature_weights,
+            categorical_features=self.categorical_features,
         )
 
     def _fit_booster(
