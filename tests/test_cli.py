@@ -198,6 +198,22 @@ def test_libsvm_train_predict_evaluate(tmp_path, capsys):
     assert pred["prediction"].between(0, 1).all()
 
 
+def test_text_columns_train_as_categorical_features(work, capsys):
+    rng = np.random.default_rng(7)
+    colour = rng.choice(["red", "green", "blue"], size=120)
+    frame = pd.DataFrame({"colour": colour, "size": rng.normal(size=120)})
+    frame["y"] = (colour == "red") * 2.0 + frame["size"]
+    frame.to_csv(work / "cat.csv", index=False)
+    ok(capsys, "train", work / "cat.csv", "--target", "y", "--rounds", "10", "--quiet",
+       "-o", work / "cat.json")  # fmt: skip
+    booster = tb.Booster.load_model(work / "cat.json")
+    assert booster.feature_types[0] == "c"
+    frame.head(5).drop(columns=["y"]).to_csv(work / "cat_new.csv", index=False)
+    ok(capsys, "predict", work / "cat.json", work / "cat_new.csv", "-o", work / "cat_p.csv")
+    expected = booster.predict(frame.head(5).drop(columns=["y"]))
+    np.testing.assert_allclose(pd.read_csv(work / "cat_p.csv")["prediction"], expected)
+
+
 # -- Parquet ---------------------------------------------------------------------------------
 
 
@@ -485,8 +501,9 @@ def test_error_wrong_format(work, capsys):
           mentions=["reg.csv", "LibSVM"])  # fmt: skip
     fails(capsys, "train", w / "reg.csv", "--format", "xls", "-o", w / "m.json",
           mentions=["--format", "'xls'"])  # fmt: skip
-    (w / "text.csv").write_text("a,b,y\nx,1,2\nz,3,4\n")
-    fails(capsys, "train", w / "text.csv", "--target", "y", "-o", w / "m.json", mentions="'a'")
+    (w / "text.csv").write_text("a,b,y\nx,1,no\nz,3,yes\n")
+    fails(capsys, "train", w / "text.csv", "--target", "y", "-o", w / "m.json",
+          mentions=["'y'", "numeric"])  # fmt: skip
     (w / "empty.csv").write_text("")
     fails(capsys, "train", w / "empty.csv", "--target", "y", "-o", w / "m.json",
           mentions="empty.csv")  # fmt: skip

@@ -138,7 +138,7 @@ def test_plot_tree_draws_every_node(model, tmp_path):
     ax = plotting.plot_tree(booster, 0, show_stats=True)
     rendered(ax, tmp_path)
     texts = [t.get_text() for t in ax.texts]
-    splits = [t for t in texts if " <= " in t]
+    splits = [t for t in texts if " <= " in t or " in {" in t]
     leaves = [t for t in texts if t.startswith("leaf ")]
     assert len(splits) == tree.n_nodes - tree.n_leaves
     assert len(leaves) == tree.n_leaves
@@ -341,3 +341,21 @@ def test_estimators_work_in_place_of_a_booster():
     assert len(ax.patches) == len(model.get_booster().get_score())
     ax = plotting.plot_tree(model, 5)
     assert ax.get_title() == "tree 5"
+
+
+def test_plot_tree_names_the_categories_of_a_categorical_split():
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(6)
+    colour = rng.choice(["red", "green", "blue", "grey"], size=200)
+    X = pd.DataFrame({"colour": pd.Categorical(colour), "size": rng.normal(size=200)})
+    y = np.isin(colour, ["red", "blue"]).astype(float) + 0.1 * X["size"].to_numpy()
+    booster = tb.train({"max_depth": 2}, tb.Dataset(X, label=y), num_boost_round=1)
+    tree = booster.trees[0]
+    assert tree.categories, "expected a categorical split at the root"
+    ax = plotting.plot_tree(booster, 0)
+    texts = [t.get_text() for t in ax.texts]
+    root = next(t for t in texts if t.startswith("colour in {"))
+    left = {s.strip() for s in root[len("colour in {") : -1].split(",")}
+    codes = np.flatnonzero(tree.categories[0][1:])
+    assert left == {booster.categories[0][c] for c in codes}
+    assert left < {"red", "green", "blue", "grey"}

@@ -78,18 +78,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="treeboost", description="Gradient boosted decision trees.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    demo = commands.add_parser("demo", help="train and evaluate a model on built-in data")
-    demo.add_argument("--random-state", type=int, default=0, help="seed for the data split")
-    report = demo.add_mutually_exclusive_group()
-    report.add_argument(
-        "--report-dir",
-        metavar="DIR",
-        default="demo-report",
-        help="folder for the PNG plots and index.html (default: demo-report)",
-    )
-    report.add_argument("--no-report", action="store_true", help="print the metrics only")
-    commands.add_parser("warmup", help="compile every kernel ahead of time")
-
     train = commands.add_parser(
         "train",
         help="train a model on a CSV, LibSVM or Parquet file",
@@ -141,6 +129,18 @@ def build_parser() -> argparse.ArgumentParser:
         "info", help="describe a saved model", description="Describe a saved model."
     )
     info.add_argument("model", metavar="MODEL", help="model JSON")
+
+    demo = commands.add_parser("demo", help="train and evaluate a model on built-in data")
+    demo.add_argument("--random-state", type=int, default=0, help="seed for the data split")
+    report = demo.add_mutually_exclusive_group()
+    report.add_argument(
+        "--report-dir",
+        metavar="DIR",
+        default="demo-report",
+        help="folder for the PNG plots and index.html (default: demo-report)",
+    )
+    report.add_argument("--no-report", action="store_true", help="print the metrics only")
+    commands.add_parser("warmup", help="compile every kernel ahead of time")
     return parser
 
 

@@ -41,8 +41,25 @@ def tree_layout(left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.nda
     return x, y
 
 
-def _split_label(name: str, threshold: float, precision: int, extra: str) -> str:
-    return f"{name} <= {threshold:.{precision}g}{extra}"
+# A categorical split lists at most this many of the categories that go left.
+MAX_LISTED_CATEGORIES = 4
+
+
+def _split_label(booster, tree, node: int, precision: int) -> str:
+    """``feature <= threshold`` for a numeric split; ``feature in {a, b}`` for a categorical
+    one (the categories that go left; every other one goes right)."""
+    feature = int(tree.feature[node])
+    name = booster.feature_names[feature]
+    table = tree.categories.get(int(node)) if getattr(tree, "categories", None) else None
+    if table is None:
+        return f"{name} <= {float(tree.threshold[node]):.{precision}g}"
+    labels = getattr(booster, "categories", [None] * booster.n_features)[feature]
+    codes = np.flatnonzero(np.asarray(table)[1:])
+    names = [str(labels[c]) if labels is not None and c < len(labels) else str(c) for c in codes]
+    listed = ", ".join(names[:MAX_LISTED_CATEGORIES])
+    if len(names) > MAX_LISTED_CATEGORIES:
+        listed += f", ... (+{len(names) - MAX_LISTED_CATEGORIES})"
+    return f"{name} in {{{listed}}}"
 
 
 def plot_tree(
@@ -53,8 +70,9 @@ def plot_tree(
     show_stats: bool = False,
     title: str | None = None,
 ):
-    """Draw one tree: split nodes show ``feature <= threshold``, edges say which way the rule
-    and missing values go, leaves show their value.
+    """Draw one tree: split nodes show ``feature <= threshold`` (``feature in {...}`` for a
+    categorical split), edges say which way the rule and missing values go, leaves show their
+    value.
 
     Parameters
     ----------
@@ -103,7 +121,6 @@ def plot_tree(
                     bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none"},
                     zorder=2)  # fmt: skip
 
-    names = booster.feature_names
     for node in range(tree.n_nodes):
         stats = f"\ncover {tree.cover[node]:.{precision}g}" if show_stats else ""
         if tree.left[node] < 0:
@@ -113,8 +130,7 @@ def plot_tree(
         else:
             if show_stats:
                 stats = f"\ngain {tree.gain[node]:.{precision}g}" + stats
-            feature = int(tree.feature[node])
-            label = _split_label(names[feature], float(tree.threshold[node]), precision, stats)
+            label = _split_label(booster, tree, node, precision) + stats
             color = SPLIT_NODE
         ax.text(x[node], y[node], label, ha="center", va="center", fontsize=fontsize,
                 bbox={"boxstyle": "round,pad=0.4", "fc": color, "ec": "#444444"},
