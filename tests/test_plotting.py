@@ -359,3 +359,14 @@ def test_plot_tree_names_the_categories_of_a_categorical_split():
     codes = np.flatnonzero(tree.categories[0][1:])
     assert left == {booster.categories[0][c] for c in codes}
     assert left < {"red", "green", "blue", "grey"}
+
+
+def test_shap_plots_color_by_category_codes_of_text_columns():
+    pd = pytest.importorskip("pandas")
+    X = pd.DataFrame({"city": ["oslo", "rome", None, "oslo"], "age": [30.0, 41.0, 25.0, np.nan]})
+    contribs = np.array([[0.5, 0.1, 0.0], [-0.2, 0.3, 0.0], [0.1, -0.1, 0.0], [0.4, 0.2, 0.0]])
+    ax = plotting.plot_shap_dependence("age", contribs, X, color_feature="city")
+    colors = ax.collections[0].get_array()
+    np.testing.assert_array_equal(colors.filled(-9), [0, 1, -9])  # codes; the missing city masked
+    ax = plotting.plot_shap_summary(contribs, X)
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["age", "city"]

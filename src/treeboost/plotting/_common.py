@@ -68,11 +68,33 @@ def float_vector(name: str, values: Any, n: int | None = None) -> np.ndarray:
     return array
 
 
+def _pandas_matrix(frame) -> np.ndarray:
+    """A DataFrame as floats; categorical and text columns become category codes (NaN where
+    missing), so plots can color by them."""
+    import pandas as pd
+
+    columns = []
+    for i in range(frame.shape[1]):
+        column = frame.iloc[:, i]
+        if pd.api.types.is_numeric_dtype(column) and not isinstance(
+            column.dtype, pd.CategoricalDtype
+        ):
+            columns.append(column.to_numpy(dtype=np.float64, na_value=np.nan))
+        else:
+            codes = pd.Categorical(column).codes.astype(np.float64)
+            codes[codes < 0] = np.nan
+            columns.append(codes)
+    return np.column_stack(columns) if columns else np.empty((len(frame), 0))
+
+
 def feature_matrix(X: Any) -> tuple[np.ndarray, list[str] | None]:
-    """Float matrix and column names (None for arrays without names) of tabular input."""
+    """Float matrix and column names (None for arrays without names) of tabular input; pandas
+    categorical and text columns become their category codes."""
     columns = getattr(X, "columns", None)
     names = [str(c) for c in columns] if columns is not None else None
-    if hasattr(X, "to_numpy"):
+    if hasattr(X, "iloc"):
+        X = _pandas_matrix(X)
+    elif hasattr(X, "to_numpy"):
         X = X.to_numpy()
     try:
         matrix = np.asarray(X, dtype=np.float64)
