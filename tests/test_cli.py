@@ -318,6 +318,36 @@ def test_evaluate_prints_the_task_metrics(work, capsys, model, data, names):
     assert float(rows[0].split()[1]) == pytest.approx(expected, abs=1e-6)
 
 
+@pytest.mark.parametrize(
+    ("params", "label", "names"),
+    [
+        ({"objective": "count:poisson"}, "count", ["rmse", "mae", "poisson-nloglik"]),
+        ({"objective": "reg:quantileerror", "quantile_alpha": [0.2, 0.8]}, "a", ["quantile"]),
+        ({"objective": "binary:logitraw"}, "bin", ["auc", "logloss", "error"]),
+        ({"objective": "multi:softmax", "num_class": 3}, "multi", ["mlogloss", "merror"]),
+    ],
+    ids=["poisson", "quantile", "logitraw", "softmax"],
+)
+def test_evaluate_other_objectives(work, capsys, params, label, names):
+    frame = pd.read_csv(work / "multi.csv")
+    y = {"count": np.round(np.exp(frame["a"])), "a": frame["a"], "bin": frame["y"] > 0,
+         "multi": frame["y"]}[label].to_numpy(dtype=float)  # fmt: skip
+    X = frame.drop(columns=["y"])
+    booster = tb.train(params, tb.Dataset(X, label=y), 5)
+    booster.save_model(work / "other.json")
+    frame.assign(y=y).to_csv(work / "other.csv", index=False)
+    out = ok(capsys, "evaluate", work / "other.json", work / "other.csv", "--target", "y")
+    rows = dict(line.split() for line in out.splitlines()[2:])
+    assert list(rows) == names
+    values = np.array([float(v) for v in rows.values()])
+    assert np.all(np.isfinite(values))
+    if label in ("bin", "multi"):  # scored on probabilities rebuilt from the margins
+        error = rows["error" if label == "bin" else "merror"]
+        predicted = booster.predict(X, output_margin=True)
+        predicted = predicted > 0 if label == "bin" else predicted.argmax(axis=1)
+        assert float(error) == pytest.approx(np.mean(predicted != y), abs=1e-6)
+
+
 def test_info_describes_the_model(work, capsys):
     out = ok(capsys, "info", work / "multi.json")
     assert "objective: multi:softprob" in out

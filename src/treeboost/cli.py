@@ -30,16 +30,12 @@ from ._cli_training import (
 
 EXIT_ERROR = 2
 
-# Metrics shown by ``evaluate`` for each kind of task.
+# Metrics shown by ``evaluate`` for each kind of task; the objective's own metric is added.
 TASK_METRICS = {
     "regression": ("rmse", "mae"),
     "binary": ("auc", "logloss", "error"),
     "multiclass": ("mlogloss", "merror"),
-}
-TASK_OF_OBJECTIVE = {
-    "reg:squarederror": "regression",
-    "binary:logistic": "binary",
-    "multi:softprob": "multiclass",
+    "quantile": (),  # one prediction per level: only the objective's pinball-type loss applies
 }
 # Parameters shown by ``info`` when the model holds them.
 KEY_PARAMS = (
@@ -154,11 +150,39 @@ def _stdout_is_tty() -> bool:
         return False
 
 
-def _task(booster) -> str:
+def evaluation_plan(booster) -> tuple[str, list[str]]:
+    """The task of the model's objective and the metrics ``evaluate`` reports for it."""
     name = booster.params.get("objective", getattr(booster.objective, "name", ""))
-    if name not in TASK_OF_OBJECTIVE:
+    if name.startswith("binary:"):
+        task = "binary"
+    elif name.startswith("multi:"):
+        task = "multiclass"
+    elif name in ("reg:quantileerror", "reg:expectileerror"):
+        task = "quantile"
+    elif name.startswith(("reg:", "count:")):
+        task = "regression"
+    else:
         raise CLIError(f"cannot evaluate a model with objective {name!r}")
-    return TASK_OF_OBJECTIVE[name]
+    names = list(TASK_METRICS[task])
+    default = getattr(booster.objective, "default_metric", None)
+    if default and default not in names:
+        names.append(default)
+    return task, names
+
+
+def _scored_prediction(booster, X):
+    """Predictions in the form the metrics take: probabilities for every classifier (the
+    objectives that output raw scores or class labels are turned back into probabilities)."""
+    import numpy as np
+
+    name = booster.params.get("objective")
+    if name == "binary:logitraw":
+        return 1.0 / (1.0 + np.exp(-booster.predict(X, output_margin=True)))
+    if name == "multi:softmax":
+        margin = booster.predict(X, output_margin=True)
+        exp = np.exp(margin - margin.max(axis=1, keepdims=True))
+        return exp / exp.sum(axis=1, keepdims=True)
+    return booster.predict(X)
 
 
 # -- commands --------------------------------------------------------------------------------
@@ -264,13 +288,13 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from .metrics import get_metric
 
     booster = load_booster(args.model)
-    task = _task(booster)
+    task, metric_names = evaluation_plan(booster)
     X, y = read_labelled_for_model(args.data, args.format, args.target, booster)
-    prediction = booster.predict(X)
+    prediction = _scored_prediction(booster, X)
     rows = []
-    for name in TASK_METRICS[task]:
+    for name in metric_names:
         try:
-            rows.append((name, get_metric(name)(y, prediction)))
+            rows.append((name, get_metric(name, booster.params)(y, prediction)))
         except ValueError as exc:
             raise CLIError(f"cannot compute {name} on {args.data!r}: {one_line(exc)}") from None
     print(f"{task} model, {len(y)} rows of {args.data}")
