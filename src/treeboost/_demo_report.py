@@ -101,7 +101,7 @@ def _tables(result: DemoResult) -> list[ReportTable]:
             ("rounds trained", booster.num_boosted_rounds()),
             ("best iteration", booster.best_iteration),
             ("best validation logloss", float(booster.best_score)),
-            ("trees used for prediction", booster.best_iteration + 1),
+            ("rounds used for prediction", booster.best_iteration + 1),
             ("learning rate", float(params["learning_rate"])),
             ("max depth", params["max_depth"]),
             ("features", booster.n_features),
