@@ -102,7 +102,7 @@ def _tables(result: DemoResult) -> list[ReportTable]:
             ("best iteration", booster.best_iteration),
             ("best validation logloss", float(booster.best_score)),
             ("rounds used for prediction", booster.best_iteration + 1),
-            ("learning rate", float(params["learning_rate"])),
+            ("learning rate", f"{float(params['learning_rate']):g}"),
             ("max depth", params["max_depth"]),
             ("features", booster.n_features),
             ("rows (train / validation / test)", " / ".join(map(str, result.sizes.values()))),
