@@ -1,5 +1,5 @@
-"""The ``treeboost`` command line: ``demo``, ``warmup``, ``train``, ``predict``, ``evaluate``,
-``explain``, ``calibrate``, ``info``.
+"""The ``treeboost`` command line: ``train``, ``predict``, ``evaluate``, ``explain``,
+``calibrate``, ``info``, ``demo``, ``warmup``.
 
 Every failure is reported as one line on stderr, ``treeboost: error: ...``, with exit status 2.
 """
@@ -140,7 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-# -- values and files ------------------------------------------------------------------------
+# -- helpers ---------------------------------------------------------------------------------
 
 
 def _stdout_is_tty() -> bool:
