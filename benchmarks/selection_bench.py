@@ -8,12 +8,12 @@ Runs, in this order (the first parallel run pays the start-up of the worker proc
 
 1. treeboost ``forward_selection``, ``prefilter=30``, ``n_jobs=2``;
 2. treeboost ``forward_selection``, no prefilter, ``n_jobs=2``;
-3. treeboost ``forward_selection``, no prefilter, ``n_jobs=1`` (``--skip-serial`` leaves it out);
+3. treeboost ``forward_selection``, no prefilter, ``n_jobs=1``;
 4. the naive loop the issue timed at 12 minutes with XGBoost (clone + fit + predict_proba per
    fold and candidate, one process), over the first step only and extrapolated to all steps
    by fits (a lower bound: later steps fit more columns): ``XGBClassifier(n_jobs=1)`` on all
    candidates, and ``XGBClassifier()`` with its default threads on the first
-   ``--naive-default-candidates`` candidates (``--skip-naive`` leaves both out);
+   ``--naive-default-candidates`` candidates;
 5. the first step only, fit by fit: treeboost through the generic path (a Pipeline: clone +
    fit, which bins every fit) versus the pre-binned fast path, both on one process, to show what
    binning once per fold saves per fit.
@@ -25,8 +25,9 @@ repeat) on the same fitted estimator and scorer.
 
 Usage::
 
-    .venv/bin/python -m benchmarks.selection_bench     # everything (~15 min on 2 busy cores)
-    .venv/bin/python -m benchmarks.selection_bench --skip-naive --skip-serial
+    .venv/bin/python -m benchmarks.selection_bench     # everything (~25 min on 2 busy cores)
+    .venv/bin/python -m benchmarks.selection_bench --runs 1,2
+    .venv/bin/python -m benchmarks.selection_bench --runs 1 --max-depth 2 --learning-rate 0.1
 
 Timings are wall-clock on whatever else the machine is doing: the load average before and after
 each run is printed next to it, with the CPU seconds of this process and its worker processes.
@@ -184,9 +185,10 @@ def main() -> None:
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--steps", type=int, default=5)
     parser.add_argument("--prefilter", type=int, default=30)
-    parser.add_argument("--skip-naive", action="store_true")
+    parser.add_argument("--runs", default="1,2,3,4,5", help="which runs, e.g. 1,2")
     parser.add_argument("--naive-default-candidates", type=int, default=20)
-    parser.add_argument("--skip-serial", action="store_true")
+    parser.add_argument("--max-depth", type=int, default=6, help="of the treeboost model")
+    parser.add_argument("--learning-rate", type=float, default=0.3, help="of the treeboost model")
     parser.add_argument("--permutation", action="store_true")
     args = parser.parse_args()
     if args.permutation:
@@ -210,7 +212,10 @@ def main() -> None:
         f"scikit-learn {sklearn.__version__}; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
         flush=True,
     )
-    estimator = tb.TreeBoostClassifier()  # defaults: 100 rounds, depth 6, learning rate 0.3
+    runs = {int(r) for r in args.runs.split(",")}
+    # Library defaults: 100 rounds, depth 6, learning rate 0.3.
+    estimator = tb.TreeBoostClassifier(max_depth=args.max_depth, learning_rate=args.learning_rate)
+    print(f"# treeboost model: {estimator!r}", flush=True)
     common = {"cv": folds, "max_features": args.steps, "tol": None}
 
     def run(**kwargs):
@@ -219,17 +224,22 @@ def main() -> None:
     # Warm the kernels in this process so that no run below pays numba's cache loading.
     forward_selection(estimator, X[:, :3], y, cv=folds, max_features=1)
 
-    result, _, _ = _timed(
-        f"1. treeboost prefilter={args.prefilter}, n_jobs=2",
-        lambda: run(prefilter=args.prefilter, n_jobs=2),
-    )
-    print("   selected:", [names[int(s[1:])] for s in result.selected])
-    print("   cv log-loss by step:", [round(-s.score_mean, 4) for s in result.history])
-    result, _, _ = _timed("2. treeboost no prefilter, n_jobs=2", lambda: run(n_jobs=2))
-    print("   selected:", [names[int(s[1:])] for s in result.selected])
-    if not args.skip_serial:
+    def show(result):
+        print("   selected:", [names[int(s[1:])] for s in result.selected])
+        print("   cv log-loss by step:", [round(-s.score_mean, 4) for s in result.history])
+
+    if 1 in runs:
+        result, _, _ = _timed(
+            f"1. treeboost prefilter={args.prefilter}, n_jobs=2",
+            lambda: run(prefilter=args.prefilter, n_jobs=2),
+        )
+        show(result)
+    if 2 in runs:
+        result, _, _ = _timed("2. treeboost no prefilter, n_jobs=2", lambda: run(n_jobs=2))
+        show(result)
+    if 3 in runs:
         _timed("3. treeboost no prefilter, n_jobs=1", lambda: run(n_jobs=1))
-    if not args.skip_naive:
+    if 4 in runs:
         all_fits = sum(args.features - step for step in range(args.steps)) * args.folds
         for label, n_jobs, n_candidates in (
             ("4a. naive loop, XGBClassifier(n_jobs=1), first step", 1, args.features),
@@ -250,10 +260,12 @@ def main() -> None:
                 f"({all_fits} fits) >= {per_fit * all_fits:.0f} s"
             )
 
+    if 5 not in runs:
+        return
     # 5. One step, fit by fit, on one process: generic clone + fit versus pre-binned folds.
     step_one = {"cv": folds, "max_features": 1, "tol": None, "n_jobs": 1}
     n_fits = args.features * args.folds
-    single_thread = tb.TreeBoostClassifier(n_jobs=1)
+    single_thread = estimator.set_params(n_jobs=1)
     _, fast, _ = _timed(
         "5a. first step, pre-binned fast path",
         lambda: forward_selection(single_thread, X, y, **step_one),

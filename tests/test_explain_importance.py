@@ -1,4 +1,8 @@
-"""Permutation importance and compare_importances (treeboost.explain.importance)."""
+"""Permutation importance and compare_importances (treeboost.explain.importance).
+
+The Booster path (only the trees that split on a shuffled unit are walked again) and the
+stacked path (every other model) are both checked against a plain twin that permutes and
+predicts one copy of X at a time."""
 
 from __future__ import annotations
 
@@ -68,7 +72,8 @@ def test_finds_the_informative_features(regression):
     assert result.importances.shape == (6, 4)
 
 
-def test_batched_prediction_equals_one_copy_at_a_time(regression, monkeypatch):
+def test_tree_subsets_equal_full_predictions(regression):
+    """The Booster path predicts only the trees that split on the shuffled unit."""
     X, y, booster = regression
     columns = [np.array([i]) for i in range(6)]
 
@@ -76,14 +81,49 @@ def test_batched_prediction_equals_one_copy_at_a_time(regression, monkeypatch):
         return -mean_squared_error(y_true, pred)
 
     expected = _manual_importances(booster.predict, neg_mse, X, y, columns, 3, seed=7)
-    one_batch = permutation_importance(
+    result = permutation_importance(
         booster, X, y, scoring="neg_mean_squared_error", n_repeats=3, random_state=7
+    )
+    np.testing.assert_allclose(result.importances, expected, rtol=1e-10, atol=1e-12)
+
+
+def test_large_forests_fall_back_to_stacked_prediction(regression, monkeypatch):
+    from treeboost.explain import _tree_subsets
+
+    X, y, booster = regression
+    by_subsets = permutation_importance(booster, X, y, n_repeats=2, random_state=3)
+    monkeypatch.setattr(_tree_subsets, "MAX_LEAF_VALUE_CELLS", 0)
+    stacked = permutation_importance(booster, X, y, n_repeats=2, random_state=3)
+    np.testing.assert_allclose(stacked.importances, by_subsets.importances, atol=1e-12)
+
+
+def test_unused_feature_has_exactly_zero_importance():
+    rng = np.random.default_rng(8)
+    X = rng.normal(size=(120, 3))
+    X[:, 2] = 1.0  # constant: no tree can split on it
+    y = X[:, 0] - X[:, 1]
+    booster = tb.train({"max_depth": 2, "n_jobs": 1}, tb.Dataset(X, label=y), 10)
+    result = permutation_importance(booster, X, y, random_state=0)
+    np.testing.assert_array_equal(result.importances[2], 0.0)
+
+
+def test_stacked_batches_equal_one_copy_at_a_time(regression, monkeypatch):
+    X, y, _ = regression
+    model = tb.TreeBoostRegressor(n_estimators=20, max_depth=3, n_jobs=1).fit(X, y)
+    columns = [np.array([i]) for i in range(6)]
+
+    def neg_mse(y_true, pred):
+        return -mean_squared_error(y_true, pred)
+
+    expected = _manual_importances(model.predict, neg_mse, X, y, columns, 3, seed=7)
+    one_batch = permutation_importance(
+        model, X, y, scoring="neg_mean_squared_error", n_repeats=3, random_state=7
     )
     np.testing.assert_allclose(one_batch.importances, expected, rtol=1e-12, atol=1e-12)
     # Force several stacked batches per repeat: same numbers.
     monkeypatch.setattr(_permute, "MAX_STACKED_CELLS", 2 * X.shape[0] * X.shape[1])
     batched = permutation_importance(
-        booster, X, y, scoring="neg_mean_squared_error", n_repeats=3, random_state=7
+        model, X, y, scoring="neg_mean_squared_error", n_repeats=3, random_state=7
     )
     np.testing.assert_allclose(batched.importances, expected, rtol=1e-12, atol=1e-12)
 

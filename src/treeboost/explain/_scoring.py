@@ -71,6 +71,19 @@ class BoosterModel:
             return self.booster.predict(X)
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
+    def response_from_margin(self, margin: np.ndarray, kind: str) -> np.ndarray:
+        """The ``"native"``, ``"proba"`` or ``"predict"`` response of (n, n_outputs) margins,
+        as the methods above would return it."""
+        native = self.booster.objective.transform(margin)
+        if not self.is_classifier:
+            return native
+        proba = np.column_stack([1.0 - native, native]) if native.ndim == 1 else native
+        if kind == "proba":
+            return proba
+        if kind == "native" and not self.like_estimator:
+            return native
+        return self.classes_[np.argmax(proba, axis=1)]
+
 
 class EstimatorModel:
     """A fitted scikit-learn estimator (treeboost's or any other) behind the same interface."""

@@ -1,9 +1,9 @@
 """Permutation importance (per feature or per group) and a comparison of importance measures.
 
 ``permutation_importance`` shuffles one feature (or all columns of a group, by the same row
-order) at a time and records how much the score drops. Every repeat stacks all the shuffled
-copies of X and predicts them in one call, so a Booster pays one pass of its prediction kernel
-per repeat instead of one per feature.
+order) at a time and records how much the score drops. A Booster re-walks only the trees that
+split on the shuffled unit (``_tree_subsets.py``); any other model gets all shuffled copies of
+a repeat stacked and predicted in one call (``_permute.py``). No model is refitted.
 
 ``compare_importances`` puts mean |SHAP|, total gain and permutation importance side by side and
 reports how well their rankings agree (Spearman's rho and Kendall's tau).
@@ -28,6 +28,7 @@ from ._groups import (
 )
 from ._permute import stack_permuted, units_per_batch
 from ._scoring import BoosterModel, as_model, check_labels, get_scorer, numba_threads
+from ._tree_subsets import TreeSubsetMargins, fits_in_memory
 
 __all__ = [
     "ImportanceComparison",
@@ -37,6 +38,9 @@ __all__ = [
 ]
 
 METHODS = ("shap", "gain", "permutation")
+
+# Rows of one prediction call below which the Booster path predicts on a single thread.
+_ROWS_PER_THREAD = 10_000
 
 
 @dataclass
@@ -239,24 +243,23 @@ def permutation_importance(
     n_units = len(units)
     batch = units_per_batch(n_rows, data.shape[1], n_units) if scorer.batchable else 1
     importances = np.empty((n_units, n_repeats), dtype=np.float64)
-    with numba_threads(n_jobs):
-        baseline = scorer.score_model(wrapped, data, target, weight)
-        for repeat in range(n_repeats):
-            orders = [rng.permutation(n_rows) for _ in range(n_units)]
-            for start in range(0, n_units, batch):
-                members = range(start, min(n_units, start + batch))
-                stacked = stack_permuted(
-                    data, [units.columns[u] for u in members], [orders[u] for u in members]
-                )
-                if scorer.batchable:
-                    response = scorer.response_of(wrapped, stacked)
-                    for block, u in enumerate(members):
-                        rows = slice(block * n_rows, (block + 1) * n_rows)
-                        score = scorer.score(target, response[rows], weight, wrapped.classes_)
-                        importances[u, repeat] = baseline - score
-                else:
-                    score = scorer.score_model(wrapped, stacked, target, weight)
-                    importances[start, repeat] = baseline - score
+    if (
+        isinstance(wrapped, BoosterModel)
+        and scorer.batchable
+        and fits_in_memory(wrapped.booster, n_rows)
+    ):
+        # Each call predicts one copy of X: below _ROWS_PER_THREAD rows, starting threads
+        # costs more than it saves (and much more on a busy machine).
+        threads = 1 if n_rows < _ROWS_PER_THREAD else n_jobs
+        with numba_threads(threads):
+            baseline = _booster_importances(
+                wrapped, scorer, data, target, weight, units.columns, rng, importances
+            )
+    else:
+        with numba_threads(n_jobs):
+            baseline = _stacked_importances(
+                wrapped, scorer, data, target, weight, units.columns, rng, importances, batch
+            )
     mean, std, low, high = _t_interval(importances, confidence)
     return PermutationImportance(
         names=list(units.names),
@@ -270,6 +273,53 @@ def permutation_importance(
         confidence=confidence,
         groups=units.groups,
     )
+
+
+def _booster_importances(model, scorer, data, target, weight, unit_columns, rng, out) -> float:
+    """Fill ``out`` (units x repeats) for a Booster: one permuted copy at a time, predicted
+    with only the trees that split on the permuted unit (see _tree_subsets.py)."""
+    margins = TreeSubsetMargins(model.booster, data, unit_columns)
+    classes = model.classes_
+
+    def score(margin):
+        response = model.response_from_margin(margin, scorer.response)
+        return scorer.score(target, response, weight, classes)
+
+    baseline = score(margins.margin)
+    n_rows = data.shape[0]
+    shuffled = np.array(data, copy=True)
+    for repeat in range(out.shape[1]):
+        orders = [rng.permutation(n_rows) for _ in unit_columns]
+        for unit, (columns, order) in enumerate(zip(unit_columns, orders)):
+            shuffled[:, columns] = data[order[:, None], columns]
+            out[unit, repeat] = baseline - score(margins.permuted_margin(unit, shuffled))
+            shuffled[:, columns] = data[:, columns]
+    return baseline
+
+
+def _stacked_importances(
+    model, scorer, data, target, weight, unit_columns, rng, out, batch
+) -> float:
+    """Fill ``out`` (units x repeats) for any model: the permuted copies of a repeat are
+    stacked and predicted in as few calls as the memory budget allows."""
+    n_rows, n_units = data.shape[0], len(unit_columns)
+    baseline = scorer.score_model(model, data, target, weight)
+    for repeat in range(out.shape[1]):
+        orders = [rng.permutation(n_rows) for _ in range(n_units)]
+        for start in range(0, n_units, batch):
+            members = range(start, min(n_units, start + batch))
+            stacked = stack_permuted(
+                data, [unit_columns[u] for u in members], [orders[u] for u in members]
+            )
+            if scorer.batchable:
+                response = scorer.response_of(model, stacked)
+                for block, u in enumerate(members):
+                    rows = slice(block * n_rows, (block + 1) * n_rows)
+                    score = scorer.score(target, response[rows], weight, model.classes_)
+                    out[u, repeat] = baseline - score
+            else:
+                out[start, repeat] = baseline - scorer.score_model(model, stacked, target, weight)
+    return baseline
 
 
 # -- comparison of importance measures --------------------------------------------------------
