@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -459,3 +460,41 @@ def test_slice_keeps_whole_query_groups():
         ds.slice([0, 1])
     with pytest.raises(ValueError, match="row_indices split a query group"):
         ds.slice([0, 3, 1, 2, 4, 5, 6, 7])
+
+
+SHARED = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data")
+
+
+def test_from_libsvm_reads_the_shared_ranking_and_agaricus_files():
+    rank = os.path.join(SHARED, "lightgbm-examples", "lambdarank", "rank.train")
+    agaricus = os.path.join(SHARED, "xgboost-demo", "agaricus.txt.train")
+    if not (os.path.exists(rank) and os.path.exists(agaricus)):
+        pytest.skip("../shared/data is not available")
+    ds = Dataset.from_libsvm(rank)
+    assert ds.group is not None and ds.group.sum() == ds.num_row()
+    assert set(np.unique(ds.label)) <= {0.0, 1.0, 2.0, 3.0, 4.0}
+    test = Dataset.from_libsvm(rank.replace("train", "test"), reference=ds)
+    assert test.num_col() == ds.num_col() and test.group.sum() == test.num_row()
+    mush = Dataset.from_libsvm(agaricus)
+    assert mush.group is None and set(np.unique(mush.raw)) == {0.0, 1.0}
+
+
+def test_from_libsvm_groups_and_errors(tmp_path):
+    path = tmp_path / "small.svm"
+    path.write_text("1 qid:1 0:1.5 2:3\n0 qid:1 1:2\n2 qid:2 0:0.5\n")
+    ds = Dataset.from_libsvm(str(path))
+    assert ds.raw.tolist() == [[1.5, 0.0, 3.0], [0.0, 2.0, 0.0], [0.5, 0.0, 0.0]]
+    assert ds.group.tolist() == [2, 1]
+    (tmp_path / "sizes.txt").write_text("1\n2\n")
+    assert Dataset.from_libsvm(str(path), query=str(tmp_path / "sizes.txt")).group.tolist() == [
+        1,
+        2,
+    ]
+    (tmp_path / "bad.txt").write_text("1\nx\n")
+    with pytest.raises(ValueError, match="line 2: 'x' is not a group size"):
+        Dataset.from_libsvm(str(path), query=str(tmp_path / "bad.txt"))
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        Dataset.from_libsvm(str(tmp_path / "nope.svm"))
+    (tmp_path / "broken.svm").write_text("1 a:b\n")
+    with pytest.raises(ValueError, match="not a valid LibSVM file"):
+        Dataset.from_libsvm(str(tmp_path / "broken.svm"))

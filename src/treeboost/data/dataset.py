@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -313,6 +314,49 @@ class Dataset:
         # Set on slices only: the parent and the rows taken from it, to reuse its binned matrix.
         self._parent: Dataset | None = None
         self._parent_rows: np.ndarray | None = None
+
+    @classmethod
+    def from_libsvm(
+        cls,
+        path: str,
+        query: str | None | bool = "auto",
+        n_features: int | None = None,
+        zero_based: bool | str = "auto",
+        **kwargs: Any,
+    ) -> Dataset:
+        """Load a LibSVM / SVMlight file (``label index:value ...``, optional ``qid:``).
+
+        Parameters
+        ----------
+        path : str
+            The file.
+        query : "auto", str, None or False
+            Query group sizes for ranking: a file with one size per line; "auto" reads
+            ``<path>.query`` when it exists (LightGBM's convention) or the file's ``qid:`` fields.
+        n_features : int, optional
+            Number of features (for a test file whose last columns happen to be absent).
+        zero_based : bool or "auto"
+            Whether feature indices start at 0; "auto" infers it as scikit-learn does.
+        **kwargs
+            Passed to :class:`Dataset` (``weight``, ``max_bin``, ``reference`` ...).
+
+        Absent entries are zeros (the file's sparse meaning), not missing values. The features
+        are held as a dense matrix.
+        """
+        from .libsvm import group_sizes_from_qid, read_group_sizes, read_libsvm
+
+        if kwargs.get("reference") is not None and n_features is None:
+            n_features = kwargs["reference"].num_col()
+        X, y, qid = read_libsvm(path, n_features=n_features, zero_based=zero_based)
+        group = None
+        if query == "auto":
+            if os.path.exists(path + ".query"):
+                group = read_group_sizes(path + ".query")
+            elif qid is not None:
+                group = group_sizes_from_qid(qid)
+        elif query:
+            group = read_group_sizes(str(query))
+        return cls(X.toarray(), label=y, group=group, **kwargs)
 
     @staticmethod
     def _check_no_inf(matrix: np.ndarray, names: list[str]) -> None:
