@@ -219,7 +219,9 @@ def permutation_importance(
     confidence : float, default=0.95
         Level of the t-interval reported in ``ci_low`` and ``ci_high``.
     n_jobs : int, optional
-        Threads of treeboost's prediction kernels (None: every core).
+        Threads of treeboost's prediction kernels (None: every core). A Booster predicts one
+        shuffled copy at a time, single-threaded below 10,000 rows, where starting threads
+        would cost more than it saves.
     sample_weight : array-like of shape (n_rows,), optional
         Row weights of the score.
 
