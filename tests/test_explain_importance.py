@@ -370,3 +370,19 @@ def test_booster_with_dataframe_checks_the_columns(regression):
     renamed = frame.rename(columns={"f0": "age"})
     with pytest.raises(ValueError, match="differ from the Booster's features"):
         permutation_importance(booster, renamed, y)
+
+
+def test_multiclass_booster_matches_its_estimator():
+    rng = np.random.default_rng(9)
+    X = rng.normal(size=(180, 4))
+    y = np.digitize(X[:, 1] - X[:, 3], [-0.6, 0.6])
+    model = tb.TreeBoostClassifier(n_estimators=8, max_depth=3, n_jobs=1).fit(X, y)
+    for scoring in ("neg_log_loss", "roc_auc", "accuracy"):
+        by_booster = permutation_importance(
+            model.get_booster(), X, y, scoring=scoring, random_state=0
+        )
+        by_estimator = permutation_importance(model, X, y, scoring=scoring, random_state=0)
+        np.testing.assert_allclose(
+            by_booster.importances, by_estimator.importances, atol=1e-12, err_msg=scoring
+        )
+        assert set(by_booster.ranked()[:2]) == {"f1", "f3"}, scoring
