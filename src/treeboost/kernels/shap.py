@@ -252,7 +252,7 @@ def new_path_workspace(max_depth):
     return feat, zero, one, pweight, st_int, st_float, inv, scratch
 
 
-@njit_inline
+@njit_serial
 def path_shap(
     X, row, root, split_code, threshold, left, value, cover, phi, phi_base, cond_feature,
     cond_sign, max_depth, ws,
