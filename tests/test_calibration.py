@@ -276,3 +276,16 @@ def _expected_failures(estimator):
 )
 def test_scikit_learn_estimator_checks(estimator, check):
     check(estimator)
+
+
+def test_venn_abers_predictor_checks_its_inputs():
+    with pytest.raises(ValueError, match="labels\\[1\\] = 2.0: labels must be 0 or 1"):
+        VennAbers().fit([0.1, 0.2], [0, 2])
+    with pytest.raises(ValueError, match="same number of rows"):
+        VennAbers().fit([0.1, 0.2, 0.3], [0, 1])
+    with pytest.raises(ValueError, match="scores\\[0\\] = nan is not finite"):
+        VennAbers().fit([np.nan, 0.2], [0, 1])
+    with pytest.raises(ValueError, match="scores is empty"):
+        VennAbers().fit([], [])
+    with pytest.raises(ValueError, match="not fitted yet"):
+        VennAbers().p0_p1([0.5])

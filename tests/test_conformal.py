@@ -280,6 +280,26 @@ def test_certainty_report_restricts_to_singleton_sets():
     assert {"sensitivity", "specificity", "roc_auc"} <= set(report)
 
 
+def test_certainty_report_function_checks_shapes():
+    from treeboost.conformal import certainty_report
+
+    with pytest.raises(ValueError, match="certainty_report needs y_index"):
+        certainty_report(np.array([0, 1]), np.ones((2, 2)) / 2, np.ones((3, 2), dtype=bool))
+
+
+def test_split_conformal_on_the_shared_physics_sample(shared_data):
+    from conftest import load_tsv
+
+    X, _ = load_tsv(shared_data / "lightgbm-examples" / "regression" / "regression.test")
+    target, features = X[:, 25], np.delete(X, 25, axis=1)
+    model = tb.conformal.ConformalRegressor(
+        tb.TreeBoostRegressor(n_estimators=30, max_depth=3, n_jobs=1), random_state=0
+    ).fit(features[:300], target[:300])
+    intervals = model.predict_interval(features[300:], 0.1)
+    # 200 test rows: the binomial standard error of the coverage is 0.021.
+    assert abs(coverage(target[300:], intervals) - 0.9) < 0.09
+
+
 def test_treeboost_classifier_with_string_labels():
     X, y = load_wine(return_X_y=True)
     labels = np.array(["barolo", "grignolino", "barbera"])[y]

@@ -103,3 +103,14 @@ def test_errors_on_inputs():
         from sklearn.model_selection import ShuffleSplit
 
         oof_predict(LogisticRegression(), X, y, cv=ShuffleSplit(2, random_state=0))
+
+
+def test_sample_weight_shape_is_checked_and_weights_reach_the_folds():
+    X, y = load_iris(return_X_y=True)
+    with pytest.raises(ValueError, match="sample_weight has shape \\(3,\\)"):
+        oof_predict(LogisticRegression(), X, y, sample_weight=[1.0, 2.0, 3.0])
+    weight = np.where(y == 0, 5.0, 1.0)
+    folds = StratifiedKFold(3, shuffle=True, random_state=0)
+    weighted = oof_predict(LogisticRegression(max_iter=500), X, y, cv=folds, sample_weight=weight)
+    plain = oof_predict(LogisticRegression(max_iter=500), X, y, cv=folds)
+    assert not np.allclose(weighted, plain)

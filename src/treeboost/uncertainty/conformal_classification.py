@@ -300,6 +300,12 @@ def certainty_report(
 
     ``y_index`` are class indices (0/1 when binary), ``proba`` the (n, k) probabilities.
     """
+    y_index, proba, sets = np.asarray(y_index), np.asarray(proba), np.asarray(sets)
+    if proba.ndim != 2 or sets.shape != proba.shape or y_index.shape != (proba.shape[0],):
+        raise ValueError(
+            "certainty_report needs y_index (n,), proba (n, k) and sets (n, k); got shapes "
+            f"{y_index.shape}, {proba.shape} and {sets.shape}"
+        )
     binary = proba.shape[1] == 2
     if metrics_to_report is None:
         metrics_to_report = {"accuracy": metrics.accuracy}

@@ -70,6 +70,10 @@ def oof_predict(
         raise ValueError(f"X has {n_rows(X)} rows but y has {y.shape[0]}")
     if sample_weight is not None:
         sample_weight = np.asarray(sample_weight, dtype=np.float64)
+        if sample_weight.shape != y.shape:
+            raise ValueError(
+                f"sample_weight has shape {sample_weight.shape}; expected ({y.shape[0]},)"
+            )
     classifier = is_classifier(estimator) or method == "predict_proba"
     classes = None
     if classifier:

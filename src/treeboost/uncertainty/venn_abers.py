@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._checks import as_1d_float, check_same_length
 from .isotonic import pool_adjacent_violators, tied_groups
 
 
@@ -72,9 +73,15 @@ class VennAbers:
     """
 
     def fit(self, scores: np.ndarray, labels: np.ndarray) -> VennAbers:
-        c, counts, positives = tied_groups(
-            np.asarray(scores, dtype=np.float64), np.asarray(labels, dtype=np.float64)
-        )
+        scores = as_1d_float("scores", scores)
+        labels = as_1d_float("labels", labels)
+        check_same_length(scores=scores, labels=labels)
+        if scores.size == 0:
+            raise ValueError("scores is empty; Venn-ABERS needs at least one calibration row")
+        bad = np.flatnonzero((labels != 0) & (labels != 1))
+        if bad.size:
+            raise ValueError(f"labels[{bad[0]}] = {labels[bad[0]]}: labels must be 0 or 1")
+        c, counts, positives = tied_groups(scores, labels)
         csd_x = np.r_[0.0, np.cumsum(counts)]
         csd_y = np.r_[0.0, np.cumsum(positives)]
         prefix = _prefix_lower_hulls(csd_x.tolist(), csd_y.tolist())
@@ -94,7 +101,9 @@ class VennAbers:
         return self
 
     def p0_p1(self, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        s = np.asarray(scores, dtype=np.float64)
+        if not hasattr(self, "scores_"):
+            raise ValueError("this VennAbers is not fitted yet; call fit(scores, labels) first")
+        s = as_1d_float("scores", scores)
         # A test score tied with calibration scores: for p0 (label 0, the smallest label) the
         # new point may sit just after the tied group, for p1 just before it; both give the
         # isotonic fit of the tied data exactly.
