@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from sklearn.base import clone, is_classifier
+from sklearn.base import clone
 from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.utils.validation import check_is_fitted, has_fit_parameter
 
@@ -86,10 +86,6 @@ def resolve_cv(cv: Any, classifier: bool, random_state: Any = None) -> Any:
     raise ValueError(
         f"cv={cv!r} is not valid; valid: 'prefit', 'split', an integer >= 2 or a CV splitter"
     )
-
-
-def is_classifier_like(estimator: Any) -> bool:
-    return is_classifier(estimator) or callable(getattr(estimator, "predict_proba", None))
 
 
 def take_rows(X: Any, rows: np.ndarray) -> Any:
