@@ -127,3 +127,20 @@ def test_bad_arguments(kwargs, message):
     params = {"space": {"alpha": Float(0.1, 1.0)}, **kwargs}
     with pytest.raises((ValueError, TypeError), match=message):
         TreeBoostSearchCV(Ridge(), **params).fit(X, y)
+
+
+def test_time_budget_and_history():
+    X, y = load_diabetes(return_X_y=True)
+    search = TreeBoostSearchCV(
+        Ridge(),
+        {"alpha": Float(1e-3, 1e3, log=True)},
+        "genetic",
+        n_trials=1000,
+        cv=2,
+        time_budget=0.5,
+        random_state=0,
+    ).fit(X, y)
+    result = search.search_result_
+    assert result.stopped_because == "time_budget" and 1 <= result.n_trials < 1000
+    assert len(search.cv_results_["params"]) == result.n_trials
+    assert [t.state["generation"] for t in result.trials][0] == 0

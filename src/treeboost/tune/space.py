@@ -91,9 +91,6 @@ class Param:
         u = min(max(self.unit(value) + float(rng.normal(0.0, scale)), 0.0), 1.0)
         return self.from_unit(u)
 
-    def describe(self) -> str:
-        return self.kind
-
     def to_dict(self) -> dict:
         out = {"type": self.kind, **self._fields()}
         if self.condition is not None:
