@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import treeboost as tb
+from conftest import load_tsv
 from treeboost import treeshap
 from treeboost.explain.shap import ShapResult, shap_tree_dicts
 
@@ -277,3 +278,40 @@ def test_agrees_with_shap_on_multiclass():
     if reference.shape == (20, 5, 3):  # shap >= 0.45: outputs last
         reference = np.moveaxis(reference, -1, 1)
     np.testing.assert_allclose(reference, contribs[..., :-1], rtol=0, atol=1e-6)
+
+
+def test_real_higgs_sample_sums_and_agrees_with_shap(shared_data):
+    shap = pytest.importorskip("shap")
+    folder = shared_data / "lightgbm-examples" / "binary_classification"
+    X, y = load_tsv(folder / "binary.train")
+    X_test, _ = load_tsv(folder / "binary.test")
+    booster = tb.train({"objective": "binary:logistic", "max_depth": 6}, tb.Dataset(X, label=y), 30)
+    X_test = X_test[:200]
+    contribs = booster.predict(X_test, pred_contribs=True)
+    np.testing.assert_allclose(
+        contribs.sum(axis=1), booster.predict(X_test, output_margin=True), rtol=0, atol=1e-6
+    )
+    reference = shap.TreeExplainer(shap_tree_dicts(booster)).shap_values(X_test)
+    np.testing.assert_allclose(contribs[:, :-1], reference, rtol=0, atol=1e-6)
+    # shap's interventional code stores thresholds as float32: compare on rows (and a
+    # background) that no split tells apart from their float32-rounded threshold.
+    background = X[_float32_safe(booster, X)][:100]
+    rows = X_test[_float32_safe(booster, X_test)][:50]
+    assert len(background) == 100 and len(rows) == 50
+    ours = tb.explain.shap_values(booster, rows, background=background)
+    reference = shap.TreeExplainer(
+        shap_tree_dicts(booster), data=background, feature_perturbation="interventional"
+    ).shap_values(rows)
+    np.testing.assert_allclose(ours.values, reference, rtol=0, atol=1e-6)
+
+
+def _float32_safe(booster, X):
+    """Rows whose every split decision is the same with float32-rounded thresholds."""
+    safe = np.ones(X.shape[0], dtype=bool)
+    for tree in booster.trees:
+        split = tree.left >= 0
+        values = X[:, tree.feature[split]]
+        thresholds = tree.threshold[split]
+        same = (values <= thresholds) == (values <= thresholds.astype(np.float32))
+        safe &= same.all(axis=1)
+    return safe
