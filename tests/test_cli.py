@@ -359,7 +359,7 @@ def test_info_describes_the_model(work, capsys):
 
 @pytest.mark.parametrize(
     "command",
-    ["train", "predict", "evaluate", "explain", "calibrate", "info", "demo", "warmup"],
+    ["train", "predict", "evaluate", "explain", "calibrate", "tune", "info", "demo", "warmup"],
 )
 def test_help_works_on_every_command(command, capsys):
     out = ok(capsys, command, "--help")
@@ -496,6 +496,54 @@ def test_calibrate_errors(work, noisy, capsys):
     pd.read_csv(d / "cal.csv").assign(label=1).to_csv(d / "one.csv", index=False)
     fails(capsys, "calibrate", d / "over.json", d / "one.csv", "--target", "label",
           mentions="single class")  # fmt: skip
+
+
+# -- tune ------------------------------------------------------------------------------------
+
+
+def test_tune_saves_the_best_trial(work, capsys):
+    pytest.importorskip("treeboost.tune")
+    w = work
+    out = ok(capsys, "tune", w / "bin.csv", "--target", "y", "--objective", "binary:logistic",
+             "--param", "max_depth=2", "--trials", "3", "--rounds", "20", "--early-stopping", "5",
+             "--best-params", w / "best.json", "--history", w / "hist.json",
+             "-o", w / "tuned.json")  # fmt: skip
+    assert out.startswith("tune: random search over ")
+    best = json.loads((w / "best.json").read_text())
+    history = json.loads((w / "hist.json").read_text())
+    scores = [t["score"] for t in history["trials"]]
+    assert len(scores) == 3 and best["score"] == min(scores)  # logloss: lower is better
+    assert best["metric"] == "valid-logloss" and best["params"]["max_depth"] == 2
+    assert all("max_depth" not in t["config"] for t in history["trials"])  # fixed, not searched
+    booster = tb.Booster.load_model(w / "tuned.json")
+    assert booster.best_score == pytest.approx(best["score"])
+    assert booster.best_iteration + 1 == best["num_boost_round"]
+    assert booster.params["max_depth"] == 2
+    assert f"valid-logloss {best['score']:.6f}" in out
+
+
+def test_tune_search_space_respects_fixed_parameters():
+    pytest.importorskip("treeboost.tune")
+    from treeboost._cli_tune import search_space
+
+    space = search_space("binary", {"grow_policy": "depthwise", "learning_rate": 0.1})
+    assert "grow_policy" not in space.names and "learning_rate" not in space.names
+    assert "max_leaves" not in space.names  # only active under lossguide
+    space = search_space("regression", {"grow_policy": "lossguide"})
+    assert "max_leaves" in space.names and space.params["max_leaves"].condition is None
+
+
+def test_tune_errors(work, capsys):
+    pytest.importorskip("treeboost.tune")
+    w = work
+    base = ["tune", w / "reg.csv", "--target", "y", "-o", w / "t.json"]
+    fails(capsys, *base, "--trials", "0", mentions="--trials 0")
+    fails(capsys, *base, "--time-budget", "0", mentions="--time-budget")
+    fails(capsys, *base, "--rounds", "0", mentions="--rounds 0")
+    fails(capsys, *base, "--param", "max_dpth=3", mentions=["max_dpth", "max_depth"])
+    fails(capsys, *base, "--strategy", "annealing", mentions=["--strategy", "'annealing'"])
+    fails(capsys, "tune", w / "reg.csv", "--target", "y", "-o", "-", mentions="'-'")
+    fails(capsys, *base, "--objective", "rank:ndcg", mentions="rank:ndcg")
 
 
 # -- errors ----------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 """The ``treeboost`` command line: ``train``, ``predict``, ``evaluate``, ``explain``,
-``calibrate``, ``info``, ``demo``, ``warmup``.
+``calibrate``, ``tune``, ``info``, ``demo``, ``warmup``.
 
 Every failure is reported as one line on stderr, ``treeboost: error: ...``, with exit status 2.
 """
@@ -10,7 +10,7 @@ import argparse
 import os
 import sys
 
-from . import _cli_calibrate, _cli_explain
+from . import _cli_calibrate, _cli_explain, _cli_tune
 from ._cli_io import (
     CLIError,
     add_format_option,
@@ -120,6 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     _cli_explain.add_parser(commands)
     _cli_calibrate.add_parser(commands)
+    _cli_tune.add_parser(commands)
 
     info = commands.add_parser(
         "info", help="describe a saved model", description="Describe a saved model."
@@ -362,6 +363,7 @@ COMMANDS = {
     "evaluate": cmd_evaluate,
     "explain": _cli_explain.run_explain,
     "calibrate": _cli_calibrate.run_calibrate,
+    "tune": _cli_tune.run_tune,
     "info": cmd_info,
 }
 
