@@ -315,3 +315,28 @@ def _float32_safe(booster, X):
         same = (values <= thresholds) == (values <= thresholds.astype(np.float32))
         safe &= same.all(axis=1)
     return safe
+
+
+@pytest.mark.parametrize("algorithm", list(ALGORITHMS))
+def test_interventional_with_categorical_splits(algorithm, monkeypatch):
+    monkeypatch.setattr(treeshap, "INTERVENTIONAL_COST_RATIO", ALGORITHMS[algorithm])
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(800, 4))
+    X[:, 2] = rng.integers(0, 5, size=800)
+    X[rng.random(800) < 0.1, 2] = np.nan
+    codes = np.nan_to_num(X[:, 2], nan=4).astype(int)
+    y = np.array([1.0, -2.0, 0.5, 2.0, -0.5])[codes] + X[:, 0] + 0.3 * rng.normal(size=800)
+    booster = tb.train(
+        {"max_depth": 3, "max_cat_to_onehot": 1},
+        tb.Dataset(X, label=y, categorical_features=[2]),
+        4,
+    )
+    assert any(tree.categories for tree in booster.trees)
+    X_test, R = X[:6].copy(), X[100:109]
+    X_test[0, 2] = 7.0  # unseen code
+    result = tb.explain.shap_values(booster, X_test, background=R)
+    np.testing.assert_allclose(
+        result.values, _naive_interventional(booster, X_test, R), rtol=1e-9, atol=1e-12
+    )
+    with pytest.raises(ValueError, match="cannot write categorical splits"):
+        shap_tree_dicts(booster)

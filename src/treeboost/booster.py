@@ -453,11 +453,6 @@ class Booster:
         """
         X, base_margin = self._matrix(data)
         begin, end = self._tree_range(iteration_range)
-        if (pred_contribs or pred_interactions) and any(t.categories for t in self.trees):
-            raise NotImplementedError(
-                "SHAP values of models with categorical splits are not available yet; "
-                "use get_score() or permutation importance for these models"
-            )
         if pred_interactions:
             return self._interactions(X, begin, end, base_margin)
         if pred_contribs:

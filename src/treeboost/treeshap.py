@@ -50,14 +50,27 @@ def expected_values(forest: Any, tree_begin: int, tree_end: int) -> np.ndarray:
     return out
 
 
+def split_categories(forest: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(cat_offset, cat_tables, cat_sizes)`` of the forest's categorical splits, as the
+    kernels' ``goes_left`` reads them; empty arrays when every split is numeric."""
+    if getattr(forest, "cat_offset", None) is None:
+        return (np.empty(0, np.int64), np.empty(0, np.uint8), np.empty(0, np.int64))
+    return (
+        np.ascontiguousarray(forest.cat_offset, dtype=np.int64),
+        np.ascontiguousarray(forest.cat_tables, dtype=np.uint8),
+        np.ascontiguousarray(forest.cat_sizes, dtype=np.int64),
+    )
+
+
 def contributions(forest: Any, X: np.ndarray, tree_begin: int, tree_end: int, out: np.ndarray):
     """``out`` (n, k, m + 1) float64, C order ``+=`` the Shapley values of trees [begin, end),
     each tree's expected value in the last column."""
+    cats = split_categories(forest)
     expected = expected_values(forest, tree_begin, tree_end)
     for chunk in _chunks(forest, tree_begin, tree_end, X.shape[0], with_pairs=False):
         b, e = chunk["begin"], chunk["end"]
         shap_contribs_fast(
-            X, forest.roots, forest.outputs, b, e, forest.split_code, forest.threshold,
+            X, forest.roots, forest.outputs, b, e, forest.split_code, forest.threshold, cats,
             forest.left, forest.value, forest.cover, chunk["max_depth"],
             expected[b - tree_begin : e - tree_begin], chunk["tree_fast"], chunk["node_bit"],
             chunk["leaf_start"], chunk["leaf_node"], chunk["leaf_n_unique"],
@@ -73,6 +86,7 @@ def interactions(
     end); ``bias`` (n, k): the starting margins, to which the trees' expected values are added
     at ``[m, m]``."""
     n_features = out.shape[2] - 1
+    cats = split_categories(forest)
     expected = expected_values(forest, tree_begin, tree_end)
     bias = np.array(bias, dtype=np.float64)
     for t in range(tree_begin, tree_end):
@@ -83,7 +97,7 @@ def interactions(
             forest.roots, b, e, forest.split_code, forest.left, n_features
         )
         shap_interactions_fast(
-            X, forest.roots, forest.outputs, b, e, forest.split_code, forest.threshold,
+            X, forest.roots, forest.outputs, b, e, forest.split_code, forest.threshold, cats,
             forest.left, forest.value, forest.cover, chunk["max_depth"], chunk["tree_fast"],
             chunk["node_bit"], chunk["leaf_start"], chunk["leaf_node"], chunk["leaf_n_unique"],
             chunk["leaf_feature"], chunk["leaf_ratio"], chunk["table_offset"],
@@ -237,6 +251,7 @@ def interventional_contributions(
     ``logistic`` (probability output) scales each (row, reference) pair's values, so it walks
     every pair."""
     n_trees = tree_end - tree_begin
+    cats = split_categories(forest)
     max_depth = int(forest.depths[tree_begin:tree_end].max()) if n_trees else 0
     pos, neg = pair_weights(max_depth)
     tree_skip = np.zeros(n_trees, dtype=np.bool_)
@@ -249,7 +264,7 @@ def interventional_contributions(
         base = base_margin if logistic else np.zeros_like(base_margin)
         interventional_contribs(
             X, R, forest.roots, forest.outputs, tree_begin, tree_end, forest.split_code,
-            forest.threshold, forest.left, forest.value, max_depth, pos, neg, base, margin_x,
+            forest.threshold, cats, forest.left, forest.value, max_depth, pos, neg, base, margin_x,
             logistic, tree_skip, pair_out,
         )  # fmt: skip
         out += pair_out
@@ -258,6 +273,7 @@ def interventional_contributions(
 def _interventional_tables(forest, X, R, tree_begin, tree_end, pos, neg, out) -> np.ndarray:
     """Explain the trees that suit tables into ``out``; return which trees were done."""
     done = np.zeros(tree_end - tree_begin, dtype=np.bool_)
+    cats = split_categories(forest)
     stops = _tree_stops(forest)
     is_leaf = forest.left == np.arange(forest.left.shape[0])
     node_bit = np.zeros(forest.left.shape[0], dtype=np.int8)
@@ -296,7 +312,7 @@ def _interventional_tables(forest, X, R, tree_begin, tree_end, pos, neg, out) ->
         table = np.zeros(int(n_entries.sum()), dtype=np.float64)
         if fast.any():
             count_background_patterns(
-                R, forest.roots, t, end, forest.split_code, forest.threshold, forest.left,
+                R, forest.roots, t, end, forest.split_code, forest.threshold, cats, forest.left,
                 node_bit, chunk["leaf_start"], chunk["leaf_node"], d, count_offset, fast,
                 chunk["max_nodes"], counts,
             )  # fmt: skip
@@ -309,7 +325,7 @@ def _interventional_tables(forest, X, R, tree_begin, tree_end, pos, neg, out) ->
             per_leaf = reached * forest.value[chunk["leaf_node"]] / n_ref
             tree_bias = np.add.reduceat(per_leaf, chunk["leaf_start"][:-1])
             interventional_table_contribs(
-                X, forest.roots, forest.outputs, t, end, forest.split_code, forest.threshold,
+                X, forest.roots, forest.outputs, t, end, forest.split_code, forest.threshold, cats,
                 forest.left, fast, node_bit, chunk["leaf_start"], chunk["leaf_node"], d,
                 chunk["leaf_feature"], table_offset, table, tree_bias, chunk["max_nodes"], out,
             )  # fmt: skip

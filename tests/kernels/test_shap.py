@@ -40,7 +40,14 @@ def _tree_value_given(tree, x, subset, node=0):
     f = tree.feature[node]
     if f in subset:
         v = x[f]
-        go_left = bool(tree.default_left[node]) if np.isnan(v) else v <= tree.threshold[node]
+        table = tree.categories.get(int(node))
+        if np.isnan(v):
+            go_left = bool(tree.default_left[node])
+        elif table is not None:  # categorical: bin 1 + code; unknown codes go the default way
+            known = v == int(v) and 0 <= v < table.shape[0] - 1
+            go_left = bool(table[1 + int(v)]) if known else bool(tree.default_left[node])
+        else:
+            go_left = v <= tree.threshold[node]
         return _tree_value_given(tree, x, subset, left if go_left else right)
     return (
         tree.cover[left] * _tree_value_given(tree, x, subset, left)
@@ -290,6 +297,7 @@ def test_empty_range():
 def _forest_twins(booster, X, tree_begin, tree_end):
     """Contributions and interactions with every tree by path extension (the plain twins)."""
     f = booster._forest()
+    cats = treeshap.split_categories(f)
     k, m = booster.n_outputs, booster.n_features
     max_depth = int(f.depths[tree_begin:tree_end].max())
     expected = np.empty(tree_end - tree_begin)
@@ -298,14 +306,14 @@ def _forest_twins(booster, X, tree_begin, tree_end):
     contribs = np.zeros((X.shape[0], k, m + 1))
     contribs[:, :, m] = booster.base_margin
     shap_contribs_raw(
-        X, f.roots, f.outputs, tree_begin, tree_end, f.split_code, f.threshold, f.left, f.value,
-        f.cover, max_depth, expected, contribs,
+        X, f.roots, f.outputs, tree_begin, tree_end, f.split_code, f.threshold, cats, f.left,
+        f.value, f.cover, max_depth, expected, contribs,
     )  # fmt: skip
     inter = np.zeros((X.shape[0], k, m + 1, m + 1))
     start, features = tree_features(f.roots, tree_begin, tree_end, f.split_code, f.left, m)
     shap_interactions_raw(
-        X, f.roots, f.outputs, tree_begin, tree_end, f.split_code, f.threshold, f.left, f.value,
-        f.cover, max_depth, start, features, inter,
+        X, f.roots, f.outputs, tree_begin, tree_end, f.split_code, f.threshold, cats, f.left,
+        f.value, f.cover, max_depth, start, features, inter,
     )  # fmt: skip
     bias = np.tile(booster.base_margin, (X.shape[0], 1))
     for t in range(tree_begin, tree_end):
@@ -471,4 +479,45 @@ def test_zero_cover_child_falls_back_to_path_extension():
         _naive_interactions(booster, X)[:, 0],
         rtol=1e-12,
         atol=1e-14,
+    )
+
+
+def _categorical_data(n=900, seed=0):
+    """Column 0: category codes 0..5 (some NaN) whose effect is not monotone in the code."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 4))
+    X[:, 0] = rng.integers(0, 6, size=n)
+    X[rng.random(n) < 0.1, 0] = np.nan
+    effect = np.array([1.5, -2.0, 0.5, 2.5, -1.0, 0.0])
+    codes = np.nan_to_num(X[:, 0], nan=5).astype(int)
+    y = effect[codes] + X[:, 1] * (codes % 2) + 0.3 * rng.normal(size=n)
+    return X, y
+
+
+def test_categorical_splits_match_brute_force():
+    X, y = _categorical_data()
+    booster = tb.train(
+        {"max_depth": 4, "max_cat_to_onehot": 1},
+        tb.Dataset(X, label=y, categorical_features=[0]),
+        4,
+    )
+    assert any(tree.categories for tree in booster.trees)
+    X_test, _ = _categorical_data(n=15, seed=1)
+    X_test[0, 0] = 9.0  # a code the model never saw: default direction
+    expected_contribs = _naive_contribs(booster, X_test)[:, 0]
+    np.testing.assert_allclose(
+        booster.predict(X_test, pred_contribs=True), expected_contribs, rtol=1e-9, atol=1e-12
+    )
+    np.testing.assert_allclose(
+        booster.predict(X_test, pred_interactions=True),
+        _naive_interactions(booster, X_test)[:, 0],
+        rtol=1e-9,
+        atol=1e-12,
+    )
+    many, _ = _categorical_data(n=400, seed=2)
+    np.testing.assert_allclose(
+        booster.predict(many, pred_contribs=True).sum(axis=1),
+        booster.predict(many, output_margin=True),
+        rtol=1e-9,
+        atol=1e-12,
     )

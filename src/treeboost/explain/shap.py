@@ -164,9 +164,15 @@ def shap_tree_dicts(model: Any) -> dict[str, Any]:
     Each tree becomes a dict of node arrays (``children_left``, ``children_right``,
     ``children_default``, ``features``, ``thresholds``, ``values`` (n_nodes, n_outputs), with
     zeros for the outputs a tree does not feed, ``node_sample_weight`` = cover). The split rule
-    ``x <= threshold goes left`` is shap's. Uses the trees ``predict`` uses by default.
+    ``x <= threshold goes left`` is shap's. Uses the trees ``predict`` uses by default. Models
+    with categorical splits are refused (ValueError).
     """
     booster = _booster_of(model)
+    if any(getattr(tree, "categories", None) for tree in booster.trees):
+        raise ValueError(
+            "shap_tree_dicts cannot write categorical splits (shap's tree format has threshold "
+            "splits only); this model has some"
+        )
     begin, end = booster._tree_range(None)
     k = booster.n_outputs
     trees = []
@@ -223,12 +229,6 @@ def _booster_of(model: Any):
     else:
         booster = None
     if booster is not None:
-        # The SHAP kernels decide splits by threshold only: category tables are not read yet.
-        if any(getattr(tree, "categories", None) for tree in booster.trees):
-            raise NotImplementedError(
-                "SHAP values of models with categorical splits are not available yet; use "
-                "get_score() or permutation importance for these models"
-            )
         return booster
     raise TypeError(
         f"model must be a treeboost Booster or a fitted treeboost estimator, got "

@@ -124,16 +124,27 @@ def _leaf_contribs(feat, zero, one, pweight, b, ud, v, inv, phi, phi_base, sa, s
 
 
 @njit_inline
-def _goes_left(X, row, code, threshold, node):
+def goes_left(X, row, code, threshold, cats, node):
+    """Whether row ``X[row]`` takes the left child of ``node``. NaN follows the default
+    direction. ``cats = (cat_offset, cat_tables, cat_sizes)`` of ``Booster._forest`` (empty
+    arrays when no split is categorical): a categorical split sends code c left when its table
+    entry ``cat_tables[cat_offset[node] + 1 + c]`` is set; codes it does not know (negative,
+    fractional, too large) take the default direction, as in kernels/categorical.py."""
     x = X[row, code >> 1]
     if x != x:
         return (code & 1) != 0
+    cat_offset, cat_tables, cat_sizes = cats
+    if cat_offset.shape[0] > 0 and cat_offset[node] >= 0:
+        c = np.int64(x)
+        if c < 0 or c >= cat_sizes[node] or c != x:
+            return (code & 1) != 0
+        return cat_tables[cat_offset[node] + 1 + c] != 0
     return x <= threshold[node]
 
 
 @njit_serial
 def tree_shap_row(
-    X, row, root, split_code, threshold, left, value, cover, phi, phi_base, cond_feature,
+    X, row, root, split_code, threshold, cats, left, value, cover, phi, phi_base, cond_feature,
     cond_sign, size, feat, zero, one, pweight, st_node, st_level, st_ud, st_pz, st_po, st_pi,
     st_cf, inv, sa, sc, snxt, stot,
 ):  # fmt: skip
@@ -178,7 +189,7 @@ def tree_shap_row(
             continue
         code = split_code[node]
         fi = code >> 1
-        if _goes_left(X, row, code, threshold, node):
+        if goes_left(X, row, code, threshold, cats, node):
             hot = lc
             cold = lc + 1
         else:
@@ -254,13 +265,13 @@ def new_path_workspace(max_depth):
 
 @njit_serial
 def path_shap(
-    X, row, root, split_code, threshold, left, value, cover, phi, phi_base, cond_feature,
+    X, row, root, split_code, threshold, cats, left, value, cover, phi, phi_base, cond_feature,
     cond_sign, max_depth, ws,
 ):  # fmt: skip
     """``tree_shap_row`` with the scratch arrays of ``new_path_workspace(max_depth)``."""
     feat, zero, one, pweight, st_int, st_float, inv, scratch = ws
     tree_shap_row(
-        X, row, root, split_code, threshold, left, value, cover, phi, phi_base, cond_feature,
+        X, row, root, split_code, threshold, cats, left, value, cover, phi, phi_base, cond_feature,
         cond_sign, max_depth + 2, feat, zero, one, pweight, st_int[0], st_int[1], st_int[2],
         st_float[0], st_float[1], st_int[3], st_float[2], inv, scratch[0], scratch[1],
         scratch[2], scratch[3],
@@ -295,7 +306,7 @@ def tree_expected_values(roots, tree_begin, tree_end, left, value, cover, max_de
 
 @njit_parallel
 def shap_contribs_raw(
-    X, roots, outputs, tree_begin, tree_end, split_code, threshold, left, value, cover,
+    X, roots, outputs, tree_begin, tree_end, split_code, threshold, cats, left, value, cover,
     max_depth, expected, out,
 ):  # fmt: skip
     """Path-dependent TreeSHAP of trees [tree_begin, tree_end) for raw rows ``X``, every tree by
@@ -320,7 +331,7 @@ def shap_contribs_raw(
             for row in range(lo, hi):
                 base = (row * n_outputs + k) * width
                 path_shap(
-                    X, row, roots[t], split_code, threshold, left, value, cover, flat, base,
+                    X, row, roots[t], split_code, threshold, cats, left, value, cover, flat, base,
                     -1, 0, max_depth, ws,
                 )  # fmt: skip
                 flat[base + width - 1] += expected[t - tree_begin]
@@ -351,7 +362,7 @@ def tree_features(roots, tree_begin, tree_end, split_code, left, n_features):
 
 @njit_serial
 def path_interactions_row(
-    X, row, root, split_code, threshold, left, value, cover, used, out, row_base, width,
+    X, row, root, split_code, threshold, cats, left, value, cover, used, out, row_base, width,
     max_depth, ws, plus, minus,
 ):  # fmt: skip
     """Add one tree's interaction values for ``X[row]`` to the flat matrix ``out[row_base +
@@ -361,17 +372,31 @@ def path_interactions_row(
     ``plus`` and ``minus``: zeroed scratch vectors of length ``width``, left zeroed."""
     diag_step = width + 1
     path_shap(
-        X, row, root, split_code, threshold, left, value, cover, plus, 0, -1, 0, max_depth, ws
+        X, row, root, split_code, threshold, cats, left, value, cover, plus, 0, -1, 0, max_depth, ws
     )
     for i in used:
         out[row_base + i * diag_step] += plus[i]
         plus[i] = 0.0
     for j in used:
         path_shap(
-            X, row, root, split_code, threshold, left, value, cover, plus, 0, j, 1, max_depth, ws
+            X,
+            row,
+            root,
+            split_code,
+            threshold,
+            cats,
+            left,
+            value,
+            cover,
+            plus,
+            0,
+            j,
+            1,
+            max_depth,
+            ws,
         )
         path_shap(
-            X, row, root, split_code, threshold, left, value, cover, minus, 0, j, -1,
+            X, row, root, split_code, threshold, cats, left, value, cover, minus, 0, j, -1,
             max_depth, ws,
         )  # fmt: skip
         for i in used:
@@ -400,7 +425,7 @@ def finish_interactions(out, bias):
 
 @njit_parallel
 def shap_interactions_raw(
-    X, roots, outputs, tree_begin, tree_end, split_code, threshold, left, value, cover,
+    X, roots, outputs, tree_begin, tree_end, split_code, threshold, cats, left, value, cover,
     max_depth, feature_start, features, out,
 ):  # fmt: skip
     """SHAP interaction values of trees [tree_begin, tree_end), every tree by conditioned path
@@ -424,6 +449,6 @@ def shap_interactions_raw(
             k = outputs[t]
             for row in range(lo, hi):
                 path_interactions_row(
-                    X, row, roots[t], split_code, threshold, left, value, cover, used, flat,
+                    X, row, roots[t], split_code, threshold, cats, left, value, cover, used, flat,
                     (row * n_outputs + k) * width * width, width, max_depth, ws, plus, minus,
                 )  # fmt: skip

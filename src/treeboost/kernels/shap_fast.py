@@ -30,7 +30,7 @@ from ._presets import njit_parallel, njit_serial, prange
 from .shap import (
     SHAP_ROW_BLOCK,
     _child_fraction,
-    _goes_left,
+    goes_left,
     new_path_workspace,
     path_interactions_row,
     path_shap,
@@ -179,7 +179,7 @@ def _tabulate(table, off, d, full, prod, count, fact, n, scale):
 
 
 @njit_serial
-def leaf_patterns(X, row, root, stop, split_code, threshold, left, node_bit, pattern):
+def leaf_patterns(X, row, root, stop, split_code, threshold, cats, left, node_bit, pattern):
     """``pattern[node - root]``: bit q set when the row follows every split on the path's q-th
     feature down to the node. Parents come before their children in the node order."""
     pattern[0] = -1  # every bit set
@@ -188,7 +188,7 @@ def leaf_patterns(X, row, root, stop, split_code, threshold, left, node_bit, pat
         if lc != node:
             p = pattern[node - root]
             cleared = p & ~(np.int64(1) << node_bit[node])
-            if _goes_left(X, row, split_code[node], threshold, node):
+            if goes_left(X, row, split_code[node], threshold, cats, node):
                 pattern[lc - root] = p
                 pattern[lc + 1 - root] = cleared
             else:
@@ -198,7 +198,7 @@ def leaf_patterns(X, row, root, stop, split_code, threshold, left, node_bit, pat
 
 @njit_parallel
 def shap_contribs_fast(
-    X, roots, outputs, tree_begin, tree_end, split_code, threshold, left, value, cover,
+    X, roots, outputs, tree_begin, tree_end, split_code, threshold, cats, left, value, cover,
     max_depth, expected, tree_fast, node_bit, leaf_start, leaf_node, leaf_n_unique,
     leaf_feature, leaf_ratio, table_offset, table, max_nodes, out,
 ):  # fmt: skip
@@ -224,11 +224,11 @@ def shap_contribs_fast(
                 base = (row * n_outputs + k) * width
                 if not tree_fast[i]:
                     path_shap(
-                        X, row, root, split_code, threshold, left, value, cover, flat, base,
+                        X, row, root, split_code, threshold, cats, left, value, cover, flat, base,
                         -1, 0, max_depth, ws,
                     )  # fmt: skip
                 else:
-                    leaf_patterns(X, row, root, stop, split_code, threshold, left, node_bit,
+                    leaf_patterns(X, row, root, stop, split_code, threshold, cats, left, node_bit,
                                    pattern)  # fmt: skip
                     for li in range(leaf_start[i], leaf_start[i + 1]):
                         d = leaf_n_unique[li]
@@ -246,7 +246,7 @@ def shap_contribs_fast(
 
 @njit_parallel
 def shap_interactions_fast(
-    X, roots, outputs, tree_begin, tree_end, split_code, threshold, left, value, cover,
+    X, roots, outputs, tree_begin, tree_end, split_code, threshold, cats, left, value, cover,
     max_depth, tree_fast, node_bit, leaf_start, leaf_node, leaf_n_unique, leaf_feature,
     leaf_ratio, table_offset, table_single, table_pair, max_nodes, feature_start, features,
     out,
@@ -278,11 +278,11 @@ def shap_interactions_fast(
                 if not tree_fast[i]:
                     used = features[feature_start[i] : feature_start[i + 1]]
                     path_interactions_row(
-                        X, row, root, split_code, threshold, left, value, cover, used, flat,
+                        X, row, root, split_code, threshold, cats, left, value, cover, used, flat,
                         base, width, max_depth, ws, plus, minus,
                     )  # fmt: skip
                     continue
-                leaf_patterns(X, row, root, stop, split_code, threshold, left, node_bit,
+                leaf_patterns(X, row, root, stop, split_code, threshold, cats, left, node_bit,
                                pattern)  # fmt: skip
                 for li in range(leaf_start[i], leaf_start[i + 1]):
                     d = leaf_n_unique[li]

@@ -20,6 +20,7 @@ import math
 import numpy as np
 
 from ._presets import njit_parallel, njit_serial, prange
+from .shap import goes_left
 from .shap_fast import leaf_patterns
 
 # Rows explained together against one reference: the trees stay cached across the block.
@@ -27,20 +28,12 @@ ROW_BLOCK = 16
 
 
 @njit_serial
-def _goes_left(row, code, threshold_at):
-    v = row[code >> 1]
-    if v != v:
-        return (code & 1) != 0
-    return v <= threshold_at
-
-
-@njit_serial
 def _pair_tree(
-    x, r, root, split_code, threshold, left, value, pos_weight, neg_weight, phi,
+    X, row, R, ref, root, split_code, threshold, cats, left, value, pos_weight, neg_weight, phi,
     st_node, st_level, st_nx, st_feat, st_side, path_feat, path_side,
 ):  # fmt: skip
-    """``phi[:m] +=`` the Shapley values of one tree for the pair (x, r); ``phi[m] +=`` the
-    tree's value at r."""
+    """``phi[:m] +=`` the Shapley values of one tree for the pair (x, r) = (``X[row]``,
+    ``R[ref]``); ``phi[m] +=`` the tree's value at r."""
     bias = phi.shape[0] - 1
     st_node[0] = root
     st_level[0] = 0
@@ -72,9 +65,8 @@ def _pair_tree(
                         phi[path_feat[p]] -= wn
             continue
         code = split_code[node]
-        t = threshold[node]
-        x_child = lc + 1 - np.int64(_goes_left(x, code, t))
-        r_child = lc + 1 - np.int64(_goes_left(r, code, t))
+        x_child = lc + 1 - np.int64(goes_left(X, row, code, threshold, cats, node))
+        r_child = lc + 1 - np.int64(goes_left(R, ref, code, threshold, cats, node))
         if x_child == r_child:
             _push(st_node, st_level, st_nx, st_feat, st_side, sp, x_child, level, nx, -1, 0)
             sp += 1
@@ -119,7 +111,7 @@ def _sigmoid(z):
 
 @njit_parallel
 def interventional_contribs(
-    X, R, roots, outputs, tree_begin, tree_end, split_code, threshold, left, value, max_depth,
+    X, R, roots, outputs, tree_begin, tree_end, split_code, threshold, cats, left, value, max_depth,
     pos_weight, neg_weight, base_margin, margin_x, logistic, tree_skip, out,
 ):  # fmt: skip
     """``out`` (n_rows, n_outputs, m + 1), zeroed: the mean over background rows ``R`` of each
@@ -151,7 +143,6 @@ def interventional_contribs(
         path_feat = np.empty(max_depth + 1, dtype=np.int64)
         path_side = np.empty(max_depth + 1, dtype=np.int64)
         for j in range(n_ref):
-            r = R[j]
             tmp[:] = 0.0
             for t in range(tree_begin, tree_end):
                 if tree_skip[t - tree_begin]:
@@ -159,9 +150,9 @@ def interventional_contribs(
                 k = outputs[t]
                 for row in range(lo, hi):
                     _pair_tree(
-                        X[row], r, roots[t], split_code, threshold, left, value, pos_weight,
-                        neg_weight, tmp[row - lo, k], st_node, st_level, st_nx, st_feat,
-                        st_side, path_feat, path_side,
+                        X, row, R, j, roots[t], split_code, threshold, cats, left, value,
+                        pos_weight, neg_weight, tmp[row - lo, k], st_node, st_level, st_nx,
+                        st_feat, st_side, path_feat, path_side,
                     )  # fmt: skip
             for row in range(lo, hi):
                 for k in range(n_outputs):
@@ -197,7 +188,7 @@ def interventional_contribs(
 
 @njit_parallel
 def count_background_patterns(
-    R, roots, tree_begin, tree_end, split_code, threshold, left, node_bit, leaf_start,
+    R, roots, tree_begin, tree_end, split_code, threshold, cats, left, node_bit, leaf_start,
     leaf_node, leaf_n_unique, count_offset, tree_fast, max_nodes, counts,
 ):  # fmt: skip
     """``counts[count_offset[l] + s] +=`` 1 for every background row of pattern s at leaf l
@@ -210,7 +201,7 @@ def count_background_patterns(
         stop = roots[t + 1] if t + 1 < roots.shape[0] else left.shape[0]
         pattern = np.empty(max_nodes, dtype=np.int64)
         for j in range(R.shape[0]):
-            leaf_patterns(R, j, root, stop, split_code, threshold, left, node_bit, pattern)
+            leaf_patterns(R, j, root, stop, split_code, threshold, cats, left, node_bit, pattern)
             for li in range(leaf_start[i], leaf_start[i + 1]):
                 s = pattern[leaf_node[li] - root] & ((np.int64(1) << leaf_n_unique[li]) - 1)
                 counts[count_offset[li] + s] += 1.0
@@ -260,7 +251,7 @@ def fill_interventional_tables(
 
 @njit_parallel
 def interventional_table_contribs(
-    X, roots, outputs, tree_begin, tree_end, split_code, threshold, left, tree_fast, node_bit,
+    X, roots, outputs, tree_begin, tree_end, split_code, threshold, cats, left, tree_fast, node_bit,
     leaf_start, leaf_node, leaf_n_unique, leaf_feature, table_offset, table, tree_bias,
     max_nodes, out,
 ):  # fmt: skip
@@ -282,7 +273,9 @@ def interventional_table_contribs(
             root = roots[t]
             stop = roots[t + 1] if t + 1 < roots.shape[0] else left.shape[0]
             for row in range(lo, hi):
-                leaf_patterns(X, row, root, stop, split_code, threshold, left, node_bit, pattern)
+                leaf_patterns(
+                    X, row, root, stop, split_code, threshold, cats, left, node_bit, pattern
+                )
                 for li in range(leaf_start[i], leaf_start[i + 1]):
                     d = leaf_n_unique[li]
                     s = pattern[leaf_node[li] - root] & ((np.int64(1) << d) - 1)
