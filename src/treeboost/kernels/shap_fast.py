@@ -183,17 +183,22 @@ def leaf_patterns(X, row, root, stop, split_code, threshold, cats, left, node_bi
     """``pattern[node - root]``: bit q set when the row follows every split on the path's q-th
     feature down to the node. Parents come before their children in the node order."""
     pattern[0] = -1  # every bit set
+    numeric = cats[0].shape[0] == 0
     for node in range(root, stop):
         lc = left[node]
         if lc != node:
             p = pattern[node - root]
             cleared = p & ~(np.int64(1) << node_bit[node])
-            if goes_left(X, row, split_code[node], threshold, cats, node):
-                pattern[lc - root] = p
-                pattern[lc + 1 - root] = cleared
+            code = split_code[node]
+            if numeric:  # the common case, without the categorical lookup
+                x = X[row, code >> 1]
+                go = ((code & 1) != 0) if x != x else x <= threshold[node]
             else:
-                pattern[lc - root] = cleared
-                pattern[lc + 1 - root] = p
+                go = goes_left(X, row, code, threshold, cats, node)
+            # Branch-free: the hot child keeps the bits, the other loses this feature's bit.
+            keep_left = np.int64(go)
+            pattern[lc - root] = p if keep_left else cleared
+            pattern[lc + 1 - root] = cleared if keep_left else p
 
 
 @njit_parallel
