@@ -343,3 +343,15 @@ def test_cv_returns_means_and_stops_early():
     assert 1 <= n < 50
     assert int(np.argmax(result["test-auc-mean"])) == n - 1
     assert result["test-auc-mean"][-1] > 0.8
+
+
+def test_small_data_trains_on_one_thread():
+    from treeboost.params import SERIAL_BELOW_ROWS, resolve_n_threads, threads_for_rows
+
+    assert threads_for_rows(2, SERIAL_BELOW_ROWS - 1) == 1
+    assert threads_for_rows(2, SERIAL_BELOW_ROWS) == 2
+    X, y = _regression(n=SERIAL_BELOW_ROWS)
+    small = tb.engine.BoostingSession({"n_jobs": 2}, tb.Dataset(X[:500], label=y[:500]))
+    large = tb.engine.BoostingSession({"n_jobs": 2}, tb.Dataset(X, label=y))
+    assert small.n_threads == 1
+    assert large.n_threads == resolve_n_threads(2)

@@ -384,7 +384,12 @@ class Booster:
         n = X.shape[0]
         out = self._base_margins(n, base_margin)
         if tree_end > tree_begin and n:
-            _predict_forest_margin(self._forest(), X, tree_begin, tree_end, out)
+            import numba
+
+            from .params import numba_threads, threads_for_rows
+
+            with numba_threads(threads_for_rows(numba.get_num_threads(), n)):
+                _predict_forest_margin(self._forest(), X, tree_begin, tree_end, out)
         return out
 
     def _contribs(

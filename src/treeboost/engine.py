@@ -11,7 +11,6 @@ import dataclasses
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import numba
 import numpy as np
 
 from .booster import Booster, add_tree_margin_raw
@@ -29,7 +28,7 @@ from .kernels.predict import add_tree_binned
 from .metrics import Metric, get_metric
 from .objectives import CustomObjective, get_objective
 from .objectives.regression import weighted_quantile
-from .params import resolve_n_threads, validate_params
+from .params import numba_threads, resolve_n_threads, threads_for_rows, validate_params
 from .tree.constraints import resolve_constraints
 from .tree.grower import TreeGrower, sample_features
 from .tree.split import CategoricalParams, GrowthParams, SplitParams
@@ -120,7 +119,7 @@ class BoostingSession:
             self.objective.dataset = dtrain
         y, w = dtrain.label, dtrain.weight
         self.objective.validate_labels(y, w)
-        self.n_threads = resolve_n_threads(p["n_jobs"])
+        self.n_threads = threads_for_rows(resolve_n_threads(p["n_jobs"]), dtrain.num_row())
         self.k = k = self.objective.n_outputs
 
         if init_model is not None:
@@ -444,18 +443,7 @@ def _custom_scores(result: Any) -> list[tuple[str, float]]:
     return out
 
 
-class _threads:
-    """Set numba's thread count for the calling thread, restoring it afterwards."""
-
-    def __init__(self, n_threads: int):
-        self.n_threads = n_threads
-
-    def __enter__(self):
-        self.previous = numba.get_num_threads()
-        numba.set_num_threads(self.n_threads)
-
-    def __exit__(self, *exc):
-        numba.set_num_threads(self.previous)
+_threads = numba_threads
 
 
 def _standard_callbacks(callbacks, early_stopping_rounds, verbose_eval, maximize):

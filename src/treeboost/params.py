@@ -314,6 +314,34 @@ def validate_params(params: dict[str, Any] | None) -> dict[str, Any]:
     return out
 
 
+# Below this many rows a training run (or a prediction) uses one thread: the parallel regions
+# cost more than they save (measured at 50 rounds: 300 rows 0.09 s on one thread against 2.8 s on
+# two threads of a busy machine, 3,000 rows 0.13 s against 0.38 s, even at 10,000). Results are
+# the same whatever the thread count.
+SERIAL_BELOW_ROWS = 8192
+
+
+def threads_for_rows(n_threads: int, n_rows: int) -> int:
+    """``n_threads``, or 1 for fewer than :data:`SERIAL_BELOW_ROWS` rows."""
+    return 1 if n_rows < SERIAL_BELOW_ROWS else n_threads
+
+
+class numba_threads:
+    """Set numba's thread count for the calling thread, restoring it afterwards."""
+
+    def __init__(self, n_threads: int):
+        self.n_threads = n_threads
+
+    def __enter__(self):
+        self.previous = numba.get_num_threads()
+        if self.n_threads != self.previous:
+            numba.set_num_threads(self.n_threads)
+
+    def __exit__(self, *exc):
+        if numba.get_num_threads() != self.previous:
+            numba.set_num_threads(self.previous)
+
+
 def resolve_n_threads(n_jobs: int | None) -> int:
     """Threads to use: None or -1 = every core; -2 = all but one, ...; capped by numba's pool."""
     available = min(os.cpu_count() or 1, numba.config.NUMBA_NUM_THREADS)
