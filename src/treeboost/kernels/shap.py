@@ -342,21 +342,22 @@ def tree_features(roots, tree_begin, tree_end, split_code, left, n_features):
     """The distinct split features of each tree: ``(start, features)`` with tree t's features
     in ``features[start[t - tree_begin]:start[t - tree_begin + 1]]`` (ascending)."""
     n_trees = tree_end - tree_begin
-    start = np.zeros(n_trees + 1, dtype=np.int64)
-    seen = np.zeros(n_features, dtype=np.bool_)
-    chunks = []
+    seen = np.zeros((n_trees, n_features), dtype=np.bool_)
     for t in range(tree_begin, tree_end):
         stop = roots[t + 1] if t + 1 < roots.shape[0] else left.shape[0]
-        seen[:] = False
         for node in range(roots[t], stop):
             if left[node] != node:
-                seen[split_code[node] >> 1] = True
-        used = np.flatnonzero(seen)
-        chunks.append(used)
-        start[t - tree_begin + 1] = start[t - tree_begin] + used.shape[0]
+                seen[t - tree_begin, split_code[node] >> 1] = True
+    start = np.zeros(n_trees + 1, dtype=np.int64)
+    for i in range(n_trees):
+        start[i + 1] = start[i] + seen[i].sum()
     features = np.empty(start[n_trees], dtype=np.int64)
     for i in range(n_trees):
-        features[start[i] : start[i + 1]] = chunks[i]
+        at = start[i]
+        for f in range(n_features):
+            if seen[i, f]:
+                features[at] = f
+                at += 1
     return start, features
 
 
