@@ -173,8 +173,12 @@ def test_model_file_round_trip_leaves_and_importance():
     # The leaf ids agree with the model's own walk on binned data.
     leaves = booster.predict(frame, pred_leaf=True)
     assert leaves.shape == (frame.shape[0], 20)
-    with pytest.raises(NotImplementedError, match="categorical splits"):
-        booster.predict(frame, pred_contribs=True)
+    # One Shapley value per original feature, summing to the margin.
+    contribs = booster.predict(frame, pred_contribs=True)
+    assert contribs.shape == (frame.shape[0], 3)
+    np.testing.assert_allclose(
+        contribs.sum(axis=1), booster.predict(frame, output_margin=True), rtol=1e-9, atol=1e-9
+    )
 
 
 def test_corrupt_categorical_model_files_are_rejected():

@@ -63,3 +63,16 @@ def warmup() -> None:
     ]
     for params, y in more_cases:
         train({**params, "max_depth": 2}, Dataset(X, label=y), num_boost_round=2)
+
+    # Shapley interaction values and interventional (background) Shapley values.
+    from .explain import shap_values
+
+    booster = train({"max_depth": 2}, Dataset(X, label=X[:, 0]), num_boost_round=2)
+    booster.predict(X[:8], pred_interactions=True)
+    shap_values(booster, X[:8], background=X[:16])
+    classifier = train(
+        {"objective": "binary:logistic", "max_depth": 2},
+        Dataset(X, label=(X[:, 0] > 0).astype(np.float64)),
+        num_boost_round=2,
+    )
+    shap_values(classifier, X[:8], background=X[:16], output="probability")
