@@ -253,7 +253,14 @@ class BoostingSession:
         if tree.categories:
             offsets, tables = tree.bin_tables(self.n_bins)
             add_tree_binned_tables(
-                data_binned, tree.left, tree.right, tree.feature, offsets, tables, tree.value, k,
+                data_binned,
+                tree.left,
+                tree.right,
+                tree.feature,
+                offsets,
+                tables,
+                tree.value,
+                k,
                 margin,
             )
             return
