@@ -10,7 +10,12 @@ from typing import Any
 import numpy as np
 
 from .kernels.categorical import predict_leaf_raw_categorical, predict_margin_raw_categorical
-from .kernels.predict import predict_leaf_raw, predict_margin_raw
+from .kernels.predict import (
+    TOP_LEVELS,
+    predict_leaf_raw,
+    predict_margin_raw,
+    predict_margin_raw_top,
+)
 from .objectives import CustomObjective, Objective, get_objective
 from .tree.tree import Tree
 
@@ -37,9 +42,21 @@ class _Forest:
     cat_tables: np.ndarray | None = None
     cat_sizes: np.ndarray | None = None
 
+    # The implicit complete-tree layout of each tree's top levels (kernels/predict.py:
+    # predict_margin_raw_top), built on first use.
+    _top: tuple | None = None
+
     @property
     def has_categorical(self) -> bool:
         return self.cat_offset is not None
+
+    def top_layout(self, float32_thresholds: bool) -> tuple:
+        """(levels, top_offset, bottom_offset, top_code, top_threshold, bottom_node)."""
+        if self._top is None:
+            self._top = _build_top_layout(self)
+        levels, top_offset, bottom_offset, code, thr64, thr32, bottom = self._top
+        thr = thr32 if float32_thresholds else thr64
+        return levels, top_offset, bottom_offset, code, thr, bottom
 
     @classmethod
     def build(cls, trees: list[Tree], outputs: list[int]) -> _Forest:
@@ -94,6 +111,39 @@ class _Forest:
         )
 
 
+def _build_top_layout(f: _Forest) -> tuple:
+    """Each tree's first min(depth, TOP_LEVELS) levels as a complete binary tree of slots."""
+    levels = np.minimum(f.depths, TOP_LEVELS).astype(np.int64)
+    n_top = (np.int64(1) << levels) - 1
+    top_offset = np.concatenate([[0], np.cumsum(n_top)[:-1]]).astype(np.int64)
+    bottom_offset = np.concatenate([[0], np.cumsum(n_top + 1)[:-1]]).astype(np.int64)
+    # Padding slots (below a leaf) always go left: +inf threshold, missing values left.
+    code = np.ones(int(n_top.sum()), dtype=np.int32)
+    thr64 = np.full(int(n_top.sum()), np.inf)
+    bottom = np.zeros(int((n_top + 1).sum()), dtype=np.int64)
+    for t in range(f.roots.shape[0]):
+        width = 1 << int(levels[t])
+        # Forest node of every slot, level by level (slot i's children: 2i + 1, 2i + 2).
+        slot_node = np.empty(2 * width - 1, dtype=np.int64)
+        slot_node[0] = f.roots[t]
+        for slot in range(width - 1):
+            node = slot_node[slot]
+            if f.left[node] != node:
+                code[top_offset[t] + slot] = f.split_code[node]
+                thr64[top_offset[t] + slot] = f.threshold[node]
+                slot_node[2 * slot + 1] = f.left[node]
+                slot_node[2 * slot + 2] = f.left[node] + 1
+            else:
+                slot_node[2 * slot + 1] = slot_node[2 * slot + 2] = node
+        bottom[bottom_offset[t] : bottom_offset[t] + width] = slot_node[width - 1 :]
+    # float32 input compares against the largest float32 not above each threshold: the same
+    # decision for every float32 value, without widening each value to float64.
+    thr32 = thr64.astype(np.float32)
+    above = thr32.astype(np.float64) > thr64
+    thr32[above] = np.nextafter(thr32[above], np.float32(-np.inf))
+    return levels, top_offset, bottom_offset, code, thr64, thr32, bottom
+
+
 def add_tree_margin_raw(tree: Tree, output: int, X: np.ndarray, margin: np.ndarray) -> None:
     """``margin[:, output] +=`` one tree's leaf values for raw rows ``X`` (no forest rebuild)."""
     f = _Forest.build([tree], [output])
@@ -118,10 +168,24 @@ def _predict_forest_margin(f: _Forest, X, tree_begin: int, tree_end: int, out) -
             out,
         )
         return
-    predict_margin_raw(
+    if tree_end - tree_begin == 1:
+        predict_margin_raw(
+            X,
+            f.roots,
+            f.depths,
+            f.outputs,
+            tree_begin,
+            tree_end,
+            f.split_code,
+            f.threshold,
+            f.left,
+            f.value,
+            out,
+        )
+        return
+    predict_margin_raw_top(
         X,
-        f.roots,
-        f.depths,
+        *f.top_layout(X.dtype == np.float32),
         f.outputs,
         tree_begin,
         tree_end,

@@ -87,3 +87,54 @@ def test_trees_whose_children_are_not_adjacent():
     X = np.array([[0.0, 5.0], [1.0, -1.0], [1.0, 1.0], [1.0, np.nan], [np.nan, 3.0]])
     np.testing.assert_array_equal(booster.predict(X), [10.0, 20.0, 30.0, 20.0, 30.0])
     np.testing.assert_array_equal(booster.predict(X, pred_leaf=True)[:, 0], [2, 3, 4, 3, 4])
+
+
+@pytest.mark.parametrize("depth", [1, 3, 6, 9])
+def test_top_layout_kernel_matches_the_node_walk(depth):
+    from treeboost.kernels.predict import predict_margin_raw
+
+    rng = np.random.default_rng(depth)
+    X = rng.normal(size=(3000, 5))
+    X[rng.random(X.shape) < 0.05] = np.nan
+    y = np.nan_to_num(X[:, 0]) * np.nan_to_num(X[:, 1]) + rng.normal(size=3000)
+    booster = tb.train({"max_depth": depth, "learning_rate": 0.5}, tb.Dataset(X, label=y), 12)
+    f = booster._forest()
+    # Float32 values on both sides of every threshold: the float32 thresholds of the top layout
+    # must decide exactly as the float64 ones.
+    thresholds = f.threshold[np.isfinite(f.threshold)]
+    probes = np.concatenate(
+        [
+            thresholds,
+            np.nextafter(thresholds, -np.inf),
+            np.nextafter(thresholds, np.inf),
+        ]
+    )
+    X_test = rng.normal(size=(len(probes) + 77, 5))
+    X_test[: len(probes), :] = probes[:, None]
+    X_test[rng.random(X_test.shape) < 0.05] = np.nan
+    for dtype in (np.float64, np.float32):
+        Xd = np.ascontiguousarray(X_test.astype(dtype))
+        expected = np.zeros((Xd.shape[0], 1))
+        predict_margin_raw(
+            Xd,
+            f.roots,
+            f.depths,
+            f.outputs,
+            0,
+            len(booster.trees),
+            f.split_code,
+            f.threshold,
+            f.left,
+            f.value,
+            expected,
+        )
+        naive = np.zeros((Xd.shape[0], 1))
+        predict_margin_naive(Xd, _tree_dicts(booster), booster.tree_outputs, naive)
+        np.testing.assert_array_equal(expected, naive)
+        got = booster.predict(Xd, output_margin=True) - booster.base_margin[0]
+        np.testing.assert_allclose(got, expected[:, 0], rtol=0, atol=1e-12)
+        # Sub-ranges of trees start and stop at the right tree.
+        part = booster.predict(Xd, output_margin=True, iteration_range=(3, 7))
+        ref = np.full((Xd.shape[0], 1), booster.base_margin[0])
+        predict_margin_naive(Xd, _tree_dicts(booster)[3:7], booster.tree_outputs[3:7], ref)
+        np.testing.assert_allclose(part, ref[:, 0], rtol=0, atol=1e-12)

@@ -114,3 +114,64 @@ def predict_margin_naive(X, trees, tree_outputs, out):
                 node = tree["left"][node] if go_left else tree["right"][node]
             out[i, tree_outputs[t]] += tree["value"][node]
     return out
+
+
+# Levels of every tree walked in the implicit complete-tree layout of predict_margin_raw_top.
+TOP_LEVELS = 6
+
+
+@njit_parallel
+def predict_margin_raw_top(
+    X,
+    top_levels,
+    top_offset,
+    bottom_offset,
+    top_code,
+    top_threshold,
+    bottom_node,
+    tree_outputs,
+    tree_begin,
+    tree_end,
+    split_code,
+    threshold,
+    left,
+    value,
+    out,
+):
+    """:func:`predict_margin_raw` with each tree's first ``top_levels[t]`` levels laid out as a
+    complete binary tree (the children of slot ``i`` are ``2i + 1`` and ``2i + 2``; a leaf above
+    the last level is padded with always-left slots), so a step needs no child-index load.
+    ``bottom_node`` maps the slots below the top levels to forest nodes: leaves, or (in deeper
+    trees) the nodes where each row's own walk continues. ``top_threshold`` may be float32 for
+    float32 input when each threshold is rounded down to a float32 (then ``v <= t`` is unchanged
+    for every float32 ``v``)."""
+    n_rows = X.shape[0]
+    n_blocks = (n_rows + ROW_BLOCK - 1) // ROW_BLOCK
+    for blk in prange(n_blocks):
+        lo = blk * ROW_BLOCK
+        n = min(n_rows, lo + ROW_BLOCK) - lo
+        slots = np.empty(ROW_BLOCK, dtype=np.int64)
+        for t in range(tree_begin, tree_end):
+            levels = top_levels[t]
+            base = top_offset[t]
+            for r in range(n):
+                slots[r] = 0
+            for _ in range(levels):
+                for r in range(n):
+                    i = slots[r]
+                    code = top_code[base + i]
+                    v = X[lo + r, code >> 1]
+                    goes_left = np.int64(v <= top_threshold[base + i]) | (
+                        np.int64(v != v) & (code & 1)
+                    )
+                    slots[r] = 2 * i + 2 - goes_left
+            below = bottom_offset[t] - ((1 << levels) - 1)
+            k = tree_outputs[t]
+            for r in range(n):
+                node = bottom_node[below + slots[r]]
+                while left[node] != node:
+                    code = split_code[node]
+                    v = X[lo + r, code >> 1]
+                    goes_left = np.int64(v <= threshold[node]) | (np.int64(v != v) & (code & 1))
+                    node = left[node] + 1 - goes_left
+                out[lo + r, k] += value[node]
