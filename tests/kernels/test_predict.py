@@ -89,7 +89,7 @@ def test_trees_whose_children_are_not_adjacent():
     np.testing.assert_array_equal(booster.predict(X, pred_leaf=True)[:, 0], [2, 3, 4, 3, 4])
 
 
-@pytest.mark.parametrize("depth", [1, 3, 6, 9])
+@pytest.mark.parametrize("depth", [1, 3, 6, 8, 10])
 def test_top_layout_kernel_matches_the_node_walk(depth):
     from treeboost.kernels.predict import predict_margin_raw
 

@@ -116,8 +116,10 @@ def predict_margin_naive(X, trees, tree_outputs, out):
     return out
 
 
-# Levels of every tree walked in the implicit complete-tree layout of predict_margin_raw_top.
-TOP_LEVELS = 6
+# Levels of every tree walked in the implicit complete-tree layout of predict_margin_raw_top (8
+# beat 6 and 10 on leaf-wise trees of depth 7-19: 0.196 s against 0.229 and 0.206 for 100,000
+# rows x 100 trees; depth-6 trees are walked in 6).
+TOP_LEVELS = 8
 
 
 @njit_parallel
