@@ -106,6 +106,23 @@ def _scan_feature(
     out[0] = best_gain
 
 
+@njit_serial
+def _best_of_features(per_feature, features):
+    """The best row of ``per_feature`` (gain, bin, default_left, left_g, left_h), compared in
+    feature order with the tie tolerance, as the tuple the split finders return."""
+    best = -1
+    for j in range(features.shape[0]):
+        gain = per_feature[j, 0]
+        if gain == -np.inf:
+            continue
+        if best < 0 or gain > per_feature[best, 0] + GAIN_TIE_TOLERANCE * abs(per_feature[best, 0]):
+            best = j
+    if best < 0:
+        return -np.inf, -1, 0, False, 0.0, 0.0
+    row = per_feature[best]
+    return row[0], features[best], int(row[1]), row[2] != 0.0, row[3], row[4]
+
+
 @njit_parallel
 def find_best_split(
     hist,
@@ -148,17 +165,7 @@ def find_best_split(
             min_h,
             per_feature[j],
         )
-    best = -1
-    for j in range(n_features):
-        gain = per_feature[j, 0]
-        if gain == -np.inf:
-            continue
-        if best < 0 or gain > per_feature[best, 0] + GAIN_TIE_TOLERANCE * abs(per_feature[best, 0]):
-            best = j
-    if best < 0:
-        return -np.inf, -1, 0, False, 0.0, 0.0
-    row = per_feature[best]
-    return row[0], features[best], int(row[1]), row[2] != 0.0, row[3], row[4]
+    return _best_of_features(per_feature, features)
 
 
 @njit_serial
@@ -278,14 +285,4 @@ def find_best_split_bounded(
             upper,
             per_feature[j],
         )
-    best = -1
-    for j in range(n_features):
-        gain = per_feature[j, 0]
-        if gain == -np.inf:
-            continue
-        if best < 0 or gain > per_feature[best, 0] + GAIN_TIE_TOLERANCE * abs(per_feature[best, 0]):
-            best = j
-    if best < 0:
-        return -np.inf, -1, 0, False, 0.0, 0.0
-    row = per_feature[best]
-    return row[0], features[best], int(row[1]), row[2] != 0.0, row[3], row[4]
+    return _best_of_features(per_feature, features)

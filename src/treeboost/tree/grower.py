@@ -17,9 +17,8 @@ from ..kernels.categorical import best_categorical_splits
 from ..kernels.histogram import n_chunks_for
 from ..kernels.partition import (
     add_leaf_values,
-    apply_final_split,
     apply_final_split_table,
-    partition_rows,
+    direction_table,
     partition_rows_table,
 )
 from ..kernels.split import find_best_split, find_best_split_bounded, leaf_weight
@@ -359,17 +358,19 @@ class TreeGrower:
             # stays on one side of it, everything under the right child on the other.
             wl = self._raw_weight(node.left_g, node.left_h, node.lower, node.upper)
             wr = self._raw_weight(right_g, right_h, node.lower, node.upper)
-            mid = 0.5 * (wl + wr)
+            midpoint = 0.5 * (wl + wr)
             if monotone[f] > 0:
-                left_bounds, right_bounds = (node.lower, mid), (mid, node.upper)
+                left_bounds, right_bounds = (node.lower, midpoint), (midpoint, node.upper)
             else:
-                left_bounds, right_bounds = (mid, node.upper), (node.lower, mid)
+                left_bounds, right_bounds = (midpoint, node.upper), (node.lower, midpoint)
         child_path = node.path | {f} if self.constraints.interaction_sets is not None else None
         apply_now = final and self._margin is not None
         table = node.cat_table
         if table is not None:
             self._categories[node.node_id] = table
-        if apply_now and table is not None:
+        else:
+            table = direction_table(node.split_bin, node.default_left, n_bins)
+        if apply_now:
             n_left = int(
                 apply_final_split_table(
                     self.binned_columns[:, f],
@@ -385,7 +386,7 @@ class TreeGrower:
                     self._chunk_counts,
                 )
             )
-        elif table is not None:
+        else:
             n_left = int(
                 partition_rows_table(
                     self.binned_columns[:, f],
@@ -393,39 +394,6 @@ class TreeGrower:
                     node.start,
                     node.end,
                     table,
-                    n_chunks,
-                    self._scratch,
-                    self._chunk_counts,
-                )
-            )
-        elif apply_now:
-            n_left = int(
-                apply_final_split(
-                    self.binned_columns[:, f],
-                    self._sample_indices,
-                    node.start,
-                    node.end,
-                    node.split_bin,
-                    node.default_left,
-                    n_bins,
-                    self._weight(node.left_g, node.left_h, *left_bounds),
-                    self._weight(right_g, right_h, *right_bounds),
-                    self._margin,
-                    self._output,
-                    n_chunks,
-                    self._chunk_counts,
-                )
-            )
-        else:
-            n_left = int(
-                partition_rows(
-                    self.binned_columns[:, f],
-                    self._sample_indices,
-                    node.start,
-                    node.end,
-                    node.split_bin,
-                    node.default_left,
-                    n_bins,
                     n_chunks,
                     self._scratch,
                     self._chunk_counts,
@@ -453,7 +421,7 @@ class TreeGrower:
         columns["split_bin"][i] = node.split_bin
         columns["threshold"][i] = (
             0.0
-            if table is not None
+            if node.cat_table is not None
             else float(self.bin_upper_bounds[node.feature][node.split_bin - 1])
         )
         columns["default_left"][i] = int(node.default_left)
