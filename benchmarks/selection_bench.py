@@ -1,6 +1,6 @@
 """Forward selection on a clinical-sized table: treeboost's forward_selection against naive loops.
 
-The case of issue 6: a few hundred rows (300), 130 candidate features, 5-fold cross-validation,
+The clinical case: a few hundred rows (300), 130 candidate features, 5-fold cross-validation,
 5 greedy steps (a step fits every remaining candidate on every fold: 640 candidate sets x 5 folds
 = 3,200 fits without a prefilter). Scored by log-loss on the held-out fold.
 
@@ -9,7 +9,7 @@ Runs, in this order (the first parallel run pays the start-up of the worker proc
 1. treeboost ``forward_selection``, ``prefilter=30``, ``n_jobs=2``;
 2. treeboost ``forward_selection``, no prefilter, ``n_jobs=2``;
 3. treeboost ``forward_selection``, no prefilter, ``n_jobs=1``;
-4. the naive loop the issue timed at 12 minutes with XGBoost (clone + fit + predict_proba per
+4. the naive loop that takes about 12 minutes with XGBoost (clone + fit + predict_proba per
    fold and candidate, one process), over the first step only and extrapolated to all steps
    by fits (a lower bound: later steps fit more columns): ``XGBClassifier(n_jobs=1)`` on all
    candidates, and ``XGBClassifier()`` with its default threads on the first
