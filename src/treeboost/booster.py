@@ -197,23 +197,6 @@ def _predict_forest_margin(f: _Forest, X, tree_begin: int, tree_end: int, out) -
     )
 
 
-def _plain_pandas(data: Any) -> bool:
-    """A pandas frame of numeric columns only (the fast path of to_float_matrix)."""
-    import sys
-
-    pd = sys.modules.get("pandas")
-    if pd is None or not isinstance(data, pd.DataFrame):
-        return False
-    from pandas.api import types as pdt
-
-    return all(
-        not isinstance(d, pd.CategoricalDtype)
-        and not pdt.is_object_dtype(d)
-        and not pdt.is_string_dtype(d)
-        for d in data.dtypes
-    )
-
-
 def _sibling_adjacent_order(tree: Tree) -> np.ndarray:
     """Node ids in an order where each right child directly follows its left sibling: the
     grower's own order when it already has that property, else breadth-first."""
@@ -384,7 +367,7 @@ class Booster:
         """Raw float matrix and optional per-row base margin of prediction input."""
         from .data import Dataset
         from .data.adapters import to_float_matrix
-        from .data.frames import encode_columns, is_table, table_columns
+        from .data.frames import encode_columns, is_table, needs_column_encoding, table_columns
 
         categorical = np.array([c is not None for c in self.categories], dtype=bool)
         if isinstance(data, Dataset):
@@ -392,7 +375,7 @@ class Booster:
             names_given = True
             if categorical.any() and list(data.categories) != list(self.categories):
                 X = self._recode(data)
-        elif categorical.any() or is_table(data) and not _plain_pandas(data):
+        elif categorical.any() or is_table(data) and needs_column_encoding(data):
             columns = table_columns(data) if is_table(data) else None
             if columns is not None:
                 names, names_given = [c.name for c in columns], True

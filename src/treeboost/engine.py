@@ -158,7 +158,7 @@ class BoostingSession:
                 binned_ok = data.bin_mapper is dtrain.bin_mapper
                 self.eval_sets.append(_EvalSet(data, name, self._initial_margin(data), binned_ok))
 
-        with _threads(self.n_threads):  # binning runs on first access
+        with numba_threads(self.n_threads):  # binning runs on first access
             mapper = dtrain.bin_mapper
             self.binned = dtrain.binned
             for es in self.eval_sets:
@@ -230,7 +230,7 @@ class BoostingSession:
         return booster
 
     def _initial_margin(self, data: Dataset) -> np.ndarray:
-        with _threads(self.n_threads):
+        with numba_threads(self.n_threads):
             return self.booster.predict_margin_matrix(
                 data.raw, 0, self.booster.num_trees(), data.base_margin
             )
@@ -309,7 +309,7 @@ class BoostingSession:
         p = self.params
         rng = self._round_rng()
         self._sync_learning_rate()
-        with _threads(self.n_threads):
+        with numba_threads(self.n_threads):
             dart = self._dart_drop(rng) if p["booster"] == "dart" else None
             self.objective.gradient_hessian(
                 self.dtrain.label, self.train_margin, self.dtrain.weight, self.gh, self.n_threads
@@ -448,9 +448,6 @@ def _custom_scores(result: Any) -> list[tuple[str, float]]:
             )
         out.append((pair[0], float(pair[1])))
     return out
-
-
-_threads = numba_threads
 
 
 def _standard_callbacks(callbacks, early_stopping_rounds, verbose_eval, maximize):

@@ -477,42 +477,7 @@ def get_metric(name: str, params: dict | None = None) -> Metric:
 
 # Metrics for studies of calibration and uncertainty (numpy only, so importing them here keeps
 # ``import treeboost`` light); documented in docs/uncertainty.md.
-from .uncertainty.scores import (  # noqa: E402
-    BootstrapResult,
-    accuracy,
-    ace,
-    average_precision,
-    bootstrap_ci,
-    brier_score,
-    class_coverage,
-    coverage,
-    ece,
-    f1,
-    log_loss,
-    mean_set_size,
-    mean_width,
-    reliability_curve,
-    roc_auc,
-    sensitivity,
-    specificity,
-)
+from .uncertainty import scores as _public_scores  # noqa: E402
+from .uncertainty.scores import *  # noqa: E402, F403
 
-__all__ += [
-    "BootstrapResult",
-    "accuracy",
-    "ace",
-    "average_precision",
-    "bootstrap_ci",
-    "brier_score",
-    "class_coverage",
-    "coverage",
-    "ece",
-    "f1",
-    "log_loss",
-    "mean_set_size",
-    "mean_width",
-    "reliability_curve",
-    "roc_auc",
-    "sensitivity",
-    "specificity",
-]
+__all__ += _public_scores.__all__

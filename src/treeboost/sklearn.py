@@ -190,9 +190,9 @@ class _TreeBoostModel(BaseEstimator):
             return True
         if not is_table(X):
             return False
-        from .data.dataset import _has_categories
+        from .data.frames import needs_column_encoding
 
-        return _has_categories(X)
+        return needs_column_encoding(X)
 
     def _validate_table(self, X, reset: bool):
         from .data.frames import is_table, table_columns

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from treeboost.kernels.histogram import n_chunks_for
-from treeboost.kernels.partition import add_leaf_values, partition_rows
+from treeboost.kernels.partition import add_leaf_values, direction_table, partition_rows_table
 
 
 @pytest.mark.parametrize("n_rows", [1, 50, 70_000])
@@ -15,14 +15,12 @@ def test_partition_is_stable_and_complete(n_rows, default_left):
     start, end = 0, indices.size
     before = indices.copy()
     n_chunks = n_chunks_for(end - start)
-    n_left = partition_rows(
+    n_left = partition_rows_table(
         np.asfortranarray(binned)[:, 1],
         indices,
         start,
         end,
-        3,
-        default_left,
-        6,
+        direction_table(3, default_left, 6),
         n_chunks,
         np.empty(2 * end, dtype=np.int32),
         np.empty(64, dtype=np.int64),
@@ -39,14 +37,12 @@ def test_parallel_and_serial_partition_agree():
     results = []
     for n_chunks in (1, 7, 16):
         idx = np.arange(100_000, dtype=np.int32)
-        n_left = partition_rows(
+        n_left = partition_rows_table(
             binned[:, 0].copy(),
             idx,
             10,
             99_990,
-            2,
-            True,
-            6,
+            direction_table(2, True, 6),
             n_chunks,
             np.empty(200_000, dtype=np.int32),
             np.empty(64, dtype=np.int64),

@@ -10,24 +10,15 @@ import numpy as np
 
 from .adapters import to_float_matrix
 from .binning import BinMapper, check_max_bin
-from .frames import encode_columns, is_table, resolve_categorical, table_columns
+from .frames import (
+    encode_columns,
+    is_table,
+    needs_column_encoding,
+    resolve_categorical,
+    table_columns,
+)
 
 __all__ = ["Dataset", "NotSupportedYetError"]
-
-
-def _has_categories(data: Any) -> bool:
-    """Whether a table has a column that is not plain numeric (category, string, dictionary)."""
-    import sys
-
-    pd = sys.modules.get("pandas")
-    if pd is not None and isinstance(data, pd.DataFrame):
-        from pandas.api import types as pdt
-
-        return any(
-            isinstance(d, pd.CategoricalDtype) or pdt.is_object_dtype(d) or pdt.is_string_dtype(d)
-            for d in data.dtypes
-        )
-    return True  # polars and Arrow tables always go through the column-wise path
 
 
 class NotSupportedYetError(NotImplementedError, ValueError):
@@ -248,7 +239,7 @@ class Dataset:
             raise TypeError(f"reference must be a Dataset, got {type(reference).__name__}")
 
         columns = None
-        if is_table(data) and (categorical_features is not None or _has_categories(data)):
+        if is_table(data) and (categorical_features is not None or needs_column_encoding(data)):
             columns = table_columns(data)
             input_names = [c.name for c in columns]
             n_rows = columns[0].values.shape[0] if columns else 0

@@ -133,6 +133,21 @@ def _arrow_columns(table) -> list[_Column]:
     return out
 
 
+def needs_column_encoding(data: Any) -> bool:
+    """Whether a table goes through :func:`table_columns`: a pandas frame with a category or
+    string column, and every polars or Arrow table. Plain numeric pandas frames take the faster
+    path of :func:`treeboost.data.adapters.to_float_matrix`."""
+    pd = sys.modules.get("pandas")
+    if pd is not None and isinstance(data, pd.DataFrame):
+        from pandas.api import types as pdt
+
+        return any(
+            isinstance(d, pd.CategoricalDtype) or pdt.is_object_dtype(d) or pdt.is_string_dtype(d)
+            for d in data.dtypes
+        )
+    return True  # polars and Arrow tables always go through the column-wise path
+
+
 def table_columns(data: Any) -> list[_Column]:
     pd, pl = _module("pandas"), _module("polars")
     if pd is not None and isinstance(data, pd.DataFrame):

@@ -45,26 +45,6 @@ def _split_segment(column, sample_indices, lo, hi, table, rights, rights_at):
     return n_left
 
 
-def partition_rows(
-    column,
-    sample_indices,
-    start,
-    end,
-    split_bin,
-    default_left,
-    n_bins,
-    n_chunks,
-    scratch,
-    chunk_counts,
-):
-    """Partition ``sample_indices[start:end]`` by the bins in ``column``: bins ``1..split_bin``
-    left, bin 0 left iff ``default_left``. See :func:`partition_rows_table`."""
-    table = direction_table(split_bin, default_left, n_bins)
-    return partition_rows_table(
-        column, sample_indices, start, end, table, n_chunks, scratch, chunk_counts
-    )
-
-
 @njit_parallel
 def partition_rows_table(
     column, sample_indices, start, end, table, n_chunks, scratch, chunk_counts
@@ -122,38 +102,6 @@ def add_leaf_values(margin, output, sample_indices, leaf_starts, leaf_ends, leaf
             if i + PREFETCH_DISTANCE < end:
                 prefetch(flat, sample_indices[i + PREFETCH_DISTANCE] * n_outputs + output)
             margin[sample_indices[i], output] += value
-
-
-def apply_final_split(
-    column,
-    sample_indices,
-    start,
-    end,
-    split_bin,
-    default_left,
-    n_bins,
-    left_value,
-    right_value,
-    margin,
-    output,
-    n_chunks,
-    chunk_counts,
-):
-    """:func:`apply_final_split_table` for the numeric rule (bins ``1..split_bin`` left)."""
-    table = direction_table(split_bin, default_left, n_bins)
-    return apply_final_split_table(
-        column,
-        sample_indices,
-        start,
-        end,
-        table,
-        left_value,
-        right_value,
-        margin,
-        output,
-        n_chunks,
-        chunk_counts,
-    )
 
 
 @njit_parallel

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..kernels.partition import direction_table
+
 NODE_ARRAYS = {
     "left": np.int32,  # left child, -1 for a leaf
     "right": np.int32,  # right child, -1 for a leaf
@@ -59,9 +61,8 @@ class Tree:
                 f = int(self.feature[node])
                 table = self.categories.get(int(node))
                 if table is None:
-                    table = np.zeros(int(n_bins[f]), dtype=np.uint8)
-                    table[0] = self.default_left[node]
-                    table[1 : int(self.split_bin[node]) + 1] = 1
+                    split_bin, default_left = self.split_bin[node], self.default_left[node]
+                    table = direction_table(split_bin, default_left, int(n_bins[f]))
                 offsets[node] = size
                 parts.append(table)
                 size += table.shape[0]

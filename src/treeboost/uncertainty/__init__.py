@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import importlib
 
+from .scores import __all__ as _scores_all
+
 _ESTIMATORS = {
     "CalibratedClassifier": "calibration",
     "Confidence": "conformal_classification",
@@ -21,25 +23,7 @@ _ESTIMATORS = {
     "oof_predict": "cross_val",
     "VennAbers": "venn_abers",
 }
-_METRICS = (
-    "BootstrapResult",
-    "accuracy",
-    "ace",
-    "average_precision",
-    "bootstrap_ci",
-    "brier_score",
-    "class_coverage",
-    "coverage",
-    "ece",
-    "f1",
-    "log_loss",
-    "mean_set_size",
-    "mean_width",
-    "reliability_curve",
-    "roc_auc",
-    "sensitivity",
-    "specificity",
-)
+_METRICS = tuple(_scores_all)
 
 __all__ = sorted([*_ESTIMATORS, *_METRICS])
 
