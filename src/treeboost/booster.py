@@ -9,17 +9,23 @@ from typing import Any
 
 import numpy as np
 
+from .data.dataset import NotSupportedYetError
+from .data.sparse import as_csr, is_sparse
 from .kernels.categorical import predict_leaf_raw_categorical, predict_margin_raw_categorical
 from .kernels.predict import (
+    ROW_BLOCK,
     TOP_LEVELS,
     predict_leaf_raw,
     predict_margin_raw,
     predict_margin_raw_top,
 )
+from .kernels.sparse import predict_leaf_csr, predict_margin_csr
 from .objectives import CustomObjective, Objective, get_objective
 from .tree.tree import Tree
 
 IMPORTANCE_TYPES = ("weight", "gain", "cover", "total_gain", "total_cover")
+# Values in one dense row-block buffer of raw sparse prediction (8 MiB of float64).
+_CSR_BLOCK_VALUES = 1 << 20
 
 
 @dataclass
@@ -150,7 +156,45 @@ def add_tree_margin_raw(tree: Tree, output: int, X: np.ndarray, margin: np.ndarr
     _predict_forest_margin(f, X, 0, 1, margin)
 
 
+def _csr_plan(X) -> tuple[int, int]:
+    """(rows per block, parallel parts) for raw CSR prediction: a part's dense block buffer
+    stays within ``_CSR_BLOCK_VALUES`` values."""
+    import numba
+
+    block_rows = int(min(ROW_BLOCK, max(1, _CSR_BLOCK_VALUES // max(X.shape[1], 1))))
+    n_blocks = -(-X.shape[0] // block_rows)
+    return block_rows, int(max(1, min(numba.get_num_threads(), n_blocks)))
+
+
+def _check_sparse_input(f: _Forest) -> None:
+    if f.has_categorical:
+        raise NotSupportedYetError(
+            "this model has categorical splits, which need dense or table input; sparse input "
+            "has no categories"
+        )
+
+
 def _predict_forest_margin(f: _Forest, X, tree_begin: int, tree_end: int, out) -> None:
+    if is_sparse(X):
+        _check_sparse_input(f)
+        predict_margin_csr(
+            X.indptr,
+            X.indices,
+            X.data,
+            X.shape[1],
+            *_csr_plan(X),
+            f.roots,
+            f.depths,
+            f.outputs,
+            tree_begin,
+            tree_end,
+            f.split_code,
+            f.threshold,
+            f.left,
+            f.value,
+            out,
+        )
+        return
     if f.has_categorical:
         predict_margin_raw_categorical(
             X,
@@ -375,6 +419,8 @@ class Booster:
             names_given = True
             if categorical.any() and list(data.categories) != list(self.categories):
                 X = self._recode(data)
+        elif is_sparse(data):
+            X, names, names_given, base_margin = as_csr(data), None, False, None
         elif categorical.any() or is_table(data) and needs_column_encoding(data):
             columns = table_columns(data) if is_table(data) else None
             if columns is not None:
@@ -505,6 +551,23 @@ class Booster:
         """
         X, base_margin = self._matrix(data)
         begin, end = self._tree_range(iteration_range)
+        if is_sparse(X) and (pred_contribs or pred_interactions):
+            # The output is dense (n_rows x n_features or more), so dense row blocks of the
+            # input cost no more memory than the result.
+            _check_sparse_input(self._forest())
+            explain = self._interactions if pred_interactions else self._contribs
+            step = max(1, 4 * _CSR_BLOCK_VALUES // max(X.shape[1], 1))
+            return np.concatenate(
+                [
+                    explain(
+                        X[lo : lo + step].toarray(),
+                        begin,
+                        end,
+                        None if base_margin is None else base_margin[lo : lo + step],
+                    )
+                    for lo in range(0, max(X.shape[0], 1), step)
+                ]
+            )
         if pred_interactions:
             return self._interactions(X, begin, end, base_margin)
         if pred_contribs:
@@ -513,6 +576,25 @@ class Booster:
             leaves = np.zeros((X.shape[0], end - begin), dtype=np.int32)
             if end > begin and X.shape[0]:
                 f = self._forest()
+                if is_sparse(X):
+                    _check_sparse_input(f)
+                    predict_leaf_csr(
+                        X.indptr,
+                        X.indices,
+                        X.data,
+                        X.shape[1],
+                        *_csr_plan(X),
+                        f.roots,
+                        f.depths,
+                        begin,
+                        end,
+                        f.split_code,
+                        f.threshold,
+                        f.left,
+                        f.node_ids,
+                        leaves,
+                    )
+                    return leaves
                 if f.has_categorical:
                     predict_leaf_raw_categorical(
                         X,

@@ -22,9 +22,11 @@ from .callbacks import (
     metric_is_maximized,
 )
 from .data import Dataset
+from .data.sparse import SparseBins
 from .kernels.categorical import add_tree_binned_tables
 from .kernels.partition import add_leaf_values
 from .kernels.predict import add_tree_binned
+from .kernels.sparse import add_tree_binned_csr
 from .metrics import Metric, get_metric
 from .objectives import CustomObjective, get_objective
 from .objectives.regression import weighted_quantile
@@ -250,6 +252,24 @@ class BoostingSession:
             self.grower.split = dataclasses.replace(self.grower.split, learning_rate=lr)
 
     def _add_tree(self, tree, k: int, data_binned: np.ndarray, margin: np.ndarray) -> None:
+        if isinstance(data_binned, SparseBins):
+            offsets, tables = tree.bin_tables(self.n_bins)
+            b = data_binned
+            add_tree_binned_csr(
+                b.indptr,
+                b.indices,
+                b.bins,
+                b.zero_bin,
+                tree.left,
+                tree.right,
+                tree.feature,
+                offsets,
+                tables,
+                tree.value,
+                k,
+                margin,
+            )
+            return
         if tree.categories:
             offsets, tables = tree.bin_tables(self.n_bins)
             add_tree_binned_tables(

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..kernels.binning import build_search_index, map_to_bins
+from .sparse import SparseBins, as_csr, is_sparse, sparse_value_groups
 
 __all__ = ["BinMapper", "check_max_bin"]
 
@@ -92,11 +93,19 @@ def _fit_feature(column: np.ndarray, weight: np.ndarray | None, max_value_bins: 
     distinct = values[starts].astype(np.float64)
     if distinct.size <= max_value_bins:
         return _midpoints(distinct[:-1], distinct[1:])
-
     if mass is None:
         cumulative = np.append(starts[1:], values.size).astype(np.float64)
     else:
         cumulative = np.cumsum(np.add.reduceat(mass, starts))
+    return _bounds_from_distinct(distinct, cumulative, max_value_bins)
+
+
+def _bounds_from_distinct(
+    distinct: np.ndarray, cumulative: np.ndarray, max_value_bins: int
+) -> np.ndarray:
+    """Upper bounds for ascending ``distinct`` values whose cumulative mass is ``cumulative``."""
+    if distinct.size <= max_value_bins:
+        return _midpoints(distinct[:-1], distinct[1:])
     total = cumulative[-1]
     # Cut after the distinct value where each quantile level is reached; a value heavier than a
     # quantile step reaches several levels at once, hence the deduplication.
@@ -104,6 +113,23 @@ def _fit_feature(column: np.ndarray, weight: np.ndarray | None, max_value_bins: 
     cut_after = np.unique(np.searchsorted(cumulative, levels, side="left"))
     cut_after = cut_after[cut_after < distinct.size - 1]
     return _midpoints(distinct[cut_after], distinct[cut_after + 1])
+
+
+def _fit_sparse(csr: Any, weight: np.ndarray | None, max_value_bins: int) -> list[np.ndarray]:
+    """:func:`_fit_feature` for every feature of a sparse matrix (absent entries are 0.0), with
+    the midpoint bounds of features that have few distinct values computed all at once."""
+    n_features = csr.shape[1]
+    feature, values, mass = sparse_value_groups(csr, weight)
+    n_distinct = np.bincount(feature, minlength=n_features)
+    ends = np.cumsum(n_distinct)
+    # Midpoints between consecutive distinct values of the same feature.
+    same = feature[1:] == feature[:-1]
+    mids = _midpoints(values[:-1][same], values[1:][same])
+    bounds = np.split(mids, np.cumsum(np.maximum(n_distinct - 1, 0))[:-1])
+    for f in np.flatnonzero(n_distinct > max_value_bins):
+        lo, hi = ends[f] - n_distinct[f], ends[f]
+        bounds[f] = _bounds_from_distinct(values[lo:hi], np.cumsum(mass[lo:hi]), max_value_bins)
+    return bounds
 
 
 class BinMapper:
@@ -145,8 +171,8 @@ class BinMapper:
 
         Parameters
         ----------
-        X : ndarray of float32 or float64, shape (n_rows, n_features)
-            Raw features; NaN is missing.
+        X : ndarray of float32 or float64, or scipy.sparse matrix, shape (n_rows, n_features)
+            Raw features; NaN is missing; a sparse matrix's absent entries are 0.
         sample_weight : array-like of shape (n_rows,), optional
             Non-negative row weights for the quantiles (validated by :class:`Dataset`). Rows of
             weight 0 are left out, exactly as if they were removed.
@@ -158,7 +184,8 @@ class BinMapper:
         -------
         self : BinMapper
         """
-        matrix = _as_float_matrix(X)
+        sparse = is_sparse(X)
+        matrix = as_csr(X) if sparse else _as_float_matrix(X)
         n_rows = matrix.shape[0]
         weight = None
         if sample_weight is not None:
@@ -173,6 +200,12 @@ class BinMapper:
             # Sorted indices read the matrix front to back, which is much faster than random order.
             rows = np.sort(rng.choice(n_rows, size=self.subsample, replace=False))
             weight = None if weight is None else weight[rows]
+        if sparse:
+            if n_categories is not None and any(n_categories):
+                raise ValueError("categorical features need dense or table input, not sparse")
+            sample = matrix if rows is None else matrix[rows]
+            self._set_bounds(_fit_sparse(sample, weight, self.max_bin - 1))
+            return self
         bounds = []
         sizes = [0] * matrix.shape[1] if n_categories is None else list(n_categories)
         for feature in range(matrix.shape[1]):
@@ -209,20 +242,23 @@ class BinMapper:
 
         Parameters
         ----------
-        X : ndarray of float32 or float64, shape (n_rows, n_features_)
-            C or F ordered; neither is copied.
+        X : ndarray of float32 or float64, or scipy.sparse matrix, shape (n_rows, n_features_)
+            C or F ordered arrays are not copied.
 
         Returns
         -------
         binned : ndarray of ``dtype_``, shape (n_rows, n_features_), C-contiguous
+            or, for sparse ``X``, a :class:`SparseBins` (absent entries in each zero bin).
         """
         self._check_fitted()
-        matrix = _as_float_matrix(X)
+        matrix = as_csr(X) if is_sparse(X) else _as_float_matrix(X)
         if matrix.shape[1] != self.n_features_:
             raise ValueError(
                 f"X has {matrix.shape[1]} columns but this BinMapper was fitted on "
                 f"{self.n_features_} features"
             )
+        if is_sparse(matrix):
+            return SparseBins.from_csr(matrix, self)
         if matrix.flags.c_contiguous:
             values, is_transposed = matrix, False
         elif matrix.flags.f_contiguous:

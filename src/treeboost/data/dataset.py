@@ -17,6 +17,7 @@ from .frames import (
     resolve_categorical,
     table_columns,
 )
+from .sparse import as_csr, is_sparse
 
 __all__ = ["Dataset", "NotSupportedYetError"]
 
@@ -178,9 +179,11 @@ class Dataset:
 
     Parameters
     ----------
-    data : array-like or pandas.DataFrame of shape (n_rows, n_features)
+    data : array-like, table or scipy.sparse matrix of shape (n_rows, n_features)
         Numeric features; NaN marks a missing value, inf is rejected. float32 and float64 arrays
-        are kept without a copy.
+        are kept without a copy. A sparse matrix (CSR, CSC, COO ...) stays sparse, binned
+        included; its absent entries are zeros (not missing values, unlike XGBoost), so it
+        trains the same model as ``data.toarray()``.
     label : array-like of shape (n_rows,) or (n_rows, n_targets), optional
         Finite targets.
     weight : array-like of shape (n_rows,), optional
@@ -212,7 +215,7 @@ class Dataset:
     Attributes
     ----------
     raw : ndarray of float32 or float64, shape (n_rows, n_features)
-        The validated feature matrix.
+        The validated feature matrix (a canonical scipy.sparse CSR matrix for sparse data).
     feature_names : list of str
     feature_types : list of str
         ``"float"`` for every feature.
@@ -239,7 +242,10 @@ class Dataset:
             raise TypeError(f"reference must be a Dataset, got {type(reference).__name__}")
 
         columns = None
-        if is_table(data) and (categorical_features is not None or needs_column_encoding(data)):
+        sparse = is_sparse(data)
+        if sparse:
+            matrix, input_names = as_csr(data), None
+        elif is_table(data) and (categorical_features is not None or needs_column_encoding(data)):
             columns = table_columns(data)
             input_names = [c.name for c in columns]
             n_rows = columns[0].values.shape[0] if columns else 0
@@ -286,10 +292,18 @@ class Dataset:
         else:
             categorical = resolve_categorical(categorical_features, names, columns)
             known = None
+        if sparse and categorical.any():
+            f = int(np.flatnonzero(categorical)[0])
+            raise NotSupportedYetError(
+                f"feature {names[f]!r} is categorical, which needs dense or table input; sparse "
+                "data has no categories (pass it as a DataFrame, or leave categorical_features "
+                "unset)"
+            )
         matrix, categories = encode_columns(columns, matrix, names, categorical, known)
         feature_types = ["c" if c else "float" for c in categorical]
         self.categories: list[list | None] = categories
-        self._check_no_inf(matrix, names)
+        if not sparse:  # as_csr checked the stored values
+            self._check_no_inf(matrix, names)
 
         self.raw = matrix
         self.feature_names: list[str] = names
@@ -413,6 +427,11 @@ class Dataset:
             )
         self._feature_weights = fw
 
+    @property
+    def is_sparse(self) -> bool:
+        """Whether the features are a scipy.sparse CSR matrix (kept sparse when binned)."""
+        return is_sparse(self.raw)
+
     def num_row(self) -> int:
         """Number of rows."""
         return int(self.raw.shape[0])
@@ -465,10 +484,11 @@ class Dataset:
 
     @property
     def binned(self) -> np.ndarray:
-        """uint8 (uint16 if max_bin > 256) C-contiguous (n_rows, n_features) bin matrix."""
+        """uint8 (uint16 if max_bin > 256) C-contiguous (n_rows, n_features) bin matrix, or
+        for sparse data a :class:`~treeboost.data.sparse.SparseBins`."""
         if self._binned is None:
             parent = self._parent
-            if parent is not None and parent._binned is not None:
+            if parent is not None and parent._binned is not None and not self.is_sparse:
                 self._binned = np.ascontiguousarray(parent._binned[self._parent_rows])
             else:
                 self._binned = self.bin_mapper.transform(self.raw)

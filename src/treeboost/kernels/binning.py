@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._presets import njit_parallel, njit_serial, prange
+from ._presets import njit_inline, njit_parallel, njit_serial, prange
 
 # Buckets per bound: four keeps most buckets at <= 1 bound for smooth (quantile) bounds; the cap
 # keeps a table at 16 KiB, in L1 cache, when max_bin is large.
@@ -41,36 +41,50 @@ def build_search_index(bin_upper_bounds: list[np.ndarray]) -> tuple[np.ndarray, 
         (the table has ``n_buckets + 1`` entries).
     """
     n_features = len(bin_upper_bounds)
+    sizes = np.array([b.size for b in bin_upper_bounds], dtype=np.int64)
+    flat = np.concatenate([np.empty(0)] + list(bin_upper_bounds)).astype(np.float64)
+    owner = np.repeat(np.arange(n_features), sizes)
+    ends = np.cumsum(sizes)
     bucket_origin = np.zeros(n_features, dtype=np.float64)
     bucket_scale = np.zeros(n_features, dtype=np.float64)
-    tables = []
-    for feature, bounds in enumerate(bin_upper_bounds):
-        n_buckets = 1
-        if bounds.size >= 2:
-            candidate = min(_BUCKETS_PER_BOUND * bounds.size, _MAX_BUCKETS)
-            with np.errstate(over="ignore", divide="ignore"):
-                scale = candidate / (bounds[-1] - bounds[0])
-            # An infinite bound or span makes the scale 0 or inf: fall back to one bucket.
-            if np.isfinite(scale) and scale > 0:
-                n_buckets = candidate
-                bucket_origin[feature] = bounds[0]
-                bucket_scale[feature] = scale
-        with np.errstate(invalid="ignore", over="ignore"):
-            position = (bounds - bucket_origin[feature]) * bucket_scale[feature]
-        # Same arithmetic as the kernel (NaN, from 0 * inf, fails both tests and lands in 0).
-        bucket = np.zeros(bounds.size, dtype=np.int64)
-        inside = position >= 0
-        bucket[inside] = np.floor(position[inside]).clip(max=n_buckets - 1)
-        tables.append(np.searchsorted(bucket, np.arange(n_buckets + 1), side="left"))
-
-    bounds = np.concatenate([np.empty(0)] + [np.append(b, np.inf) for b in bin_upper_bounds])
-    bound_offsets = np.zeros(n_features + 1, dtype=np.int64)
-    bound_offsets[1:] = np.cumsum([b.size + 1 for b in bin_upper_bounds])
+    n_buckets = np.ones(n_features, dtype=np.int64)
+    wide = np.flatnonzero(sizes >= 2)
+    if wide.size:
+        first = flat[ends[wide] - sizes[wide]]
+        last = flat[ends[wide] - 1]
+        candidate = np.minimum(_BUCKETS_PER_BOUND * sizes[wide], _MAX_BUCKETS)
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            scale = candidate / (last - first)
+        # An infinite bound or span makes the scale 0 or inf: fall back to one bucket.
+        usable = np.isfinite(scale) & (scale > 0)
+        chosen = wide[usable]
+        n_buckets[chosen] = candidate[usable]
+        bucket_origin[chosen] = first[usable]
+        bucket_scale[chosen] = scale[usable]
+    with np.errstate(invalid="ignore", over="ignore"):
+        position = (flat - bucket_origin[owner]) * bucket_scale[owner]
+    # Same arithmetic as the kernel (NaN, from 0 * inf, fails both tests and lands in 0).
+    bucket = np.zeros(flat.size, dtype=np.int64)
+    inside = position >= 0
+    bucket[inside] = np.minimum(np.floor(position[inside]), (n_buckets[owner] - 1)[inside])
+    # bucket_first[table_offsets[f] + b] counts feature f's bounds in buckets below b: a
+    # per-feature running sum of a histogram of buckets shifted by one.
     table_offsets = np.zeros(n_features + 1, dtype=np.int64)
-    table_offsets[1:] = np.cumsum([t.size for t in tables])
-    bucket_first = np.concatenate([np.empty(0, dtype=np.int32)] + tables).astype(np.int32)
+    table_offsets[1:] = np.cumsum(n_buckets + 1)
+    counts = np.bincount(table_offsets[owner] + bucket + 1, minlength=int(table_offsets[-1]))
+    running = np.cumsum(counts)
+    segment_base = np.repeat(
+        running[table_offsets[:-1]] - counts[table_offsets[:-1]], n_buckets + 1
+    )
+    bucket_first = (running - segment_base).astype(np.int32)
+
+    bound_offsets = np.zeros(n_features + 1, dtype=np.int64)
+    bound_offsets[1:] = np.cumsum(sizes + 1)
+    # Each feature's bounds followed by a +inf sentinel.
+    bounds = np.full(int(bound_offsets[-1]), np.inf)
+    bounds[np.arange(flat.size) + owner] = flat
     return (
-        bounds.astype(np.float64),
+        bounds,
         bound_offsets,
         bucket_origin,
         bucket_scale,
@@ -97,31 +111,45 @@ def count_bounds_below(bounds, start, stop, value):
     return base - start
 
 
+@njit_inline
+def bin_of_value(value, bounds, bounds_start, origin, scale, n_buckets, bucket_first, table_start):
+    """The bin of one float64 ``value`` of a feature (see :func:`build_search_index`)."""
+    position = (value - origin) * scale
+    if position >= n_buckets:
+        bucket = n_buckets - 1
+    elif position >= 0:
+        bucket = int(position)
+    else:
+        bucket = 0
+    below = bucket_first[table_start + bucket]
+    n_undecided = bucket_first[table_start + bucket + 1] - below
+    if n_undecided > 1:
+        start = bounds_start + below
+        below += count_bounds_below(bounds, start, start + n_undecided, value)
+    else:
+        # One undecided bound, or none: then bounds[...] is the next bucket's first bound or
+        # the +inf sentinel, both >= value, so the comparison adds nothing.
+        below += bounds[bounds_start + below] < value
+    # NaN flows through the lookup harmlessly (it compares false) and is replaced here.
+    return 0 if np.isnan(value) else 1 + below
+
+
 @njit_serial
 def bin_column(
     column, bounds, bounds_start, origin, scale, n_buckets, bucket_first, table_start, binned_column
 ):
     """Bin one feature's values ``column`` into ``binned_column`` (same length)."""
     for row in range(column.shape[0]):
-        value = np.float64(column[row])
-        position = (value - origin) * scale
-        if position >= n_buckets:
-            bucket = n_buckets - 1
-        elif position >= 0:
-            bucket = int(position)
-        else:
-            bucket = 0
-        below = bucket_first[table_start + bucket]
-        n_undecided = bucket_first[table_start + bucket + 1] - below
-        if n_undecided > 1:
-            start = bounds_start + below
-            below += count_bounds_below(bounds, start, start + n_undecided, value)
-        else:
-            # One undecided bound, or none: then bounds[...] is the next bucket's first bound or
-            # the +inf sentinel, both >= value, so the comparison adds nothing.
-            below += bounds[bounds_start + below] < value
-        # NaN flows through the lookup harmlessly (it compares false) and is replaced here.
-        binned_column[row] = 0 if np.isnan(value) else 1 + below
+        binned_column[row] = bin_of_value(
+            np.float64(column[row]),
+            bounds,
+            bounds_start,
+            origin,
+            scale,
+            n_buckets,
+            bucket_first,
+            table_start,
+        )
 
 
 @njit_parallel

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..data.sparse import SparseBins
 from ..kernels.categorical import best_categorical_splits
 from ..kernels.histogram import n_chunks_for
 from ..kernels.partition import (
@@ -22,7 +23,7 @@ from ..kernels.partition import (
     partition_rows_table,
 )
 from ..kernels.split import find_best_split, find_best_split_bounded, leaf_weight
-from .histogram import HistogramBuilder
+from .histogram import HistogramBuilder, SparseHistogramBuilder
 from .split import CategoricalParams, GrowthParams, SplitParams, TreeConstraints
 from .tree import NODE_ARRAYS, Tree
 
@@ -111,8 +112,13 @@ class TreeGrower:
         categorical_params: CategoricalParams | None = None,
     ):
         self.binned = binned
-        # Column-major copy for partitioning (see kernels/partition.py).
-        self.binned_columns = np.asfortranarray(binned)
+        self.is_sparse = isinstance(binned, SparseBins)
+        if self.is_sparse:
+            # A split feature's column is built from the CSC entries when it is needed.
+            self._sparse_column = np.empty(binned.shape[0], dtype=binned.dtype)
+        else:
+            # Column-major copy for partitioning (see kernels/partition.py).
+            self.binned_columns = np.asfortranarray(binned)
         self.bin_offsets = np.ascontiguousarray(bin_offsets, dtype=np.int64)
         self.bin_upper_bounds = bin_upper_bounds
         self.split = split_params
@@ -131,9 +137,16 @@ class TreeGrower:
                     f"monotone_constraints sets a direction for feature {int(bad[0])}, which is "
                     "categorical: categories have no order, leave it 0"
                 )
-        self.histograms = HistogramBuilder(binned, self.bin_offsets)
+        builder = SparseHistogramBuilder if self.is_sparse else HistogramBuilder
+        self.histograms = builder(binned, self.bin_offsets)
         self._scratch = np.empty(2 * binned.shape[0], dtype=np.int32)
         self._chunk_counts = np.empty(64, dtype=np.int64)
+
+    def _column(self, feature: int) -> np.ndarray:
+        """Every row's bin of ``feature``, contiguous (for partitioning)."""
+        if self.is_sparse:
+            return self.binned.column(feature, self._sparse_column)
+        return self.binned_columns[:, feature]
 
     # -- node operations -------------------------------------------------------------------
     def _can_split(self, node: _Node) -> bool:
@@ -370,10 +383,11 @@ class TreeGrower:
             self._categories[node.node_id] = table
         else:
             table = direction_table(node.split_bin, node.default_left, n_bins)
+        column = self._column(f)
         if apply_now:
             n_left = int(
                 apply_final_split_table(
-                    self.binned_columns[:, f],
+                    column,
                     self._sample_indices,
                     node.start,
                     node.end,
@@ -389,7 +403,7 @@ class TreeGrower:
         else:
             n_left = int(
                 partition_rows_table(
-                    self.binned_columns[:, f],
+                    column,
                     self._sample_indices,
                     node.start,
                     node.end,
