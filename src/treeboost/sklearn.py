@@ -170,6 +170,7 @@ class _TreeBoostModel(BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True
+        tags.input_tags.sparse = True
         return tags
 
     # -- helpers for subclasses --------------------------------------------------------------
@@ -231,6 +232,7 @@ class _TreeBoostModel(BaseEstimator):
             ensure_all_finite="allow-nan",
             dtype=[np.float64, np.float32],
             order="C",
+            accept_sparse=("csr", "csc"),
         )
 
     def _validate_X_y(self, X, y, **kwargs) -> tuple[np.ndarray, np.ndarray]:
@@ -258,6 +260,7 @@ class _TreeBoostModel(BaseEstimator):
             ensure_all_finite="allow-nan",
             dtype=[np.float64, np.float32],
             order="C",
+            accept_sparse=("csr", "csc"),
             **kwargs,
         )
 

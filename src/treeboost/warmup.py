@@ -8,8 +8,8 @@ import numpy as np
 def warmup() -> None:
     """Train and predict tiny models so every kernel signature is compiled (and cached on disk).
 
-    Covers float32 and float64 input, uint8 bins, both growth policies, row subsampling and every
-    built-in objective.
+    Covers float32 and float64 input (dense and sparse), uint8 bins, both growth policies, row
+    subsampling and every built-in objective.
     """
     from .data import Dataset
     from .engine import train
@@ -76,3 +76,19 @@ def warmup() -> None:
         num_boost_round=2,
     )
     shap_values(classifier, X[:8], background=X[:16], output="probability")
+
+    # Sparse input (CSR binning, sparse histograms both ways, sparse margins and prediction).
+    import scipy.sparse as sp
+
+    for dtype in (np.float32, np.float64):
+        Xs = sp.random(n, 6, density=0.3, format="csr", random_state=0, dtype=dtype)
+        ys = (Xs[:, 0].toarray().ravel() > 0.5).astype(np.float64)
+        dsparse = Dataset(Xs, label=ys)
+        booster = train(
+            {"objective": "binary:logistic", "max_depth": 3, "subsample": 0.5},
+            dsparse,
+            num_boost_round=2,
+            evals=[(Dataset(Xs[:100], label=ys[:100], reference=dsparse), "valid")],
+        )
+        booster.predict(Xs[:100])
+        booster.predict(Xs[:100], pred_leaf=True)

@@ -327,6 +327,7 @@ class Dataset:
         query: str | None | bool = "auto",
         n_features: int | None = None,
         zero_based: bool | str = "auto",
+        sparse: bool = False,
         **kwargs: Any,
     ) -> Dataset:
         """Load a LibSVM / SVMlight file (``label index:value ...``, optional ``qid:``).
@@ -342,11 +343,13 @@ class Dataset:
             Number of features (for a test file whose last columns happen to be absent).
         zero_based : bool or "auto"
             Whether feature indices start at 0; "auto" infers it as scikit-learn does.
+        sparse : bool
+            Keep the features as a sparse CSR matrix (for wide files); default dense.
         **kwargs
             Passed to :class:`Dataset` (``weight``, ``max_bin``, ``reference`` ...).
 
-        Absent entries are zeros (the file's sparse meaning), not missing values. The features
-        are held as a dense matrix.
+        Absent entries are zeros (the file's sparse meaning), not missing values; the model is
+        the same either way.
         """
         from .libsvm import group_sizes_from_qid, read_group_sizes, read_libsvm
 
@@ -361,7 +364,7 @@ class Dataset:
                 group = group_sizes_from_qid(qid)
         elif query:
             group = read_group_sizes(str(query))
-        return cls(X.toarray(), label=y, group=group, **kwargs)
+        return cls(X if sparse else X.toarray(), label=y, group=group, **kwargs)
 
     @staticmethod
     def _check_no_inf(matrix: np.ndarray, names: list[str]) -> None:

@@ -40,7 +40,7 @@ def is_sparse(data: Any) -> bool:
 
 def as_csr(data: Any) -> Any:
     """A canonical CSR copy or view of sparse ``data``: float32 or float64 values, sorted
-    indices without duplicates (summed, as scipy does), int32 indices and int64 row pointers.
+    indices without duplicates (summed, as scipy does); index dtypes as scipy chose them.
 
     Raises
     ------
@@ -65,10 +65,6 @@ def as_csr(data: Any) -> Any:
     if not csr.has_canonical_format:
         csr = csr.copy()
         csr.sum_duplicates()
-    indices = csr.indices.astype(np.int32, copy=False)
-    indptr = csr.indptr.astype(np.int64, copy=False)
-    if indices is not csr.indices or indptr is not csr.indptr:
-        csr = sp.csr_matrix((csr.data, indices, indptr), shape=csr.shape, copy=False)
     bad = np.flatnonzero(np.isinf(csr.data))
     if bad.size:
         p = int(bad[0])
@@ -101,6 +97,11 @@ def sparse_value_groups(csr: Any, weight: np.ndarray | None) -> tuple[np.ndarray
         feature = np.repeat(np.arange(n_features, dtype=np.int64), counts)
         stored = np.bincount(feature, weights=mass, minlength=n_features)
         absent[:] = float(row_mass.sum()) - stored
+        # Rounding must not invent a zero: a feature stored in every row of positive weight
+        # has no absent mass at all.
+        positive = row_mass > 0
+        stored_positive = np.bincount(feature, weights=positive[csc.indices], minlength=n_features)
+        absent[stored_positive >= np.count_nonzero(positive)] = 0.0
     sort_column_segments(csc.indptr.astype(np.int64), values, mass)
     size = values.size + n_features
     out = (np.empty(size, dtype=np.int64), np.empty(size), np.empty(size))
