@@ -18,6 +18,7 @@ from .kernels.predict import (
     predict_leaf_raw,
     predict_margin_raw,
     predict_margin_raw_top,
+    slot_addresses,
 )
 from .kernels.sparse import predict_leaf_csr, predict_margin_csr
 from .objectives import CustomObjective, Objective, get_objective
@@ -51,18 +52,23 @@ class _Forest:
     # The implicit complete-tree layout of each tree's top levels (kernels/predict.py:
     # predict_margin_raw_top), built on first use.
     _top: tuple | None = None
+    _addr: tuple | None = None  # (n_features, top slot addresses, node addresses)
 
     @property
     def has_categorical(self) -> bool:
         return self.cat_offset is not None
 
-    def top_layout(self, float32_thresholds: bool) -> tuple:
-        """(levels, top_offset, bottom_offset, top_code, top_threshold, bottom_node)."""
+    def top_layout(self, float32_thresholds: bool, n_features: int) -> tuple:
+        """The arguments of ``predict_margin_raw_top`` from ``top_levels`` to ``node_addr``."""
         if self._top is None:
             self._top = _build_top_layout(self)
-        levels, top_offset, bottom_offset, code, thr64, thr32, bottom = self._top
+        levels, top_offset, bottom_offset, code, thr64, thr32, bottom, bottom_value = self._top
+        if self._addr is None or self._addr[0] != n_features:
+            addr = (slot_addresses(code, n_features), slot_addresses(self.split_code, n_features))
+            self._addr = (n_features, *addr)
+        _, top_addr, node_addr = self._addr
         thr = thr32 if float32_thresholds else thr64
-        return levels, top_offset, bottom_offset, code, thr, bottom
+        return levels, top_offset, bottom_offset, top_addr, thr, bottom, bottom_value, node_addr
 
     @classmethod
     def build(cls, trees: list[Tree], outputs: list[int]) -> _Forest:
@@ -147,7 +153,11 @@ def _build_top_layout(f: _Forest) -> tuple:
     thr32 = thr64.astype(np.float32)
     above = thr32.astype(np.float64) > thr64
     thr32[above] = np.nextafter(thr32[above], np.float32(-np.inf))
-    return levels, top_offset, bottom_offset, code, thr64, thr32, bottom
+    # Trees no deeper than their top levels end every walk in a leaf slot: its value is read
+    # straight from the slot (other slots hold 0 and are never read that way).
+    is_leaf = f.left[bottom] == bottom
+    bottom_value = np.where(is_leaf, f.value[bottom], 0.0)
+    return levels, top_offset, bottom_offset, code, thr64, thr32, bottom, bottom_value
 
 
 def add_tree_margin_raw(tree: Tree, output: int, X: np.ndarray, margin: np.ndarray) -> None:
@@ -212,7 +222,9 @@ def _predict_forest_margin(f: _Forest, X, tree_begin: int, tree_end: int, out) -
             out,
         )
         return
-    if tree_end - tree_begin == 1:
+    # The top-layout kernel copies each block of rows twice; for a wide input and few trees
+    # that copy would cost more than the walks it speeds up.
+    if tree_end - tree_begin == 1 or X.shape[1] > 4 * int(f.depths[tree_begin:tree_end].sum()):
         predict_margin_raw(
             X,
             f.roots,
@@ -229,11 +241,11 @@ def _predict_forest_margin(f: _Forest, X, tree_begin: int, tree_end: int, out) -
         return
     predict_margin_raw_top(
         X,
-        *f.top_layout(X.dtype == np.float32),
+        *f.top_layout(X.dtype == np.float32, X.shape[1]),
+        f.depths,
         f.outputs,
         tree_begin,
         tree_end,
-        f.split_code,
         f.threshold,
         f.left,
         f.value,

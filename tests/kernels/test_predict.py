@@ -138,3 +138,26 @@ def test_top_layout_kernel_matches_the_node_walk(depth):
         ref = np.full((Xd.shape[0], 1), booster.base_margin[0])
         predict_margin_naive(Xd, _tree_dicts(booster)[3:7], booster.tree_outputs[3:7], ref)
         np.testing.assert_allclose(part, ref[:, 0], rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("n_features", [3, 60, 400])
+def test_narrow_and_wide_inputs_walk_the_same_paths(n_features):
+    # Narrow inputs take the block-copy kernel, wide ones (more columns than four per tree
+    # level in the range) the direct lockstep walk; both must equal the naive walk, missing
+    # values included, for float32 and float64 input and for tree sub-ranges.
+    rng = np.random.default_rng(n_features)
+    X = rng.normal(size=(1500, n_features))
+    X[rng.random(X.shape) < 0.1] = np.nan
+    y = np.nan_to_num(X[:, 0]) - np.nan_to_num(X[:, -1]) + rng.normal(size=1500)
+    booster = tb.train({"max_depth": 4}, tb.Dataset(X, label=y), 6)
+    X_test = rng.normal(size=(211, n_features))
+    X_test[rng.random(X_test.shape) < 0.2] = np.nan
+    for dtype in (np.float64, np.float32):
+        Xd = X_test.astype(dtype)
+        for begin, end in ((0, 6), (2, 4)):
+            expected = np.full((211, 1), booster.base_margin[0])
+            predict_margin_naive(
+                Xd, _tree_dicts(booster)[begin:end], booster.tree_outputs[begin:end], expected
+            )
+            got = booster.predict(Xd, output_margin=True, iteration_range=(begin, end))
+            np.testing.assert_allclose(got, expected[:, 0], rtol=0, atol=1e-12)
