@@ -257,9 +257,9 @@ class BoostingSession:
             b = data_binned
             add_tree_binned_csr(
                 b.indptr,
-                b.indices,
-                b.bins,
+                b.gbins,
                 b.zero_bin,
+                b.bin_offsets,
                 tree.left,
                 tree.right,
                 tree.feature,

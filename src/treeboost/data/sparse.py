@@ -118,28 +118,42 @@ class SparseBins:
     shape : (n_rows, n_features)
     zero_bin : int64 (n_features,)
         The bin of 0.0 in each feature, the bin of every unlisted entry.
-    indptr, indices, bins : CSR arrays (int64, int32, uint8 or uint16)
-        Listed entries row by row, features ascending within a row.
-    col_ptr, row_idx, col_bins : CSC arrays of the same entries, rows ascending per column.
+    bin_offsets : int64 (n_features + 1,)
+        Feature ``f`` owns the global bins ``bin_offsets[f]:bin_offsets[f + 1]``.
+    indptr, gbins : CSR arrays (int64, uint32)
+        Listed entries row by row as global bins (``bin_offsets[f] + bin``, ascending within a
+        row): a histogram adds a row without looking up its features' offsets.
+    col_ptr, row_idx, col_bins : CSC arrays of the same entries (bins within their feature),
+        rows ascending per column.
     """
 
     shape: tuple[int, int]
     zero_bin: np.ndarray
+    bin_offsets: np.ndarray
     indptr: np.ndarray
-    indices: np.ndarray
-    bins: np.ndarray
+    gbins: np.ndarray
     col_ptr: np.ndarray
     row_idx: np.ndarray
     col_bins: np.ndarray
 
     @property
     def dtype(self) -> np.dtype:
-        return self.bins.dtype
+        return self.col_bins.dtype
 
     @property
     def nbytes(self) -> int:
-        arrays = (self.zero_bin, self.indptr, self.indices, self.bins, self.col_ptr)
+        arrays = (self.zero_bin, self.bin_offsets, self.indptr, self.gbins, self.col_ptr)
         return sum(a.nbytes for a in arrays + (self.row_idx, self.col_bins))
+
+    @property
+    def indices(self) -> np.ndarray:
+        """The feature of every CSR entry (derived; for inspection and tests)."""
+        return (np.searchsorted(self.bin_offsets, self.gbins, side="right") - 1).astype(np.int32)
+
+    @property
+    def bins(self) -> np.ndarray:
+        """The bin within its feature of every CSR entry (derived; for inspection and tests)."""
+        return (self.gbins - self.bin_offsets[self.indices]).astype(self.dtype)
 
     @classmethod
     def from_csr(cls, csr: Any, mapper: Any) -> SparseBins:
@@ -166,8 +180,17 @@ class SparseBins:
         row_idx = np.empty(n_listed, dtype=np.int32)
         col_bins = np.empty(n_listed, dtype=mapper.dtype_)
         csr_to_csc(indptr, indices, bins, n_features, col_ptr, row_idx, col_bins)
+        bin_offsets = np.asarray(mapper.bin_offsets_, dtype=np.int64)
+        gbins = (bin_offsets[indices] + bins).astype(np.uint32)
         return cls(
-            (n_rows, n_features), zero_bin, indptr, indices, bins, col_ptr, row_idx, col_bins
+            (n_rows, n_features),
+            zero_bin,
+            bin_offsets,
+            indptr,
+            gbins,
+            col_ptr,
+            row_idx,
+            col_bins,
         )
 
     def column(self, feature: int, out: np.ndarray) -> np.ndarray:

@@ -89,27 +89,33 @@ def csr_to_csc(indptr, indices, bins, n_features, col_ptr, row_idx, col_bins):
 
 @njit_serial
 def _accumulate_csr_rows(
-    indptr, indices, bins, gh, sample_indices, lo, hi, selected, bin_offsets, hist, totals
+    indptr, gbins, gh, sample_indices, lo, hi, selected_bins, all_selected, hist, totals
 ):
     flat = hist.reshape(hist.size)
+    flat_gh = gh.reshape(gh.size)
     g_total = 0.0
     h_total = 0.0
     for i in range(lo, hi):
         if i + PREFETCH_DISTANCE < hi:
             ahead = sample_indices[i + PREFETCH_DISTANCE]
             prefetch(indptr, ahead)
-            prefetch(gh.reshape(gh.size), 2 * ahead)
+            prefetch(flat_gh, 2 * ahead)
         row = sample_indices[i]
         g = np.float64(gh[row, 0])
         h = np.float64(gh[row, 1])
         g_total += g
         h_total += h
-        for p in range(indptr[row], indptr[row + 1]):
-            f = indices[p]
-            if selected[f]:
-                b = 2 * (bin_offsets[f] + bins[p])
+        if all_selected:
+            for p in range(indptr[row], indptr[row + 1]):
+                b = 2 * np.int64(gbins[p])
                 flat[b] += g
                 flat[b + 1] += h
+        else:
+            for p in range(indptr[row], indptr[row + 1]):
+                b = np.int64(gbins[p])
+                if selected_bins[b]:
+                    flat[2 * b] += g
+                    flat[2 * b + 1] += h
     totals[0] = g_total
     totals[1] = h_total
 
@@ -126,15 +132,15 @@ def _zero_features(hist, features, bin_offsets):
 @njit_parallel
 def build_histogram_csr(
     indptr,
-    indices,
-    bins,
+    gbins,
     zero_bin,
     gh,
     sample_indices,
     start,
     end,
     features,
-    selected,
+    selected_bins,
+    all_selected,
     bin_offsets,
     n_chunks,
     chunk_hists,
@@ -142,8 +148,9 @@ def build_histogram_csr(
     hist_out,
 ):
     """Histogram (total_bins, 2) of rows ``sample_indices[start:end]`` over ``features`` from
-    binned CSR arrays whose entries omit each feature's ``zero_bin``; ``selected[f]`` is 1 for
-    the features in ``features``. Bins of other features are left untouched.
+    binned CSR rows of global bin indices (``gbins``: the feature's bin offset plus its bin),
+    which omit each feature's ``zero_bin``. Unless ``all_selected``, ``selected_bins[b]`` is 1
+    for the bins of the features in ``features``. Bins of other features are left untouched.
 
     Chunking follows ``build_histogram`` (the sums do not depend on the thread count);
     ``chunk_hists`` (>= n_chunks, total_bins, 2) and ``chunk_totals`` (>= n_chunks, 2) are
@@ -158,14 +165,13 @@ def build_histogram_csr(
                 hist_out[b, 1] = 0.0
         _accumulate_csr_rows(
             indptr,
-            indices,
-            bins,
+            gbins,
             gh,
             sample_indices,
             start,
             end,
-            selected,
-            bin_offsets,
+            selected_bins,
+            all_selected,
             hist_out,
             chunk_totals[0],
         )
@@ -177,14 +183,13 @@ def build_histogram_csr(
             hi = min(end, lo + step)
             _accumulate_csr_rows(
                 indptr,
-                indices,
-                bins,
+                gbins,
                 gh,
                 sample_indices,
                 lo,
                 hi,
-                selected,
-                bin_offsets,
+                selected_bins,
+                all_selected,
                 local,
                 chunk_totals[c],
             )
@@ -225,24 +230,37 @@ def scatter_column(col_ptr, row_idx, col_bins, feature, zero_bin, out):
 
 
 @njit_serial
-def _listed_bin(indptr, indices, bins, row, feature, zero_bin):
-    """Bin of ``feature`` in ``row`` by binary search of the row's sorted feature indices."""
+def _listed_bin(indptr, gbins, row, feature, bin_offsets, zero_bin):
+    """Bin of ``feature`` in ``row``: binary search of the row's ascending global bins for the
+    feature's range; ``zero_bin`` when the row lists none of them."""
+    first = bin_offsets[feature]
     lo = indptr[row]
     hi = indptr[row + 1]
     while lo < hi:
         mid = (lo + hi) >> 1
-        if indices[mid] < feature:
+        if gbins[mid] < first:
             lo = mid + 1
         else:
             hi = mid
-    if lo < indptr[row + 1] and indices[lo] == feature:
-        return np.int64(bins[lo])
+    if lo < indptr[row + 1] and gbins[lo] < bin_offsets[feature + 1]:
+        return np.int64(gbins[lo]) - first
     return np.int64(zero_bin[feature])
 
 
 @njit_parallel
 def add_tree_binned_csr(
-    indptr, indices, bins, zero_bin, left, right, feature, table_offsets, tables, value, output, out
+    indptr,
+    gbins,
+    zero_bin,
+    bin_offsets,
+    left,
+    right,
+    feature,
+    table_offsets,
+    tables,
+    value,
+    output,
+    out,
 ):
     """``out[i, output] += leaf value`` of one tree for binned CSR rows; every split is a table
     over its feature's bins (``Tree.bin_tables``)."""
@@ -250,7 +268,7 @@ def add_tree_binned_csr(
         node = 0
         while left[node] >= 0:
             f = feature[node]
-            b = _listed_bin(indptr, indices, bins, i, f, zero_bin)
+            b = _listed_bin(indptr, gbins, i, f, bin_offsets, zero_bin)
             node = left[node] if tables[table_offsets[node] + b] else right[node]
         out[i, output] += value[node]
 
