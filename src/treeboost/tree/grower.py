@@ -139,6 +139,7 @@ class TreeGrower:
                 )
         builder = SparseHistogramBuilder if self.is_sparse else HistogramBuilder
         self.histograms = builder(binned, self.bin_offsets)
+        self._kinds: tuple | None = None
         self._scratch = np.empty(2 * binned.shape[0], dtype=np.int32)
         self._chunk_counts = np.empty(64, dtype=np.int64)
 
@@ -155,26 +156,42 @@ class TreeGrower:
             return False
         return node.n_rows >= 2 and node.sum_h >= 2.0 * self.split.min_child_weight
 
+    def _feature_kinds(self, features: np.ndarray) -> tuple:
+        """(numeric, categorical, width of the widest categorical feature) of a feature set;
+        the last set is remembered, since most nodes see the same array (the tree's)."""
+        cached = self._kinds
+        if cached is not None and cached[0] is features:
+            return cached[1]
+        is_cat = self.categorical[features]
+        categorical = np.ascontiguousarray(features[is_cat], dtype=np.int32)
+        width = 0
+        if categorical.size:
+            width = int((self.bin_offsets[categorical + 1] - self.bin_offsets[categorical]).max())
+        kinds = (np.ascontiguousarray(features[~is_cat]), categorical, width)
+        self._kinds = (features, kinds)
+        return kinds
+
     def _evaluate(self, node: _Node, features: np.ndarray) -> None:
         node.cat_table = None
         if self.has_categorical:
-            is_cat = self.categorical[features]
-            if is_cat.any():
-                self._evaluate_mixed(node, features[~is_cat], features[is_cat])
+            numeric, categorical, width = self._feature_kinds(features)
+            if categorical.size:
+                self._evaluate_mixed(node, numeric, categorical, width)
                 return
         self._evaluate_numeric(node, features)
 
-    def _evaluate_mixed(self, node: _Node, numeric: np.ndarray, categorical: np.ndarray) -> None:
+    def _evaluate_mixed(
+        self, node: _Node, numeric: np.ndarray, categorical: np.ndarray, width: int
+    ) -> None:
         """Best numeric split, then each categorical feature's best set; the highest gain wins
         (on a tie, the lower feature index, as among numeric features)."""
-        self._evaluate_numeric(node, np.ascontiguousarray(numeric))
+        self._evaluate_numeric(node, numeric)
         p, c = self.split, self.categorical_params
-        width = int((self.bin_offsets[categorical + 1] - self.bin_offsets[categorical]).max())
         tables = np.zeros((categorical.shape[0], width), dtype=np.uint8)
         results = np.empty((categorical.shape[0], 3), dtype=np.float64)
         best_categorical_splits(
             node.hist,
-            np.ascontiguousarray(categorical, dtype=np.int32),
+            categorical,
             self.bin_offsets,
             node.sum_g,
             node.sum_h,
