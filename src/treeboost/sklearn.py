@@ -389,9 +389,10 @@ class _TreeBoostModel(BaseEstimator):
 _FIT_DOC = """
         Parameters
         ----------
-        X : array-like or pandas.DataFrame of shape (n_samples, n_features)
+        X : array-like, table or scipy.sparse matrix of shape (n_samples, n_features)
             Features; NaN marks a missing value. DataFrame column names become the booster's
-            feature names, and later inputs must have the same columns in the same order.
+            feature names, and later inputs must have the same columns in the same order. A
+            sparse matrix is used without densifying; its absent entries are zeros.
         y : array-like of shape (n_samples,)
         sample_weight : array-like of shape (n_samples,), optional
             Non-negative row weights; a weight of 0 is the same as leaving the row out.
