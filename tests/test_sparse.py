@@ -718,6 +718,15 @@ def _check_hist(hist, expected, features, offsets):
             assert np.all(hist[sl] == -7.0), f"feature {f} was overwritten"
 
 
+def _check_active(active, expected, features, offsets, zero_bin):
+    """A feature is active when some row of the node sits outside its zero bin."""
+    for j, f in enumerate(features):
+        bins = expected[offsets[f] : offsets[f + 1]].copy()
+        bins[zero_bin[f]] = 0.0
+        assert active[j] == int(bool(np.any(bins != 0.0))), f"feature {f}"
+    assert 0 in active and 1 in active
+
+
 @pytest.mark.parametrize("n_chunks", [1, 3])
 def test_build_histogram_csr_matches_numpy(binned_problem, n_chunks):
     _, sb, dense_binned, offsets, gh = binned_problem
@@ -733,6 +742,7 @@ def test_build_histogram_csr_matches_numpy(binned_problem, n_chunks):
     hist = np.full((total, 2), -7.0)
     chunk_hists = np.full((3, total, 2), 99.0)
     chunk_totals = np.full((3, 2), 99.0)
+    active = np.full(features.size, 7, dtype=np.uint8)
     build_histogram_csr(
         sb.indptr,
         sb.gbins,
@@ -749,10 +759,14 @@ def test_build_histogram_csr_matches_numpy(binned_problem, n_chunks):
         chunk_hists,
         chunk_totals,
         hist,
+        active,
     )
-    _check_hist(hist, _numpy_hist(dense_binned, gh, rows, features, offsets), features, offsets)
+    expected = _numpy_hist(dense_binned, gh, rows, features, offsets)
+    _check_hist(hist, expected, features, offsets)
+    _check_active(active, expected, features, offsets, sb.zero_bin)
     # Every feature: the kernel skips the per-bin selection.
     every = np.arange(N_FEATURES, dtype=np.int32)
+    active_every = np.full(N_FEATURES, 7, dtype=np.uint8)
     build_histogram_csr(
         sb.indptr,
         sb.gbins,
@@ -769,8 +783,11 @@ def test_build_histogram_csr_matches_numpy(binned_problem, n_chunks):
         chunk_hists,
         chunk_totals,
         hist,
+        active_every,
     )
-    _check_hist(hist, _numpy_hist(dense_binned, gh, rows, every, offsets), every, offsets)
+    expected = _numpy_hist(dense_binned, gh, rows, every, offsets)
+    _check_hist(hist, expected, every, offsets)
+    _check_active(active_every, expected, every, offsets, sb.zero_bin)
 
 
 def test_build_histogram_csc_matches_numpy(binned_problem):
@@ -788,6 +805,7 @@ def test_build_histogram_csc_matches_numpy(binned_problem):
     np.testing.assert_array_equal(in_node, expected_in)
     np.testing.assert_allclose(totals, gh[rows].astype(np.float64).sum(axis=0), rtol=1e-12)
     hist = np.full((int(offsets[-1]), 2), -7.0)
+    active = np.full(features.size, 7, dtype=np.uint8)
     build_histogram_csc(
         sb.col_ptr,
         sb.row_idx,
@@ -799,8 +817,11 @@ def test_build_histogram_csc_matches_numpy(binned_problem):
         offsets,
         totals,
         hist,
+        active,
     )
-    _check_hist(hist, _numpy_hist(dense_binned, gh, rows, features, offsets), features, offsets)
+    expected = _numpy_hist(dense_binned, gh, rows, features, offsets)
+    _check_hist(hist, expected, features, offsets)
+    _check_active(active, expected, features, offsets, sb.zero_bin)
     mark_node_rows(sample, start, end, in_node, 0, gh, totals)
     assert not in_node.any()
 

@@ -146,6 +146,7 @@ def build_histogram_csr(
     chunk_hists,
     chunk_totals,
     hist_out,
+    active_out,
 ):
     """Histogram (total_bins, 2) of rows ``sample_indices[start:end]`` over ``features`` from
     binned CSR rows of global bin indices (``gbins``: the feature's bin offset plus its bin),
@@ -154,7 +155,11 @@ def build_histogram_csr(
 
     Chunking follows ``build_histogram`` (the sums do not depend on the thread count);
     ``chunk_hists`` (>= n_chunks, total_bins, 2) and ``chunk_totals`` (>= n_chunks, 2) are
-    scratch."""
+    scratch. ``active_out[j]`` becomes 1 when ``features[j]`` has gradient mass outside its zero
+    bin, 0 when every row sits in the zero bin (the feature cannot split these rows).
+
+    Every listed entry of these rows must belong to ``features`` or be filtered out by
+    ``selected_bins``; ``features`` may leave out features the rows never list."""
     n_rows = end - start
     step = (n_rows + n_chunks - 1) // n_chunks
     if n_chunks <= 1:
@@ -219,6 +224,7 @@ def build_histogram_csr(
         z = bin_offsets[f] + zero_bin[f]
         hist_out[z, 0] = g_total - g
         hist_out[z, 1] = h_total - h
+        active_out[j] = 1 if (g != 0.0 or h != 0.0) else 0
 
 
 @njit_serial
@@ -438,11 +444,22 @@ def mark_node_rows(sample_indices, start, end, in_node, flag, gh, totals):
 
 @njit_parallel
 def build_histogram_csc(
-    col_ptr, row_idx, col_bins, zero_bin, gh, in_node, features, bin_offsets, totals, hist_out
+    col_ptr,
+    row_idx,
+    col_bins,
+    zero_bin,
+    gh,
+    in_node,
+    features,
+    bin_offsets,
+    totals,
+    hist_out,
+    active_out,
 ):
     """:func:`build_histogram_csr` for a large node, column by column: each task owns whole
     features, so there are no per-chunk copies to zero and add up. ``in_node`` marks the node's
-    rows and ``totals`` holds their gradient sums (:func:`mark_node_rows`)."""
+    rows and ``totals`` holds their gradient sums (:func:`mark_node_rows`); ``active_out`` as
+    in :func:`build_histogram_csr`."""
     for j in prange(features.shape[0]):
         f = features[j]
         base = bin_offsets[f]
@@ -465,3 +482,4 @@ def build_histogram_csc(
         z = base + zero_bin[f]
         hist_out[z, 0] = totals[0] - g
         hist_out[z, 1] = totals[1] - h
+        active_out[j] = 1 if (g != 0.0 or h != 0.0) else 0

@@ -53,6 +53,9 @@ class _Node:
     # True once the node's leaf value is in the margins (a final split applied it directly and
     # the node's rows were never gathered into its own segment).
     applied: bool = False
+    # Sparse data: features with gradient mass outside their zero bin among the node's rows (or
+    # a superset); the others cannot split the node, and their histogram bins are not kept.
+    active: np.ndarray | None = None
 
     @property
     def n_rows(self) -> int:
@@ -292,12 +295,19 @@ class TreeGrower:
         n = sample_indices.shape[0]
         # The root's totals are read off its histogram (any one feature's bins hold every row),
         # which saves a pass over the gradients.
-        root_hist = self.histograms.build(gh, sample_indices, 0, n, tree_features)
+        root_active = None
+        if self.is_sparse:
+            root_hist, root_active = self.histograms.build_active(
+                gh, sample_indices, 0, n, tree_features
+            )
+        else:
+            root_hist = self.histograms.build(gh, sample_indices, 0, n, tree_features)
         f = tree_features[0]
         sums = root_hist[self.bin_offsets[f] : self.bin_offsets[f + 1]].sum(axis=0)
         columns: dict[str, list] = {name: [] for name in NODE_ARRAYS}
         root = self._new_node(columns, 0, n, 0, float(sums[0]), float(sums[1]))
         root.hist = root_hist
+        root.active = root_active
         self._gh = gh
         self._sample_indices = sample_indices
         self._tree_features = tree_features
@@ -369,10 +379,11 @@ class TreeGrower:
             node.hist = None
             return False
         if node.hist is None:
-            node.hist = self.histograms.build(
-                self._gh, self._sample_indices, node.start, node.end, self._tree_features
-            )
-        self._evaluate(node, self._features_for(node))
+            self._build_histogram(node)
+        features = self._features_for(node)
+        if node.active is not None:
+            features = self._within_active(features, node.active)
+        self._evaluate(node, features)
         return self.split.accepts(node.gain)
 
     def _split(self, node: _Node, columns, final: bool = False) -> tuple[_Node, _Node]:
@@ -467,13 +478,30 @@ class TreeGrower:
             parent.hist = None
             return
         small, large = (left, right) if left.n_rows <= right.n_rows else (right, left)
-        small.hist = self.histograms.build(
-            self._gh, self._sample_indices, small.start, small.end, self._tree_features
-        )
-        large.hist = self.histograms.subtract_into_parent(
-            parent.hist, small.hist, self._tree_features
-        )
+        # On sparse data only the parent's active features can be active in its children.
+        small.active = large.active = parent.active
+        self._build_histogram(small)
+        summed = self._tree_features if parent.active is None else parent.active
+        large.hist = self.histograms.subtract_into_parent(parent.hist, small.hist, summed)
         parent.hist = None
+
+    def _build_histogram(self, node: _Node) -> None:
+        if node.active is None:
+            node.hist = self.histograms.build(
+                self._gh, self._sample_indices, node.start, node.end, self._tree_features
+            )
+            return
+        node.hist, node.active = self.histograms.build_active(
+            self._gh, self._sample_indices, node.start, node.end, self._tree_features, node.active
+        )
+
+    def _within_active(self, features: np.ndarray, active: np.ndarray) -> np.ndarray:
+        """The candidate ``features`` that are active (both ascending)."""
+        if features is self._tree_features:
+            return active  # a subset of the tree's features
+        mark = np.zeros(self.binned.shape[1], dtype=bool)
+        mark[active] = True
+        return features[mark[features]]
 
     def _grow_depthwise(self, root: _Node, columns) -> list[_Node]:
         max_leaves = self.growth.max_leaves
