@@ -271,7 +271,12 @@ def write_report(args, runs: dict, width_runs: dict, seconds: float) -> None:
         )
     versions = ", ".join(f"{k} {v}" for k, v in info["versions"].items())
     lines += ["", f"Machine: {info['cpu_model']}, {info['usable_cores']} cores. {versions}."]
-    Path(args.output).write_text("\n".join(lines) + "\n")
+    # Notes written by hand after a run (a "## Reading the tables" section) are kept.
+    out = Path(args.output)
+    previous = out.read_text() if out.exists() else ""
+    marker = "\n## Reading the tables"
+    notes = previous[previous.index(marker) :] if marker in previous else ""
+    out.write_text("\n".join(lines) + "\n" + notes)
 
 
 if __name__ == "__main__":
