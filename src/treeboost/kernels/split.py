@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._presets import njit_parallel, njit_serial, prange
+from ._presets import njit_inline, njit_parallel, njit_serial, prange
 
 # Candidates whose gains differ by less than this relative amount are ties, and the first one
 # (lowest feature, then lowest bin) wins. Gains that are equal in exact arithmetic differ in the
@@ -66,7 +66,7 @@ def _score(g, h, reg_lambda, reg_alpha, max_delta_step, plain):
     return leaf_score(g, h, reg_lambda, reg_alpha, max_delta_step)
 
 
-@njit_serial
+@njit_inline
 def _scan_feature(
     hist, off, n_bins, sum_g, sum_h, parent_score, reg_lambda, reg_alpha, max_delta_step, min_h, out
 ):
@@ -185,7 +185,7 @@ def bounded_leaf_weight(sum_g, sum_h, reg_lambda, reg_alpha, max_delta_step, low
     return w
 
 
-@njit_serial
+@njit_inline
 def _scan_feature_bounded(
     hist,
     off,
