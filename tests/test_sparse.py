@@ -21,8 +21,7 @@ from treeboost.kernels.sparse import (
     build_histogram_csr,
     csr_to_csc,
     mark_node_rows,
-    predict_leaf_csr,
-    predict_margin_csr,
+    predict_csr,
 )
 
 sp = pytest.importorskip("scipy.sparse")
@@ -852,45 +851,17 @@ def test_predict_csr_kernels_match_dense(problem, models, block_rows, n_parts):
     n_trees = len(booster.trees)
     base = np.random.default_rng(1).normal(size=(500, 3))
     out = base.copy()
-    predict_margin_csr(
-        Xc.indptr,
-        Xc.indices,
-        Xc.data,
-        N_FEATURES,
-        block_rows,
-        n_parts,
-        f.roots,
-        f.depths,
-        f.outputs,
-        0,
-        n_trees,
-        f.split_code,
-        f.threshold,
-        f.left,
-        f.value,
-        out,
-    )
+    no_leaves = np.zeros((0, 0), dtype=np.int32)
+    args = (Xc.indptr, Xc.indices, Xc.data, N_FEATURES, block_rows, n_parts, f.roots, f.depths)
+    walk = (f.split_code, f.threshold, f.left, f.value, f.node_ids)
+    predict_csr(*args, f.outputs, 0, n_trees, *walk, out, no_leaves)
     expected = booster.predict(dense[:500], output_margin=True) - booster.base_margin
     np.testing.assert_allclose(out - base, expected, rtol=1e-12, atol=1e-12)
     leaves = np.full((500, n_trees - 3), -1, dtype=np.int32)
-    predict_leaf_csr(
-        Xc.indptr,
-        Xc.indices,
-        Xc.data,
-        N_FEATURES,
-        block_rows,
-        n_parts,
-        f.roots,
-        f.depths,
-        3,
-        n_trees,
-        f.split_code,
-        f.threshold,
-        f.left,
-        f.node_ids,
-        leaves,
-    )
+    untouched = out.copy()
+    predict_csr(*args, f.outputs, 3, n_trees, *walk, out, leaves)
     np.testing.assert_array_equal(leaves, booster.predict(dense[:500], pred_leaf=True)[:, 3:])
+    np.testing.assert_array_equal(out, untouched)  # leaf mode adds no margins
 
 
 def test_add_tree_binned_csr_matches_dense_walks(problem, models):

@@ -20,7 +20,7 @@ from .kernels.predict import (
     predict_margin_raw_top,
     slot_addresses,
 )
-from .kernels.sparse import predict_leaf_csr, predict_margin_csr
+from .kernels.sparse import predict_csr
 from .objectives import CustomObjective, Objective, get_objective
 from .tree.tree import Tree
 
@@ -176,6 +176,35 @@ def _csr_plan(X) -> tuple[int, int]:
     return block_rows, int(max(1, min(numba.get_num_threads(), n_blocks)))
 
 
+# Placeholders for the output predict_csr does not fill.
+_NO_LEAVES = np.zeros((0, 0), dtype=np.int32)
+_NO_MARGINS = np.zeros((0, 0), dtype=np.float64)
+
+
+def _predict_csr(f: _Forest, X, tree_begin: int, tree_end: int, margins, leaves) -> None:
+    """Margins (``leaves`` empty) or leaf ids of raw CSR rows ``X``."""
+    _check_sparse_input(f)
+    predict_csr(
+        X.indptr,
+        X.indices,
+        X.data,
+        X.shape[1],
+        *_csr_plan(X),
+        f.roots,
+        f.depths,
+        f.outputs,
+        tree_begin,
+        tree_end,
+        f.split_code,
+        f.threshold,
+        f.left,
+        f.value,
+        f.node_ids,
+        margins,
+        leaves,
+    )
+
+
 def _check_sparse_input(f: _Forest) -> None:
     if f.has_categorical:
         raise NotSupportedYetError(
@@ -186,24 +215,7 @@ def _check_sparse_input(f: _Forest) -> None:
 
 def _predict_forest_margin(f: _Forest, X, tree_begin: int, tree_end: int, out) -> None:
     if is_sparse(X):
-        _check_sparse_input(f)
-        predict_margin_csr(
-            X.indptr,
-            X.indices,
-            X.data,
-            X.shape[1],
-            *_csr_plan(X),
-            f.roots,
-            f.depths,
-            f.outputs,
-            tree_begin,
-            tree_end,
-            f.split_code,
-            f.threshold,
-            f.left,
-            f.value,
-            out,
-        )
+        _predict_csr(f, X, tree_begin, tree_end, out, _NO_LEAVES)
         return
     if f.has_categorical:
         predict_margin_raw_categorical(
@@ -589,23 +601,7 @@ class Booster:
             if end > begin and X.shape[0]:
                 f = self._forest()
                 if is_sparse(X):
-                    _check_sparse_input(f)
-                    predict_leaf_csr(
-                        X.indptr,
-                        X.indices,
-                        X.data,
-                        X.shape[1],
-                        *_csr_plan(X),
-                        f.roots,
-                        f.depths,
-                        begin,
-                        end,
-                        f.split_code,
-                        f.threshold,
-                        f.left,
-                        f.node_ids,
-                        leaves,
-                    )
+                    _predict_csr(f, X, begin, end, _NO_MARGINS, leaves)
                     return leaves
                 if f.has_categorical:
                     predict_leaf_raw_categorical(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._presets import njit_parallel, njit_serial, prange
+from ._presets import njit_inline, njit_parallel, njit_serial, prange
 from .intrinsics import PREFETCH_DISTANCE, prefetch
 
 # Parallel work is cut into chunks by node size alone. Measured on 2 cores (1M x 28 rows): 2-4
@@ -74,6 +74,30 @@ def _accumulate_rows(binned, gh, sample_indices, start, end, features, bin_offse
             hist[b, 1] += h
 
 
+@njit_inline
+def zero_feature_bins(hist, features, bin_offsets):
+    """Zero the bins of ``features`` in ``hist`` (total_bins, 2)."""
+    for j in range(features.shape[0]):
+        f = features[j]
+        for b in range(bin_offsets[f], bin_offsets[f + 1]):
+            hist[b, 0] = 0.0
+            hist[b, 1] = 0.0
+
+
+@njit_inline
+def sum_chunk_bins(chunk_hists, n_chunks, lo, hi, hist_out):
+    """``hist_out[lo:hi]`` = the sum of the first ``n_chunks`` chunk histograms, in chunk order
+    (so the sums do not depend on which thread built which chunk)."""
+    for b in range(lo, hi):
+        g = 0.0
+        h = 0.0
+        for c in range(n_chunks):
+            g += chunk_hists[c, b, 0]
+            h += chunk_hists[c, b, 1]
+        hist_out[b, 0] = g
+        hist_out[b, 1] = h
+
+
 @njit_parallel
 def build_histogram(
     binned, gh, sample_indices, start, end, features, bin_offsets, n_chunks, chunk_hists, hist_out
@@ -85,36 +109,21 @@ def build_histogram(
     """
     n_selected = features.shape[0]
     if n_chunks <= 1:
-        for j in range(n_selected):
-            f = features[j]
-            for b in range(bin_offsets[f], bin_offsets[f + 1]):
-                hist_out[b, 0] = 0.0
-                hist_out[b, 1] = 0.0
+        zero_feature_bins(hist_out, features, bin_offsets)
         _accumulate_rows(binned, gh, sample_indices, start, end, features, bin_offsets, hist_out)
         return
     n_rows = end - start
     step = (n_rows + n_chunks - 1) // n_chunks
     for c in prange(n_chunks):
         local = chunk_hists[c]
-        for j in range(n_selected):
-            f = features[j]
-            for b in range(bin_offsets[f], bin_offsets[f + 1]):
-                local[b, 0] = 0.0
-                local[b, 1] = 0.0
+        zero_feature_bins(local, features, bin_offsets)
         lo = start + c * step
         hi = min(end, lo + step)
         _accumulate_rows(binned, gh, sample_indices, lo, hi, features, bin_offsets, local)
     # Fixed-order reduction, parallel over features.
     for j in prange(n_selected):
         f = features[j]
-        for b in range(bin_offsets[f], bin_offsets[f + 1]):
-            g = 0.0
-            h = 0.0
-            for c in range(n_chunks):
-                g += chunk_hists[c, b, 0]
-                h += chunk_hists[c, b, 1]
-            hist_out[b, 0] = g
-            hist_out[b, 1] = h
+        sum_chunk_bins(chunk_hists, n_chunks, bin_offsets[f], bin_offsets[f + 1], hist_out)
 
 
 @njit_serial

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._presets import njit_inline, njit_parallel, njit_serial, prange
+from ._presets import njit_parallel, njit_serial, prange
 from .binning import bin_of_value
+from .histogram import sum_chunk_bins, zero_feature_bins
 from .intrinsics import PREFETCH_DISTANCE, prefetch
 from .predict import _walk_block
 
@@ -120,15 +121,6 @@ def _accumulate_csr_rows(
     totals[1] = h_total
 
 
-@njit_serial
-def _zero_features(hist, features, bin_offsets):
-    for j in range(features.shape[0]):
-        f = features[j]
-        for b in range(bin_offsets[f], bin_offsets[f + 1]):
-            hist[b, 0] = 0.0
-            hist[b, 1] = 0.0
-
-
 @njit_parallel
 def build_histogram_csr(
     indptr,
@@ -164,10 +156,7 @@ def build_histogram_csr(
     step = (n_rows + n_chunks - 1) // n_chunks
     if n_chunks <= 1:
         for j in prange(features.shape[0]):
-            f = features[j]
-            for b in range(bin_offsets[f], bin_offsets[f + 1]):
-                hist_out[b, 0] = 0.0
-                hist_out[b, 1] = 0.0
+            zero_feature_bins(hist_out, features[j : j + 1], bin_offsets)
         _accumulate_csr_rows(
             indptr,
             gbins,
@@ -183,7 +172,7 @@ def build_histogram_csr(
     else:
         for c in prange(n_chunks):
             local = chunk_hists[c]
-            _zero_features(local, features, bin_offsets)
+            zero_feature_bins(local, features, bin_offsets)
             lo = start + c * step
             hi = min(end, lo + step)
             _accumulate_csr_rows(
@@ -200,14 +189,7 @@ def build_histogram_csr(
             )
         for j in prange(features.shape[0]):
             f = features[j]
-            for b in range(bin_offsets[f], bin_offsets[f + 1]):
-                g = 0.0
-                h = 0.0
-                for c in range(n_chunks):
-                    g += chunk_hists[c, b, 0]
-                    h += chunk_hists[c, b, 1]
-                hist_out[b, 0] = g
-                hist_out[b, 1] = h
+            sum_chunk_bins(chunk_hists, n_chunks, bin_offsets[f], bin_offsets[f + 1], hist_out)
     g_total = 0.0
     h_total = 0.0
     for c in range(max(n_chunks, 1)):
@@ -293,20 +275,8 @@ def _clear_block(indptr, indices, lo, n, dense):
             dense[r, indices[p]] = 0
 
 
-@njit_inline
-def _block_plan(n_rows, block_rows, n_parts):
-    n_blocks = (n_rows + block_rows - 1) // block_rows
-    return n_blocks, (n_blocks + n_parts - 1) // n_parts
-
-
-# Raw CSR prediction: each of ``n_parts`` tasks keeps one dense (block_rows, n_features) buffer
-# of zeros, writes a block's stored values into it, walks every tree as dense prediction does,
-# and clears those values again, so the cost follows the non-zeros and the trees, not
-# ``n_features`` per row.
-
-
 @njit_parallel
-def predict_margin_csr(
+def predict_csr(
     indptr,
     indices,
     data,
@@ -322,49 +292,21 @@ def predict_margin_csr(
     threshold,
     left,
     value,
-    out,
-):
-    """``out[i, output(t)] += leaf value`` of every tree t in [tree_begin, tree_end) for raw
-    CSR rows (absent entries are 0)."""
-    n_blocks, per_part = _block_plan(indptr.shape[0] - 1, block_rows, n_parts)
-    n_rows = indptr.shape[0] - 1
-    for part in prange(n_parts):
-        dense = np.zeros((block_rows, n_features), dtype=data.dtype)
-        nodes = np.empty(block_rows, dtype=np.int64)
-        for blk in range(part * per_part, min(n_blocks, (part + 1) * per_part)):
-            lo = blk * block_rows
-            n = min(n_rows, lo + block_rows) - lo
-            _scatter_block(indptr, indices, data, lo, n, dense)
-            for t in range(tree_begin, tree_end):
-                _walk_block(dense, 0, n, roots[t], depths[t], split_code, threshold, left, nodes)
-                k = tree_outputs[t]
-                for r in range(n):
-                    out[lo + r, k] += value[nodes[r]]
-            _clear_block(indptr, indices, lo, n, dense)
-
-
-@njit_parallel
-def predict_leaf_csr(
-    indptr,
-    indices,
-    data,
-    n_features,
-    block_rows,
-    n_parts,
-    roots,
-    depths,
-    tree_begin,
-    tree_end,
-    split_code,
-    threshold,
-    left,
     node_ids,
-    out,
+    margin_out,
+    leaf_out,
 ):
-    """``out[i, t - tree_begin]`` = the leaf (node id within its tree) row i of raw CSR input
-    reaches in tree t."""
-    n_blocks, per_part = _block_plan(indptr.shape[0] - 1, block_rows, n_parts)
+    """Walk raw CSR rows (absent entries are 0) through trees [tree_begin, tree_end):
+    ``margin_out[i, output(t)] += leaf value``, or, when ``leaf_out`` has rows,
+    ``leaf_out[i, t - tree_begin]`` = the leaf's node id within its tree (``node_ids``).
+
+    Each of ``n_parts`` tasks keeps one dense (block_rows, n_features) buffer of zeros, writes a
+    block's stored values into it, walks every tree as dense prediction does, and clears those
+    values again, so the cost follows the non-zeros and the trees, not ``n_features`` per row."""
     n_rows = indptr.shape[0] - 1
+    want_leaves = leaf_out.shape[0] > 0
+    n_blocks = (n_rows + block_rows - 1) // block_rows
+    per_part = (n_blocks + n_parts - 1) // n_parts
     for part in prange(n_parts):
         dense = np.zeros((block_rows, n_features), dtype=data.dtype)
         nodes = np.empty(block_rows, dtype=np.int64)
@@ -374,8 +316,13 @@ def predict_leaf_csr(
             _scatter_block(indptr, indices, data, lo, n, dense)
             for t in range(tree_begin, tree_end):
                 _walk_block(dense, 0, n, roots[t], depths[t], split_code, threshold, left, nodes)
-                for r in range(n):
-                    out[lo + r, t - tree_begin] = node_ids[nodes[r]]
+                if want_leaves:
+                    for r in range(n):
+                        leaf_out[lo + r, t - tree_begin] = node_ids[nodes[r]]
+                else:
+                    k = tree_outputs[t]
+                    for r in range(n):
+                        margin_out[lo + r, k] += value[nodes[r]]
             _clear_block(indptr, indices, lo, n, dense)
 
 
@@ -463,9 +410,7 @@ def build_histogram_csc(
     for j in prange(features.shape[0]):
         f = features[j]
         base = bin_offsets[f]
-        for b in range(base, bin_offsets[f + 1]):
-            hist_out[b, 0] = 0.0
-            hist_out[b, 1] = 0.0
+        zero_feature_bins(hist_out, features[j : j + 1], bin_offsets)
         for p in range(col_ptr[f], col_ptr[f + 1]):
             # Branch-free: a row outside the node adds zeros (membership is a coin flip in
             # the middle levels, and a mispredicted branch costs more than the add).
