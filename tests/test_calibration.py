@@ -18,8 +18,8 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import treeboost as tb
+from treeboost.metrics.scores import ace
 from treeboost.uncertainty.isotonic import pool_adjacent_violators
-from treeboost.uncertainty.scores import ace
 from treeboost.uncertainty.venn_abers import VennAbers, p0_p1_naive
 
 

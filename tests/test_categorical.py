@@ -9,7 +9,7 @@ import pytest
 import treeboost as tb
 from treeboost.kernels.categorical import best_categorical_split
 from treeboost.kernels.split import leaf_score
-from treeboost.model_io import ModelFormatError
+from treeboost.model.model_file import ModelFormatError
 
 pd = pytest.importorskip("pandas")
 

@@ -13,9 +13,10 @@ import pandas as pd
 import pytest
 
 import treeboost as tb
-from treeboost import cli, progress
-from treeboost._cli_training import parse_value
-from treeboost.progress import TrainingProgress
+from treeboost.cli import commands as cli
+from treeboost.cli._training import parse_value
+from treeboost.training import progress
+from treeboost.training.progress import TrainingProgress
 
 REPO = Path(__file__).resolve().parents[1]
 AGARICUS = REPO.parent / "shared" / "data" / "xgboost-demo" / "agaricus.txt.train"
@@ -524,7 +525,7 @@ def test_tune_saves_the_best_trial(work, capsys):
 
 def test_tune_search_space_respects_fixed_parameters():
     pytest.importorskip("treeboost.tune")
-    from treeboost._cli_tune import search_space
+    from treeboost.cli.tune import search_space
 
     space = search_space("binary", {"grow_policy": "depthwise", "learning_rate": 0.1})
     assert "grow_policy" not in space.names and "learning_rate" not in space.names
@@ -674,8 +675,8 @@ def test_subprocess_errors_are_one_line_without_traceback(work, args, mentions):
 
 def test_demo_and_warmup_dispatch(monkeypatch, capsys, tmp_path):
     calls = []
-    demo_module = importlib.import_module("treeboost.demo")
-    warmup_module = importlib.import_module("treeboost.warmup")
+    demo_module = importlib.import_module("treeboost.report.demo")
+    warmup_module = importlib.import_module("treeboost.cli.warmup")
 
     monkeypatch.setattr(demo_module, "run_demo", lambda **kw: calls.append(kw))
     monkeypatch.setattr(warmup_module, "warmup", lambda: calls.append("warmup"))

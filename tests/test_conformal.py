@@ -15,9 +15,9 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import treeboost as tb
+from treeboost.metrics.scores import class_coverage, coverage
 from treeboost.uncertainty._quantile import conformal_quantile, conformal_rank, lower_rank
-from treeboost.uncertainty.conformal_classification import nonconformity
-from treeboost.uncertainty.scores import class_coverage, coverage
+from treeboost.uncertainty.conformal.classification import nonconformity
 
 
 @pytest.fixture(autouse=True, scope="module")

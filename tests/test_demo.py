@@ -8,9 +8,9 @@ import re
 import numpy as np
 import pytest
 
-from treeboost import _report
-from treeboost import demo as demo_module
-from treeboost.demo import run_demo
+from treeboost.report import demo as demo_module
+from treeboost.report import html as _report
+from treeboost.report.demo import run_demo
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

@@ -346,7 +346,7 @@ def test_cv_returns_means_and_stops_early():
 
 
 def test_small_data_trains_on_one_thread():
-    from treeboost.params import SERIAL_BELOW_ROWS, resolve_n_threads, threads_for_rows
+    from treeboost.model.params import SERIAL_BELOW_ROWS, resolve_n_threads, threads_for_rows
 
     assert threads_for_rows(2, SERIAL_BELOW_ROWS - 1) == 1
     assert threads_for_rows(2, SERIAL_BELOW_ROWS) == 2

@@ -9,8 +9,8 @@ import pytest
 
 import treeboost as tb
 from conftest import load_tsv
-from treeboost import treeshap
 from treeboost.explain.shap import ShapResult, shap_tree_dicts
+from treeboost.model import treeshap
 
 
 def _data(n=600, n_features=5, nan_rate=0.1, seed=0):

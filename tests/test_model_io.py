@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import treeboost as tb
-from treeboost.model_io import FORMAT_VERSION, ModelFormatError, load_model_text
+from treeboost.model.model_file import FORMAT_VERSION, ModelFormatError, load_model_text
 from treeboost.tree.tree import NODE_ARRAYS
 
 IMPORTANCE_TYPES = ("weight", "gain", "cover", "total_gain", "total_cover")

@@ -9,9 +9,9 @@ from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.model_selection import KFold, LeaveOneOut, StratifiedKFold, cross_val_predict
 from sklearn.preprocessing import StandardScaler
+from treeboost.model_selection import loo_predict, oof_predict
 
 import treeboost as tb
-from treeboost.model_selection import loo_predict, oof_predict
 
 
 @pytest.fixture(autouse=True, scope="module")

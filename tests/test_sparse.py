@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 
 import treeboost as tb
-from treeboost.booster import _Forest
 from treeboost.data.dataset import NotSupportedYetError
 from treeboost.data.sparse import SparseBins, as_csr
 from treeboost.kernels.categorical import add_tree_binned_tables
@@ -23,6 +22,7 @@ from treeboost.kernels.sparse import (
     mark_node_rows,
     predict_csr,
 )
+from treeboost.model.booster import _Forest
 
 sp = pytest.importorskip("scipy.sparse")
 

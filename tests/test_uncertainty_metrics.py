@@ -1,4 +1,4 @@
-"""Public metrics of treeboost.uncertainty.scores (re-exported by tb.metrics): agreement with
+"""Public metrics of treeboost.metrics.scores (re-exported by tb.metrics): agreement with
 scikit-learn, hand-computed ECE / ACE, interval and set metrics, bootstrap intervals, errors."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import pytest
 from sklearn import metrics as sk
 from sklearn.calibration import calibration_curve
 
-from treeboost.uncertainty import scores
+from treeboost.metrics import scores
 
 
 @pytest.fixture(scope="module")

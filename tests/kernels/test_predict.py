@@ -2,10 +2,10 @@ import numpy as np
 import pytest
 
 import treeboost as tb
-from treeboost.booster import Booster
 from treeboost.kernels.predict import add_tree_binned, predict_margin_naive
+from treeboost.model.booster import Booster
+from treeboost.model.params import validate_params
 from treeboost.objectives import get_objective
-from treeboost.params import validate_params
 from treeboost.tree.tree import Tree
 
 

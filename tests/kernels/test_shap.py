@@ -8,8 +8,6 @@ import numpy as np
 import pytest
 
 import treeboost as tb
-from treeboost import treeshap
-from treeboost.booster import Booster
 from treeboost.kernels.shap import (
     finish_interactions,
     shap_contribs_raw,
@@ -17,8 +15,10 @@ from treeboost.kernels.shap import (
     tree_expected_values,
     tree_features,
 )
+from treeboost.model import treeshap
+from treeboost.model.booster import Booster
+from treeboost.model.params import validate_params
 from treeboost.objectives import get_objective
-from treeboost.params import validate_params
 from treeboost.tree.tree import Tree
 
 

@@ -108,7 +108,7 @@ class TreeBoostFitter:
         return data
 
     def fit(self, columns: np.ndarray, fold_index: int) -> BoosterModel:
-        from ..engine import train
+        from ..training.engine import train
 
         data = self._dataset(self.folds[fold_index], columns)
         booster = train(self.params, data, self.n_rounds, callbacks=self.callbacks)
@@ -121,7 +121,7 @@ class TreeBoostFitter:
     def importances_on_all_rows(self) -> np.ndarray:
         """Total gain per column of a model trained on every row and column."""
         from ..data import Dataset
-        from ..engine import train
+        from ..training.engine import train
 
         booster = train(
             self.params, Dataset(self.X, label=self.label, max_bin=self.max_bin), self.n_rounds

@@ -26,7 +26,7 @@ def numba_threads(n_jobs: int | None):
     """Run treeboost's prediction kernels on ``n_jobs`` threads (None: every core)."""
     import numba
 
-    from ..params import resolve_n_threads
+    from ..model.params import resolve_n_threads
 
     previous = numba.get_num_threads()
     numba.set_num_threads(resolve_n_threads(n_jobs))
@@ -117,7 +117,7 @@ class EstimatorModel:
 
 def as_model(model: Any) -> BoosterModel | EstimatorModel:
     """Wrap a Booster or a fitted estimator; a treeboost estimator stays an estimator."""
-    from ..booster import Booster
+    from ..model.booster import Booster
 
     if isinstance(model, Booster):
         return BoosterModel(model)

@@ -409,7 +409,7 @@ def _check_methods(methods: Any) -> list[str]:
 
 
 def _booster_of(model: Any):
-    from ..booster import Booster
+    from ..model.booster import Booster
 
     if isinstance(model, Booster):
         return model

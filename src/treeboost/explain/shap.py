@@ -205,7 +205,7 @@ def shap_tree_dicts(model: Any) -> dict[str, Any]:
 
 
 def _interventional(booster, X, R, begin: int, end: int, logistic: bool) -> np.ndarray:
-    from ..treeshap import interventional_contributions
+    from ..model.treeshap import interventional_contributions
 
     n, k, m = X.shape[0], booster.n_outputs, booster.n_features
     out = np.zeros((n, k, m + 1), dtype=np.float64)
@@ -218,7 +218,7 @@ def _interventional(booster, X, R, begin: int, end: int, logistic: bool) -> np.n
 
 
 def _booster_of(model: Any):
-    from ..booster import Booster
+    from ..model.booster import Booster
 
     if isinstance(model, Booster):
         booster = model

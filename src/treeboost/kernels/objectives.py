@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from treeboost.kernels._presets import njit_parallel, prange
+from ._presets import njit_parallel, prange
 
 # Rows per block in the softmax kernel: each block reuses one scratch vector of k probabilities
 # instead of allocating per row. A constant, so the split never depends on the thread count.

@@ -10,11 +10,11 @@ import operator
 from collections.abc import Callable
 from typing import Any
 
-from treeboost.objectives.base import Objective
-from treeboost.objectives.binary import LogisticObjective, LogitRawObjective
-from treeboost.objectives.custom import CustomObjective
-from treeboost.objectives.multiclass import SoftmaxObjective, SoftprobObjective
-from treeboost.objectives.regression import (
+from .base import Objective
+from .binary import LogisticObjective, LogitRawObjective
+from .custom import CustomObjective
+from .multiclass import SoftmaxObjective, SoftprobObjective
+from .regression import (
     AbsoluteErrorObjective,
     ExpectileObjective,
     GammaObjective,

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from treeboost.objectives.base import Objective, as_margin, check_gh_out, margin_rows
+from .base import Objective, as_margin, check_gh_out, margin_rows
 
 
 class CustomObjective(Objective):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from treeboost.kernels.objectives import fill_softmax_gradients
-from treeboost.objectives.base import (
+from ..kernels.objectives import fill_softmax_gradients
+from .base import (
     HESSIAN_FLOOR,
     Objective,
     as_labels,

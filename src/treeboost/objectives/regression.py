@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from treeboost.kernels.objectives import (
+from ..kernels.objectives import (
     fill_absolute_error_gradients,
     fill_expectile_gradients,
     fill_gamma_gradients,
@@ -17,7 +17,7 @@ from treeboost.kernels.objectives import (
     fill_squared_log_error_gradients,
     fill_tweedie_gradients,
 )
-from treeboost.objectives.base import (
+from .base import (
     HESSIAN_FLOOR,
     Objective,
     as_labels,

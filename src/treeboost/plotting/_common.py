@@ -32,7 +32,7 @@ def axes_or_new(ax, figsize: tuple[float, float]):
 
 def as_booster(model: Any):
     """The Booster of ``model``: a Booster, or a fitted estimator with ``get_booster()``."""
-    from ..booster import Booster
+    from ..model.booster import Booster
 
     if isinstance(model, Booster):
         return model

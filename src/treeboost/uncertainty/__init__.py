@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import importlib
 
-from .scores import __all__ as _scores_all
+from ..metrics.scores import __all__ as _scores_all
 
 _ESTIMATORS = {
     "CalibratedClassifier": "calibration",
-    "Confidence": "conformal_classification",
-    "ConformalClassifier": "conformal_classification",
-    "certainty_report": "conformal_classification",
-    "ConformalRegressor": "conformal_regression",
+    "Confidence": "conformal.classification",
+    "ConformalClassifier": "conformal.classification",
+    "certainty_report": "conformal.classification",
+    "ConformalRegressor": "conformal.regression",
     "loo_predict": "cross_val",
     "oof_predict": "cross_val",
     "VennAbers": "venn_abers",
@@ -32,7 +32,7 @@ def __getattr__(name: str):
     if name in _ESTIMATORS:
         return getattr(importlib.import_module(f".{_ESTIMATORS[name]}", __name__), name)
     if name in _METRICS:
-        return getattr(importlib.import_module(".scores", __name__), name)
+        return getattr(importlib.import_module("..metrics.scores", __name__), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

@@ -12,7 +12,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted
 
-from ._checks import check_choice
+from ..metrics.checks import check_choice
 from ._estimators import (
     check_prefit,
     classifier_scores,
@@ -26,7 +26,7 @@ from ._estimators import (
 from .isotonic import IsotonicCalibrator, SigmoidCalibrator
 from .venn_abers import VennAbers, merge_cross_p0_p1, merge_p0_p1
 
-__all__ = ["CalibratedClassifier"]
+__all__ = ["CalibratedClassifier", "VennAbers"]
 
 _METHODS = ("sigmoid", "isotonic", "venn_abers")
 

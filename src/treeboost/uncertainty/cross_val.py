@@ -12,7 +12,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import column_or_1d
 
-from ._checks import check_choice
+from ..metrics.checks import check_choice
 from ._estimators import class_probabilities, fit_clone, n_rows, resolve_cv, take_rows
 
 __all__ = ["loo_predict", "oof_predict"]

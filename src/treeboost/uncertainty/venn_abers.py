@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import as_1d_float, check_same_length
+from ..metrics.checks import as_1d_float, check_same_length
 from .isotonic import pool_adjacent_violators, tied_groups
 
 

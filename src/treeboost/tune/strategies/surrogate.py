@@ -177,7 +177,7 @@ class SurrogateSearch(Strategy):
     def _fit_models(self) -> list:
         """One cost model, or ``n_models`` fitted on bootstrap resamples (Poisson weights)."""
         from ...data import Dataset
-        from ...engine import train
+        from ...training.engine import train
 
         X, y, w = self._training_set()
         models = []

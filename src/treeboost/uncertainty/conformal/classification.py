@@ -15,15 +15,15 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
-from . import scores as metrics
-from ._checks import (
+from ...metrics import scores as metrics
+from ...metrics.checks import (
     check_alpha,
     check_choice,
     check_fraction,
     check_nonnegative,
     check_positive_int,
 )
-from ._estimators import (
+from .._estimators import (
     check_prefit,
     class_probabilities,
     default_classifier,

@@ -6,14 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ._report import Report, ReportFigure, ReportTable, render_png, write_report
+from .html import Report, ReportFigure, ReportTable, render_png, write_report
 
 if TYPE_CHECKING:  # pragma: no cover
     from .demo import DemoResult
 
 
 def _figures(result: DemoResult) -> list[ReportFigure]:
-    from . import plotting
+    from .. import plotting
 
     booster = result.booster
     names = booster.feature_names

@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ._checks import check_fraction, check_positive_int
+from .checks import check_fraction, check_positive_int
 
 __all__ = [
     "BootstrapResult",

@@ -10,8 +10,8 @@ import json
 import math
 from typing import Any
 
-from ._cli_io import CLIError, check_output, one_line
-from ._cli_training import add_training_data_options, command_params, training_sets
+from ._io import CLIError, check_output, one_line
+from ._training import add_training_data_options, command_params, training_sets
 
 STRATEGY_NAMES = ("random", "grid", "genetic", "tabu", "surrogate")
 TASK_OF_OBJECTIVE_PREFIX = (
@@ -69,8 +69,8 @@ def _task(params: dict[str, Any]) -> str:
 
 def _watched_metric(params: dict[str, Any]) -> str:
     """The metric early stopping watches: the last ``eval_metric``, else the objective's."""
-    from .objectives import get_objective
-    from .params import validate_params
+    from ..model.params import validate_params
+    from ..objectives import get_objective
 
     validated = validate_params(params)
     metric = validated.get("eval_metric")
@@ -83,7 +83,7 @@ def search_space(task: str, fixed: dict[str, Any]):
     """treeboost.tune's default space for ``task`` without the parameters fixed by the user.
     A parameter conditional on a fixed one is kept (unconditionally) when the fixed value
     activates it, dropped otherwise."""
-    from .tune import Space, default_space
+    from ..tune import Space, default_space
 
     params = {}
     for name, param in default_space(task, n_estimators=False).params.items():
@@ -119,9 +119,9 @@ def _check_args(args: argparse.Namespace) -> None:
 
 
 def run_tune(args: argparse.Namespace) -> int:
-    from .callbacks import metric_is_maximized
-    from .engine import train
-    from .tune import search
+    from ..training.callbacks import metric_is_maximized
+    from ..training.engine import train
+    from ..tune import search
 
     _check_args(args)
     fixed = command_params(args)
@@ -187,7 +187,7 @@ def run_tune(args: argparse.Namespace) -> int:
 
 
 def _stdout_is_tty() -> bool:
-    from . import cli
+    from . import commands as cli
 
     return cli._stdout_is_tty()
 

@@ -12,10 +12,10 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from .booster import Booster
-from .data import Dataset
-from .engine import train
-from .objectives import LogisticObjective, SoftprobObjective
+from ..data import Dataset
+from ..model.booster import Booster
+from ..objectives import LogisticObjective, SoftprobObjective
+from ..training.engine import train
 
 # Constructor arguments that are training parameters (everything else is estimator plumbing).
 _PARAM_NAMES = (
@@ -185,18 +185,18 @@ class _TreeBoostModel(BaseEstimator):
     def _keeps_table(self, X) -> bool:
         """Tables with categorical columns (or any input when ``categorical_features`` is set)
         go to the Dataset as they are: scikit-learn's validation would turn them into floats."""
-        from .data.frames import is_table
+        from ..data.frames import is_table
 
         if self.categorical_features is not None:
             return True
         if not is_table(X):
             return False
-        from .data.frames import needs_column_encoding
+        from ..data.frames import needs_column_encoding
 
         return needs_column_encoding(X)
 
     def _validate_table(self, X, reset: bool):
-        from .data.frames import is_table, table_columns
+        from ..data.frames import is_table, table_columns
 
         if is_table(X):
             pl = __import__("sys").modules.get("polars")

@@ -181,7 +181,7 @@ def one_line(exc: BaseException) -> str:
 
 
 def load_booster(path: str):
-    from .booster import Booster
+    from ..model.booster import Booster
 
     check_readable(path, "model file")
     try:

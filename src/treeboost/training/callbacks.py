@@ -10,7 +10,7 @@ import math
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .booster import Booster
+    from ..model.booster import Booster
 
 EvalsLog = dict[str, dict[str, list[float]]]
 

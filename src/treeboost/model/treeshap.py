@@ -14,15 +14,15 @@ from typing import Any
 
 import numpy as np
 
-from .kernels.shap import finish_interactions, tree_expected_values, tree_features
-from .kernels.shap_fast import (
+from ..kernels.shap import finish_interactions, tree_expected_values, tree_features
+from ..kernels.shap_fast import (
     MAX_TABLE_PATH,
     describe_leaf_paths,
     fill_leaf_tables,
     shap_contribs_fast,
     shap_interactions_fast,
 )
-from .kernels.shap_interventional import (
+from ..kernels.shap_interventional import (
     count_background_patterns,
     fill_interventional_tables,
     interventional_contribs,

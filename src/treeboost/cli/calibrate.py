@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from ._cli_io import (
+from ._io import (
     CLIError,
     add_format_option,
     check_output,
@@ -70,7 +70,7 @@ def calibration_scores(y: np.ndarray, proba: np.ndarray, n_bins: int) -> dict[st
     """logloss, Brier score and expected calibration error of (n, k) class probabilities.
     Binary ECE is over the positive class's probability; multiclass over the top class's
     (confidence against accuracy)."""
-    from .plotting import reliability_bins
+    from ..plotting import reliability_bins
 
     n, k = proba.shape
     eps = 1e-15
@@ -167,7 +167,7 @@ def run_calibrate(args: argparse.Namespace) -> int:
         y_eval = _class_labels(y_eval, n_classes, args.test)
         eval_name = args.test
 
-    from .calibration import CalibratedClassifier
+    from ..calibration import CalibratedClassifier
 
     calibrator = CalibratedClassifier(_booster_classifier(booster), method=args.method, cv="prefit")
     try:
@@ -204,8 +204,8 @@ def _write_probabilities(calibrator, X, proba: np.ndarray, args: argparse.Namesp
 
 
 def _write_plot(y: np.ndarray, before: np.ndarray, after: np.ndarray, args) -> None:
-    from ._report import render_png
-    from .plotting import plot_reliability
+    from ..plotting import plot_reliability
+    from ..report.html import render_png
 
     def draw(ax: Any) -> None:
         plot_reliability(*_reliability_target(y, before), args.n_bins, ax=ax, label="model")

@@ -7,7 +7,7 @@ import argparse
 import math
 from typing import Any
 
-from ._cli_io import CLIError, add_format_option, read_training, select_features
+from ._io import CLIError, add_format_option, read_training, select_features
 
 
 def add_training_data_options(parser: argparse.ArgumentParser, valid_help: str = "") -> None:
@@ -101,7 +101,7 @@ def training_sets(args: argparse.Namespace, params: dict[str, Any]):
     multiclass objective from the labels (written into ``params``)."""
     import numpy as np
 
-    from .data import Dataset
+    from ..data import Dataset
 
     X, y = read_training(args.data, args.format, args.target)
     if params.get("objective") == "multi:softprob" and "num_class" not in params:

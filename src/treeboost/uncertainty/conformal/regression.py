@@ -12,8 +12,8 @@ from sklearn.model_selection import LeaveOneOut, train_test_split
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted
 
-from ._checks import check_alphas, check_choice, check_fraction
-from ._estimators import (
+from ...metrics.checks import check_alphas, check_choice, check_fraction
+from .._estimators import (
     check_has_method,
     check_prefit,
     default_regressor,
@@ -24,7 +24,7 @@ from ._estimators import (
     take_rows,
     validate_input,
 )
-from ._quantile import conformal_quantile, conformal_rank, kth_smallest_per_row, lower_rank
+from .._quantile import conformal_quantile, conformal_rank, kth_smallest_per_row, lower_rank
 
 __all__ = ["ConformalRegressor"]
 

@@ -10,8 +10,8 @@ import argparse
 import os
 import sys
 
-from . import _cli_calibrate, _cli_explain, _cli_tune
-from ._cli_io import (
+from . import calibrate, explain, tune
+from ._io import (
     CLIError,
     add_format_option,
     check_output,
@@ -22,7 +22,7 @@ from ._cli_io import (
     read_labelled_for_model,
     write_csv,
 )
-from ._cli_training import (
+from ._training import (
     add_training_data_options,
     command_params,
     training_sets,
@@ -118,9 +118,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--target", metavar="COL", help="label column (CSV/Parquet)")
     add_format_option(evaluate)
 
-    _cli_explain.add_parser(commands)
-    _cli_calibrate.add_parser(commands)
-    _cli_tune.add_parser(commands)
+    explain.add_parser(commands)
+    calibrate.add_parser(commands)
+    tune.add_parser(commands)
 
     info = commands.add_parser(
         "info", help="describe a saved model", description="Describe a saved model."
@@ -190,8 +190,8 @@ def _scored_prediction(booster, X):
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from .engine import train
-    from .progress import TrainingProgress
+    from ..training.engine import train
+    from ..training.progress import TrainingProgress
 
     params = command_params(args)
     if args.rounds < 0:
@@ -286,7 +286,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from .metrics import get_metric
+    from ..metrics import get_metric
 
     booster = load_booster(args.model)
     task, metric_names = evaluation_plan(booster)
@@ -330,7 +330,7 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from .demo import run_demo
+    from ..report.demo import run_demo
 
     report_dir = None if args.no_report else args.report_dir
     if report_dir is not None:
@@ -361,9 +361,9 @@ COMMANDS = {
     "train": cmd_train,
     "predict": cmd_predict,
     "evaluate": cmd_evaluate,
-    "explain": _cli_explain.run_explain,
-    "calibrate": _cli_calibrate.run_calibrate,
-    "tune": _cli_tune.run_tune,
+    "explain": explain.run_explain,
+    "calibrate": calibrate.run_calibrate,
+    "tune": tune.run_tune,
     "info": cmd_info,
 }
 

@@ -13,7 +13,20 @@ from typing import Any
 
 import numpy as np
 
-from .booster import Booster, add_tree_margin_raw
+from ..data import Dataset
+from ..data.sparse import SparseBins
+from ..kernels.categorical import add_tree_binned_tables
+from ..kernels.partition import add_leaf_values
+from ..kernels.predict import add_tree_binned
+from ..kernels.sparse import add_tree_binned_csr
+from ..metrics import Metric, get_metric
+from ..model.booster import Booster, add_tree_margin_raw
+from ..model.params import numba_threads, resolve_n_threads, threads_for_rows, validate_params
+from ..objectives import CustomObjective, get_objective
+from ..objectives.regression import weighted_quantile
+from ..tree.constraints import resolve_constraints
+from ..tree.grower import TreeGrower, sample_features
+from ..tree.split import CategoricalParams, GrowthParams, SplitParams
 from .callbacks import (
     EarlyStopping,
     EvalsLog,
@@ -21,19 +34,6 @@ from .callbacks import (
     TrainingCallback,
     metric_is_maximized,
 )
-from .data import Dataset
-from .data.sparse import SparseBins
-from .kernels.categorical import add_tree_binned_tables
-from .kernels.partition import add_leaf_values
-from .kernels.predict import add_tree_binned
-from .kernels.sparse import add_tree_binned_csr
-from .metrics import Metric, get_metric
-from .objectives import CustomObjective, get_objective
-from .objectives.regression import weighted_quantile
-from .params import numba_threads, resolve_n_threads, threads_for_rows, validate_params
-from .tree.constraints import resolve_constraints
-from .tree.grower import TreeGrower, sample_features
-from .tree.split import CategoricalParams, GrowthParams, SplitParams
 
 CustomMetric = Callable[[np.ndarray, Dataset], Any]
 
@@ -504,7 +504,7 @@ def train(
     Parameters
     ----------
     params : dict
-        Training parameters (see :mod:`treeboost.params`); unknown names are an error.
+        Training parameters (see :mod:`treeboost.model.params`); unknown names are an error.
     dtrain : Dataset
         Training data with labels.
     num_boost_round : int

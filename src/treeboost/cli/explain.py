@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ._cli_io import (
+from ._io import (
     CLIError,
     add_format_option,
     check_output,
@@ -70,7 +70,7 @@ def _output_index(booster, output: int | None, required: bool) -> int | None:
 
 
 def _write_png(path: str, draw, figsize) -> None:
-    from ._report import render_png
+    from ..report.html import render_png
 
     write_bytes(render_png(draw, figsize), path)
 
@@ -142,7 +142,7 @@ def run_explain(args: argparse.Namespace) -> int:
     write_csv(table, args.output)
 
     if args.plot:
-        from .plotting import plot_shap_summary
+        from ..plotting import plot_shap_summary
 
         _write_png(
             args.plot,
@@ -152,7 +152,7 @@ def run_explain(args: argparse.Namespace) -> int:
             (7.5, max(3.0, 0.4 * min(args.max_display, booster.n_features) + 1.5)),
         )
     if args.importance_plot:
-        from .plotting import plot_importance
+        from ..plotting import plot_importance
 
         scores = dict(zip(table["feature"], table["mean_abs_shap"]))
 

@@ -13,7 +13,7 @@ from typing import IO, TYPE_CHECKING
 from .callbacks import EvalsLog, TrainingCallback
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .booster import Booster
+    from ..model.booster import Booster
 
 MODES = ("auto", "bar", "lines")
 

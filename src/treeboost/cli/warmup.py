@@ -11,8 +11,8 @@ def warmup() -> None:
     Covers float32 and float64 input (dense and sparse), uint8 bins, both growth policies, row
     subsampling and every built-in objective.
     """
-    from .data import Dataset
-    from .engine import train
+    from ..data import Dataset
+    from ..training.engine import train
 
     rng = np.random.default_rng(0)
     n = 2 * 16384 + 64  # large enough to exercise the chunked (parallel) kernel paths
@@ -65,7 +65,7 @@ def warmup() -> None:
         train({**params, "max_depth": 2}, Dataset(X, label=y), num_boost_round=2)
 
     # Shapley interaction values and interventional (background) Shapley values.
-    from .explain import shap_values
+    from ..explain import shap_values
 
     booster = train({"max_depth": 2}, Dataset(X, label=X[:, 0]), num_boost_round=2)
     booster.predict(X[:8], pred_interactions=True)

@@ -473,11 +473,3 @@ def get_metric(name: str, params: dict | None = None) -> Metric:
     if closest:
         message += f". Did you mean {closest[0]!r}?"
     raise ValueError(message)
-
-
-# Metrics for studies of calibration and uncertainty (numpy only, so importing them here keeps
-# ``import treeboost`` light); documented in docs/uncertainty.md.
-from .uncertainty import scores as _public_scores  # noqa: E402
-from .uncertainty.scores import *  # noqa: E402, F403
-
-__all__ += _public_scores.__all__

@@ -51,7 +51,7 @@ def _clinical_metrics(y: np.ndarray, prob: np.ndarray) -> tuple[dict[str, float]
 
 
 def _progress_callback(file) -> Any:
-    from .progress import TrainingProgress
+    from ..training.progress import TrainingProgress
 
     is_terminal = hasattr(file, "isatty") and file.isatty()
     mode = "auto" if is_terminal else "lines"
@@ -64,8 +64,8 @@ def train_demo_model(random_state: int = 0, file=None) -> DemoResult:
     from sklearn.datasets import load_breast_cancer
     from sklearn.model_selection import train_test_split
 
-    from .data import Dataset
-    from .engine import train
+    from ..data import Dataset
+    from ..training.engine import train
 
     out = file or sys.stdout
     data = load_breast_cancer()
@@ -172,7 +172,7 @@ def run_demo(
     result = train_demo_model(random_state, file=out)
     _print_summary(result, out)
     if report_dir is not None:
-        from ._demo_report import write_demo_report
+        from .demo_report import write_demo_report
 
         report_start = time.perf_counter()
         result.report_page, result.report_figures = write_demo_report(result, report_dir)

@@ -9,10 +9,10 @@ from typing import Any
 
 import numpy as np
 
-from .data.dataset import NotSupportedYetError
-from .data.sparse import as_csr, is_sparse
-from .kernels.categorical import predict_leaf_raw_categorical, predict_margin_raw_categorical
-from .kernels.predict import (
+from ..data.dataset import NotSupportedYetError
+from ..data.sparse import as_csr, is_sparse
+from ..kernels.categorical import predict_leaf_raw_categorical, predict_margin_raw_categorical
+from ..kernels.predict import (
     ROW_BLOCK,
     TOP_LEVELS,
     predict_leaf_raw,
@@ -20,9 +20,9 @@ from .kernels.predict import (
     predict_margin_raw_top,
     slot_addresses,
 )
-from .kernels.sparse import predict_csr
-from .objectives import CustomObjective, Objective, get_objective
-from .tree.tree import Tree
+from ..kernels.sparse import predict_csr
+from ..objectives import CustomObjective, Objective, get_objective
+from ..tree.tree import Tree
 
 IMPORTANCE_TYPES = ("weight", "gain", "cover", "total_gain", "total_cover")
 # Values in one dense row-block buffer of raw sparse prediction (8 MiB of float64).
@@ -433,9 +433,9 @@ class Booster:
 
     def _matrix(self, data: Any) -> tuple[np.ndarray, np.ndarray | None]:
         """Raw float matrix and optional per-row base margin of prediction input."""
-        from .data import Dataset
-        from .data.adapters import to_float_matrix
-        from .data.frames import encode_columns, is_table, needs_column_encoding, table_columns
+        from ..data import Dataset
+        from ..data.adapters import to_float_matrix
+        from ..data.frames import encode_columns, is_table, needs_column_encoding, table_columns
 
         categorical = np.array([c is not None for c in self.categories], dtype=bool)
         if isinstance(data, Dataset):
@@ -681,21 +681,21 @@ class Booster:
     # -- persistence -----------------------------------------------------------------------
     def save_model(self, path: str | os.PathLike) -> None:
         """Write the model as JSON (format documented in docs/model-format.md)."""
-        from .model_io import dump_model
+        from .model_file import dump_model
 
         text = dump_model(self)
         with open(path, "w", encoding="utf-8") as fh:
             fh.write(text)
 
     def save_raw(self) -> str:
-        from .model_io import dump_model
+        from .model_file import dump_model
 
         return dump_model(self)
 
     @classmethod
     def load_model(cls, path_or_text: str | bytes | os.PathLike) -> Booster:
         """Read a model written by :meth:`save_model`: a path, or the JSON text (str or bytes)."""
-        from .model_io import load_model_text
+        from .model_file import load_model_text
 
         if isinstance(path_or_text, bytes) or (
             isinstance(path_or_text, str) and path_or_text.lstrip().startswith("{")

@@ -13,9 +13,9 @@ from typing import Any
 
 import numpy as np
 
+from ..tree.tree import NODE_ARRAYS, Tree
 from .booster import Booster
 from .params import validate_params
-from .tree.tree import NODE_ARRAYS, Tree
 
 FORMAT_NAME = "treeboost"
 FORMAT_VERSION = 1

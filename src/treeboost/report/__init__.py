@@ -1,0 +1,1 @@
+"""The demo job and the self-contained HTML report it writes."""

@@ -1,0 +1,1 @@
+"""Training: the one boosting loop (:func:`train`, :func:`cv`) and its callbacks."""
