@@ -25,7 +25,7 @@ test-all: $(STAMP)
 	$(BIN)/python -m pytest -q -m ""
 
 bench: $(STAMP)
-	$(BIN)/python -m benchmarks.run --quick
+	$(BIN)/python -m benchmarks.training.run --quick
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

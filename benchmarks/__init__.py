@@ -1,6 +1,7 @@
-"""Benchmark suite: treeboost against XGBoost, LightGBM and scikit-learn.
+"""Benchmark suite: treeboost against XGBoost, LightGBM, scikit-learn and shap, one folder per
+capability, each holding its script (``run.py``) and its table (``RESULTS.md``).
 
-Run it with ``python -m benchmarks.run [--quick] [--only NAME ...] [--repeats N]``; see
-``benchmarks/README.md``. Every measured fit runs in its own fresh child process
-(``benchmarks.child``) so that peak memory is that fit's alone.
+``python -m benchmarks`` lists the capabilities, the command that reruns each and where its
+table is; ``python -m benchmarks NAME [ARGS]`` runs one. Helpers used by more than one
+capability are in ``benchmarks/common``; see ``benchmarks/README.md``.
 """

@@ -13,7 +13,8 @@ import pandas as pd
 import pytest
 
 import treeboost as tb
-from treeboost.cli import commands as cli
+from treeboost import cli
+from treeboost.cli import _io
 from treeboost.cli._training import parse_value
 from treeboost.training import progress
 from treeboost.training.progress import TrainingProgress
@@ -114,7 +115,7 @@ def test_train_valid_fraction_split_is_seeded(work, capsys):
 
 
 def test_train_quiet_prints_nothing_even_on_a_terminal(work, capsys, monkeypatch):
-    monkeypatch.setattr(cli, "_stdout_is_tty", lambda: True)
+    monkeypatch.setattr(_io, "stdout_is_tty", lambda: True)
     out = ok(capsys, "train", work / "reg.csv", "--target", "y", "--rounds", "3", "--quiet",
              "-o", work / "q.json")  # fmt: skip
     assert out == ""
@@ -129,7 +130,7 @@ def test_train_with_valid_file_and_multiclass_num_class_inferred(work, capsys):
 
 
 def test_progress_bar_on_a_terminal(work, capsys, monkeypatch):
-    monkeypatch.setattr(cli, "_stdout_is_tty", lambda: True)
+    monkeypatch.setattr(_io, "stdout_is_tty", lambda: True)
     out = ok(capsys, "train", work / "reg.csv", "--target", "y", "--rounds", "25",
              "--valid-fraction", "0.2", "-o", work / "tty.json")  # fmt: skip
     bar = next(line for line in out.splitlines() if line.startswith("training"))
@@ -138,7 +139,7 @@ def test_progress_bar_on_a_terminal(work, capsys, monkeypatch):
 
 
 def test_progress_falls_back_to_lines_without_rich(work, capsys, monkeypatch):
-    monkeypatch.setattr(cli, "_stdout_is_tty", lambda: True)
+    monkeypatch.setattr(_io, "stdout_is_tty", lambda: True)
     monkeypatch.setattr(progress, "rich_available", lambda: False)
     out = ok(capsys, "train", work / "reg.csv", "--target", "y", "--rounds", "25",
              "-o", work / "tty.json")  # fmt: skip
@@ -365,6 +366,30 @@ def test_info_describes_the_model(work, capsys):
 def test_help_works_on_every_command(command, capsys):
     out = ok(capsys, command, "--help")
     assert out.startswith(f"usage: treeboost {command}")
+
+
+def test_every_command_is_a_module_and_main_stays_the_function():
+    from treeboost.cli import _app
+
+    assert list(_app.COMMANDS) == [
+        "train", "predict", "evaluate", "explain", "calibrate", "tune", "info", "demo", "warmup"
+    ]  # fmt: skip
+    for name, module in _app.COMMANDS.items():
+        assert module.__name__ == f"treeboost.cli.{name}"
+        assert callable(module.add_parser) and callable(module.run)
+    # Loading every command module must not replace the package's main() by a submodule.
+    assert callable(cli.main) and cli.main.__module__ == "treeboost.cli"
+
+
+def test_train_and_tune_ask_the_one_terminal_check(work, capsys, monkeypatch):
+    pytest.importorskip("treeboost.tune")
+    asked = []
+    monkeypatch.setattr(_io, "stdout_is_tty", lambda: asked.append(True) and False)
+    ok(capsys, "train", work / "reg.csv", "--target", "y", "--rounds", "2",
+       "-o", work / "asked.json")  # fmt: skip
+    ok(capsys, "tune", work / "reg.csv", "--target", "y", "--trials", "1", "--rounds", "3",
+       "--early-stopping", "2", "-o", work / "asked_tuned.json")  # fmt: skip
+    assert len(asked) == 2
 
 
 # -- explain ---------------------------------------------------------------------------------

@@ -401,7 +401,7 @@ def test_cqr_on_a_treeboost_multi_quantile_model(diabetes_splits):
 # -- the full study (slow): 200 random calibration/test splits -------------------------------
 def _prefit_study(make_conformal, X, y, n_splits=200, per_class=False):
     """Fit nothing per split: the model is prefit on a fixed 40%; each split halves the rest
-    into calibration and test rows (the protocol of benchmarks/coverage_study.py)."""
+    into calibration and test rows (the protocol of benchmarks/coverage/run.py)."""
     rng = np.random.default_rng(0)
     rows = rng.permutation(len(y))
     train, pool = rows[: int(0.4 * len(y))], rows[int(0.4 * len(y)) :]

@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 import treeboost as tb
+from treeboost.training.session import BoostingSession
 
 
 def _regression(n=600, seed=0):
@@ -351,7 +352,7 @@ def test_small_data_trains_on_one_thread():
     assert threads_for_rows(2, SERIAL_BELOW_ROWS - 1) == 1
     assert threads_for_rows(2, SERIAL_BELOW_ROWS) == 2
     X, y = _regression(n=SERIAL_BELOW_ROWS)
-    small = tb.engine.BoostingSession({"n_jobs": 2}, tb.Dataset(X[:500], label=y[:500]))
-    large = tb.engine.BoostingSession({"n_jobs": 2}, tb.Dataset(X, label=y))
+    small = BoostingSession({"n_jobs": 2}, tb.Dataset(X[:500], label=y[:500]))
+    large = BoostingSession({"n_jobs": 2}, tb.Dataset(X, label=y))
     assert small.n_threads == 1
     assert large.n_threads == resolve_n_threads(2)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import treeboost as tb
-from treeboost.model.model_file import FORMAT_VERSION, ModelFormatError, load_model_text
+from treeboost.model.model_file import FORMAT_VERSION, ModelFormatError, read_model
 from treeboost.tree.tree import NODE_ARRAYS
 
 IMPORTANCE_TYPES = ("weight", "gain", "cover", "total_gain", "total_cover")
@@ -155,7 +155,7 @@ def test_thread_count_is_neither_written_nor_kept():
     doc = json.loads(booster.save_raw())
     assert "n_jobs" not in doc["params"]
     doc["params"]["n_jobs"] = 2  # a file written by an older writer
-    assert "n_jobs" not in load_model_text(json.dumps(doc)).params
+    assert "n_jobs" not in read_model(json.dumps(doc)).params
 
 
 # -- early stopping ---------------------------------------------------------------------------
@@ -384,12 +384,12 @@ def test_malformed_text_is_rejected(small_multi_text, name):
     text = change(small_multi_text)
     assert text != small_multi_text
     with pytest.raises(ModelFormatError, match=message):
-        load_model_text(text)
+        read_model(text)
 
 
 def test_non_utf8_bytes_are_rejected():
     with pytest.raises(ModelFormatError, match="not UTF-8"):
-        load_model_text(b'{"format":"treeboost\xff"}')
+        read_model(b'{"format":"treeboost\xff"}')
 
 
 def test_model_format_error_is_a_value_error():
@@ -399,7 +399,7 @@ def test_model_format_error_is_a_value_error():
 def test_every_truncation_is_rejected(small_multi_text, tmp_path):
     for cut in range(len(small_multi_text)):
         with pytest.raises(ModelFormatError, match="not valid JSON.*truncated"):
-            load_model_text(small_multi_text[:cut])
+            read_model(small_multi_text[:cut])
     # Through the file reader too, at a few points.
     for cut in (0, 1, len(small_multi_text) // 3, len(small_multi_text) - 1):
         path = tmp_path / f"cut{cut}.json"
@@ -446,7 +446,7 @@ def _leaf_paths(node, prefix=()):
 
 def _loads_or_rejects_cleanly(doc: dict, what: str) -> None:
     try:
-        load_model_text(json.dumps(doc))
+        read_model(json.dumps(doc))
     except ModelFormatError:
         pass
     except Exception as exc:  # the defect this test exists to catch

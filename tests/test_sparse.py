@@ -22,7 +22,7 @@ from treeboost.kernels.sparse import (
     mark_node_rows,
     predict_csr,
 )
-from treeboost.model.booster import _Forest
+from treeboost.model.forest import Forest
 
 sp = pytest.importorskip("scipy.sparse")
 
@@ -846,7 +846,7 @@ def test_csr_to_csc_matches_scipy(binned_problem):
 def test_predict_csr_kernels_match_dense(problem, models, block_rows, n_parts):
     X, dense, _ = problem
     booster = models[0]
-    f = _Forest.build(booster.trees, booster.tree_outputs)
+    f = Forest.build(booster.trees, booster.tree_outputs)
     Xc = as_csr(X[:500])
     n_trees = len(booster.trees)
     base = np.random.default_rng(1).normal(size=(500, 3))

@@ -1,6 +1,6 @@
-"""Command line: ``treeboost train``, ``predict``, ``evaluate``, ``explain``, ``calibrate``,
-``info``, ``demo``, ``warmup`` (also ``python -m treeboost``). The commands live in
-:mod:`treeboost.cli`."""
+"""``python -m treeboost`` and the ``treeboost`` script (pyproject points here): the command
+line's ``train``, ``predict``, ``evaluate``, ``explain``, ``calibrate``, ``tune``, ``info``,
+``demo`` and ``warmup``. The commands live in :mod:`treeboost.cli`, one module each."""
 
 from __future__ import annotations
 

@@ -3,6 +3,7 @@ import pytest
 
 from treeboost.kernels.split import leaf_weight
 from treeboost.tree.grower import TreeGrower
+from treeboost.tree.matrix import binned_matrix
 from treeboost.tree.split import GrowthParams, SplitParams
 
 
@@ -24,8 +25,7 @@ def test_tree_invariants(policy, max_depth, max_leaves):
     binned, offsets, upper, gh = _setup()
     split = SplitParams(reg_lambda=1.0, learning_rate=0.5)
     grower = TreeGrower(
-        binned,
-        offsets,
+        binned_matrix(binned, offsets),
         upper,
         split,
         GrowthParams(grow_policy=policy, max_depth=max_depth, max_leaves=max_leaves),
@@ -61,7 +61,9 @@ def test_tree_invariants(policy, max_depth, max_leaves):
 
 def test_gamma_prunes_everything():
     binned, offsets, upper, gh = _setup()
-    grower = TreeGrower(binned, offsets, upper, SplitParams(gamma=1e12), GrowthParams())
+    grower = TreeGrower(
+        binned_matrix(binned, offsets), upper, SplitParams(gamma=1e12), GrowthParams()
+    )
     idx = np.arange(binned.shape[0], dtype=np.int32)
     grown = grower.grow(gh, idx, np.arange(4, dtype=np.int32), np.random.default_rng(0))
     assert grown.tree.n_nodes == 1
@@ -69,7 +71,9 @@ def test_gamma_prunes_everything():
 
 def test_feature_subset_is_respected():
     binned, offsets, upper, gh = _setup()
-    grower = TreeGrower(binned, offsets, upper, SplitParams(), GrowthParams(max_depth=3))
+    grower = TreeGrower(
+        binned_matrix(binned, offsets), upper, SplitParams(), GrowthParams(max_depth=3)
+    )
     idx = np.arange(binned.shape[0], dtype=np.int32)
     grown = grower.grow(gh, idx, np.array([2, 3], dtype=np.int32), np.random.default_rng(0))
     used = set(grown.tree.feature[grown.tree.left >= 0].tolist())
@@ -87,7 +91,9 @@ def test_feature_subset_is_respected():
 def test_margins_applied_during_growth_equal_segment_updates(growth):
     binned, offsets, upper, gh = _setup(n_rows=40_000)
     features = np.arange(4, dtype=np.int32)
-    grower = TreeGrower(binned, offsets, upper, SplitParams(learning_rate=0.5), growth)
+    grower = TreeGrower(
+        binned_matrix(binned, offsets), upper, SplitParams(learning_rate=0.5), growth
+    )
     idx = np.arange(binned.shape[0], dtype=np.int32)
     plain = grower.grow(gh, idx, features, np.random.default_rng(0))
     expected = np.zeros((binned.shape[0], 2))

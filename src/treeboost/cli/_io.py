@@ -1,4 +1,5 @@
-"""Reading data files and model files for the command line, and the one-line error type.
+"""What every ``treeboost`` command shares for input and output: reading data and model files,
+writing CSV and PNG files, telling whether stdout is a terminal, and the one-line error type.
 
 Every user-facing failure is a :class:`CLIError`, which ``treeboost`` prints as one line.
 """
@@ -18,6 +19,18 @@ FORMATS = ("csv", "libsvm", "parquet")
 
 class CLIError(Exception):
     """A user-facing failure: reported as one line, exit status 2."""
+
+
+def stdout_is_tty() -> bool:
+    """Whether a person is watching stdout (live progress is drawn only then).
+
+    Commands call it as ``_io.stdout_is_tty()``, looked up when they run, so a test can patch
+    this one name and every command sees it.
+    """
+    try:
+        return sys.stdout.isatty()
+    except (AttributeError, ValueError):  # replaced by an object without isatty, or closed
+        return False
 
 
 def add_format_option(p: argparse.ArgumentParser) -> None:

@@ -132,7 +132,7 @@ def add_parser(commands) -> None:
     )
 
 
-def run_calibrate(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     booster = load_booster(args.model)
     objective = booster.params.get("objective", booster.objective.name)
     if objective not in CLASSIFICATION_OBJECTIVES:

@@ -118,7 +118,7 @@ def add_parser(commands) -> None:
     explain.add_argument("--seed", type=int, default=0, help="seed of --sample (default 0)")
 
 
-def run_explain(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     booster = load_booster(args.model)
     if args.sample is not None and args.sample < 1:
         raise CLIError(f"--sample {args.sample} must be >= 1")

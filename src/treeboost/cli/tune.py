@@ -10,6 +10,7 @@ import json
 import math
 from typing import Any
 
+from . import _io
 from ._io import CLIError, check_output, one_line
 from ._training import add_training_data_options, command_params, training_sets
 
@@ -118,7 +119,7 @@ def _check_args(args: argparse.Namespace) -> None:
             check_output(path)
 
 
-def run_tune(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     from ..training.callbacks import metric_is_maximized
     from ..training.engine import train
     from ..tune import search
@@ -153,7 +154,7 @@ def run_tune(args: argparse.Namespace) -> int:
         return score
 
     best["score"] = -math.inf if direction == "maximize" else math.inf
-    show = not args.quiet and _stdout_is_tty()
+    show = not args.quiet and _io.stdout_is_tty()
     if not args.quiet:
         print(
             f"tune: {args.strategy} search over {len(space.names)} parameters, up to "
@@ -184,12 +185,6 @@ def run_tune(args: argparse.Namespace) -> int:
     if not args.quiet:
         _print_result(best, result, metric, args)
     return 0
-
-
-def _stdout_is_tty() -> bool:
-    from . import commands as cli
-
-    return cli._stdout_is_tty()
 
 
 def _save(best: dict[str, Any], result, metric: str, args: argparse.Namespace) -> None:

@@ -1,8 +1,26 @@
-"""Compile every kernel ahead of time, for servers and container images."""
+"""``treeboost warmup`` and the public :func:`warmup` behind it (``tb.warmup``): compile every
+kernel ahead of time, for servers and container images.
+
+The function lives with the command line rather than with the kernels because it trains and
+explains models, so it needs the layers above the kernels; the package root reaches it lazily.
+"""
 
 from __future__ import annotations
 
+import argparse
+
 import numpy as np
+
+
+def add_parser(commands) -> None:
+    """The ``warmup`` subcommand (it has no options)."""
+    commands.add_parser("warmup", help="compile every kernel ahead of time")
+
+
+def run(args: argparse.Namespace) -> int:
+    warmup()
+    print("treeboost kernels compiled and cached")
+    return 0
 
 
 def warmup() -> None:

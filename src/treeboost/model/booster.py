@@ -4,285 +4,17 @@ from __future__ import annotations
 
 import copy
 import os
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from ..data.dataset import NotSupportedYetError
 from ..data.sparse import as_csr, is_sparse
-from ..kernels.categorical import predict_leaf_raw_categorical, predict_margin_raw_categorical
-from ..kernels.predict import (
-    ROW_BLOCK,
-    TOP_LEVELS,
-    predict_leaf_raw,
-    predict_margin_raw,
-    predict_margin_raw_top,
-    slot_addresses,
-)
-from ..kernels.sparse import predict_csr
-from ..objectives import CustomObjective, Objective, get_objective
+from ..objectives import Objective
 from ..tree.tree import Tree
+from .forest import CSR_BLOCK_VALUES, Forest
+from .params import trees_per_round
 
 IMPORTANCE_TYPES = ("weight", "gain", "cover", "total_gain", "total_cover")
-# Values in one dense row-block buffer of raw sparse prediction (8 MiB of float64).
-_CSR_BLOCK_VALUES = 1 << 20
-
-
-@dataclass
-class _Forest:
-    """Every tree's nodes in one set of arrays, laid out for the lockstep walk of
-    kernels/predict.py: children adjacent, leaves pointing at themselves."""
-
-    roots: np.ndarray  # int64, global index of each tree's root
-    depths: np.ndarray  # int64, steps that bring every row of a tree to a leaf
-    outputs: np.ndarray  # int32, output each tree adds to
-    split_code: np.ndarray  # int32, 2 * feature + default_left
-    threshold: np.ndarray  # float64, +inf at leaves
-    left: np.ndarray  # int64, global index of the left child (the node itself at leaves)
-    value: np.ndarray  # float64
-    node_ids: np.ndarray  # int32, node id within its own tree (for pred_leaf)
-    cover: np.ndarray  # float64, sum of training hessians in the node (for pred_contribs)
-    # Categorical splits (empty when there are none): per node the offset of its table over
-    # category codes +1 (entry 0 unused) in cat_tables, or -1; cat_sizes the codes it covers.
-    cat_offset: np.ndarray | None = None
-    cat_tables: np.ndarray | None = None
-    cat_sizes: np.ndarray | None = None
-
-    # The implicit complete-tree layout of each tree's top levels (kernels/predict.py:
-    # predict_margin_raw_top), built on first use.
-    _top: tuple | None = None
-    _addr: tuple | None = None  # (n_features, top slot addresses, node addresses)
-
-    @property
-    def has_categorical(self) -> bool:
-        return self.cat_offset is not None
-
-    def top_layout(self, float32_thresholds: bool, n_features: int) -> tuple:
-        """The arguments of ``predict_margin_raw_top`` from ``top_levels`` to ``node_addr``."""
-        if self._top is None:
-            self._top = _build_top_layout(self)
-        levels, top_offset, bottom_offset, code, thr64, thr32, bottom, bottom_value = self._top
-        if self._addr is None or self._addr[0] != n_features:
-            addr = (slot_addresses(code, n_features), slot_addresses(self.split_code, n_features))
-            self._addr = (n_features, *addr)
-        _, top_addr, node_addr = self._addr
-        thr = thr32 if float32_thresholds else thr64
-        return levels, top_offset, bottom_offset, top_addr, thr, bottom, bottom_value, node_addr
-
-    @classmethod
-    def build(cls, trees: list[Tree], outputs: list[int]) -> _Forest:
-        parts = []
-        base = 0
-        cat_offset = cat_sizes = None
-        if any(tree.categories for tree in trees):
-            total = sum(t.n_nodes for t in trees)
-            cat_offset = np.full(total, -1, dtype=np.int64)
-            cat_sizes = np.zeros(total, dtype=np.int64)
-            pool = [np.zeros(0, dtype=np.uint8)]
-            pool_size = 0
-        for tree in trees:
-            order = _sibling_adjacent_order(tree)
-            new_id = np.empty(tree.n_nodes, dtype=np.int64)
-            new_id[order] = np.arange(tree.n_nodes)
-            if cat_offset is not None:
-                for node, table in tree.categories.items():
-                    at = base + new_id[node]
-                    cat_offset[at] = pool_size
-                    cat_sizes[at] = table.shape[0] - 1
-                    pool.append(table)
-                    pool_size += table.shape[0]
-            is_leaf = tree.left[order] < 0
-            left = np.where(is_leaf, np.arange(tree.n_nodes), new_id[tree.left[order]]) + base
-            code = np.where(is_leaf, 1, 2 * tree.feature[order] + tree.default_left[order])
-            threshold = np.where(is_leaf, np.inf, tree.threshold[order])
-            parts.append((left, code, threshold, tree.value[order], order, tree.cover[order]))
-            base += tree.n_nodes
-
-        def cat(i, dtype):
-            if not parts:
-                return np.empty(0, dtype=dtype)
-            return np.ascontiguousarray(np.concatenate([p[i] for p in parts]), dtype=dtype)
-
-        sizes = np.array([t.n_nodes for t in trees], dtype=np.int64)
-        return cls(
-            roots=np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
-            if len(trees)
-            else np.empty(0, dtype=np.int64),
-            depths=np.array([t.max_depth() for t in trees], dtype=np.int64),
-            outputs=np.asarray(outputs, dtype=np.int32),
-            split_code=cat(1, np.int32),
-            threshold=cat(2, np.float64),
-            left=cat(0, np.int64),
-            value=cat(3, np.float64),
-            node_ids=cat(4, np.int32),
-            cover=cat(5, np.float64),
-            cat_offset=cat_offset,
-            cat_tables=None if cat_offset is None else np.concatenate(pool),
-            cat_sizes=cat_sizes,
-        )
-
-
-def _build_top_layout(f: _Forest) -> tuple:
-    """Each tree's first min(depth, TOP_LEVELS) levels as a complete binary tree of slots."""
-    levels = np.minimum(f.depths, TOP_LEVELS).astype(np.int64)
-    n_top = (np.int64(1) << levels) - 1
-    top_offset = np.concatenate([[0], np.cumsum(n_top)[:-1]]).astype(np.int64)
-    bottom_offset = np.concatenate([[0], np.cumsum(n_top + 1)[:-1]]).astype(np.int64)
-    # Padding slots (below a leaf) always go left: +inf threshold, missing values left.
-    code = np.ones(int(n_top.sum()), dtype=np.int32)
-    thr64 = np.full(int(n_top.sum()), np.inf)
-    bottom = np.zeros(int((n_top + 1).sum()), dtype=np.int64)
-    for t in range(f.roots.shape[0]):
-        width = 1 << int(levels[t])
-        # Forest node of every slot, level by level (slot i's children: 2i + 1, 2i + 2).
-        slot_node = np.empty(2 * width - 1, dtype=np.int64)
-        slot_node[0] = f.roots[t]
-        for slot in range(width - 1):
-            node = slot_node[slot]
-            if f.left[node] != node:
-                code[top_offset[t] + slot] = f.split_code[node]
-                thr64[top_offset[t] + slot] = f.threshold[node]
-                slot_node[2 * slot + 1] = f.left[node]
-                slot_node[2 * slot + 2] = f.left[node] + 1
-            else:
-                slot_node[2 * slot + 1] = slot_node[2 * slot + 2] = node
-        bottom[bottom_offset[t] : bottom_offset[t] + width] = slot_node[width - 1 :]
-    # float32 input compares against the largest float32 not above each threshold: the same
-    # decision for every float32 value, without widening each value to float64.
-    thr32 = thr64.astype(np.float32)
-    above = thr32.astype(np.float64) > thr64
-    thr32[above] = np.nextafter(thr32[above], np.float32(-np.inf))
-    # Trees no deeper than their top levels end every walk in a leaf slot: its value is read
-    # straight from the slot (other slots hold 0 and are never read that way).
-    is_leaf = f.left[bottom] == bottom
-    bottom_value = np.where(is_leaf, f.value[bottom], 0.0)
-    return levels, top_offset, bottom_offset, code, thr64, thr32, bottom, bottom_value
-
-
-def add_tree_margin_raw(tree: Tree, output: int, X: np.ndarray, margin: np.ndarray) -> None:
-    """``margin[:, output] +=`` one tree's leaf values for raw rows ``X`` (no forest rebuild)."""
-    f = _Forest.build([tree], [output])
-    _predict_forest_margin(f, X, 0, 1, margin)
-
-
-def _csr_plan(X) -> tuple[int, int]:
-    """(rows per block, parallel parts) for raw CSR prediction: a part's dense block buffer
-    stays within ``_CSR_BLOCK_VALUES`` values."""
-    import numba
-
-    block_rows = int(min(ROW_BLOCK, max(1, _CSR_BLOCK_VALUES // max(X.shape[1], 1))))
-    n_blocks = -(-X.shape[0] // block_rows)
-    return block_rows, int(max(1, min(numba.get_num_threads(), n_blocks)))
-
-
-# Placeholders for the output predict_csr does not fill.
-_NO_LEAVES = np.zeros((0, 0), dtype=np.int32)
-_NO_MARGINS = np.zeros((0, 0), dtype=np.float64)
-
-
-def _predict_csr(f: _Forest, X, tree_begin: int, tree_end: int, margins, leaves) -> None:
-    """Margins (``leaves`` empty) or leaf ids of raw CSR rows ``X``."""
-    _check_sparse_input(f)
-    predict_csr(
-        X.indptr,
-        X.indices,
-        X.data,
-        X.shape[1],
-        *_csr_plan(X),
-        f.roots,
-        f.depths,
-        f.outputs,
-        tree_begin,
-        tree_end,
-        f.split_code,
-        f.threshold,
-        f.left,
-        f.value,
-        f.node_ids,
-        margins,
-        leaves,
-    )
-
-
-def _check_sparse_input(f: _Forest) -> None:
-    if f.has_categorical:
-        raise NotSupportedYetError(
-            "this model has categorical splits, which need dense or table input; sparse input "
-            "has no categories"
-        )
-
-
-def _predict_forest_margin(f: _Forest, X, tree_begin: int, tree_end: int, out) -> None:
-    if is_sparse(X):
-        _predict_csr(f, X, tree_begin, tree_end, out, _NO_LEAVES)
-        return
-    if f.has_categorical:
-        predict_margin_raw_categorical(
-            X,
-            f.roots,
-            f.outputs,
-            tree_begin,
-            tree_end,
-            f.split_code,
-            f.threshold,
-            f.left,
-            f.value,
-            f.cat_offset,
-            f.cat_tables,
-            f.cat_sizes,
-            out,
-        )
-        return
-    # The top-layout kernel copies each block of rows twice; for a wide input and few trees
-    # that copy would cost more than the walks it speeds up.
-    if tree_end - tree_begin == 1 or X.shape[1] > 4 * int(f.depths[tree_begin:tree_end].sum()):
-        predict_margin_raw(
-            X,
-            f.roots,
-            f.depths,
-            f.outputs,
-            tree_begin,
-            tree_end,
-            f.split_code,
-            f.threshold,
-            f.left,
-            f.value,
-            out,
-        )
-        return
-    predict_margin_raw_top(
-        X,
-        *f.top_layout(X.dtype == np.float32, X.shape[1]),
-        f.depths,
-        f.outputs,
-        tree_begin,
-        tree_end,
-        f.threshold,
-        f.left,
-        f.value,
-        out,
-    )
-
-
-def _sibling_adjacent_order(tree: Tree) -> np.ndarray:
-    """Node ids in an order where each right child directly follows its left sibling: the
-    grower's own order when it already has that property, else breadth-first."""
-    internal = tree.left >= 0
-    if np.all(tree.right[internal] == tree.left[internal] + 1):
-        return np.arange(tree.n_nodes)
-    order = [0]
-    for node in order:  # grows while iterating: a breadth-first walk
-        if tree.left[node] >= 0:
-            order.extend((int(tree.left[node]), int(tree.right[node])))
-    return np.asarray(order, dtype=np.int64)
-
-
-def _unusable_custom_objective(predt, dtrain):  # pragma: no cover - guarded by train()
-    raise ValueError(
-        "this model was trained with a custom objective, which is not stored in the "
-        "model file; pass obj= again to continue training"
-    )
 
 
 class Booster:
@@ -312,7 +44,7 @@ class Booster:
         self.tree_outputs: list[int] = []
         self.best_iteration: int | None = None
         self.best_score: float | None = None
-        self._forest_cache: _Forest | None = None
+        self._forest_cache: Forest | None = None
 
     # -- construction ----------------------------------------------------------------------
     @property
@@ -327,7 +59,7 @@ class Booster:
     @property
     def trees_per_round(self) -> int:
         """Trees added per boosting round: one per output, times ``num_parallel_tree``."""
-        return self.n_outputs * int(self.params.get("num_parallel_tree", 1) or 1)
+        return trees_per_round(self.n_outputs, self.params)
 
     def num_boosted_rounds(self) -> int:
         """Number of boosting rounds held."""
@@ -402,11 +134,11 @@ class Booster:
         return state
 
     # -- prediction ------------------------------------------------------------------------
-    def _forest(self) -> _Forest:
+    def _forest(self) -> Forest:
         """All trees in the prediction layout of kernels/predict.py (cached until a tree is
         added)."""
         if self._forest_cache is None:
-            self._forest_cache = _Forest.build(self.trees, self.tree_outputs)
+            self._forest_cache = Forest.build(self.trees, self.tree_outputs)
         return self._forest_cache
 
     def _tree_range(self, iteration_range: tuple[int, int] | None) -> tuple[int, int]:
@@ -506,7 +238,7 @@ class Booster:
             from .params import numba_threads, threads_for_rows
 
             with numba_threads(threads_for_rows(numba.get_num_threads(), n)):
-                _predict_forest_margin(self._forest(), X, tree_begin, tree_end, out)
+                self._forest().predict_margin(X, tree_begin, tree_end, out)
         return out
 
     def _contribs(
@@ -578,9 +310,9 @@ class Booster:
         if is_sparse(X) and (pred_contribs or pred_interactions):
             # The output is dense (n_rows x n_features or more), so dense row blocks of the
             # input cost no more memory than the result.
-            _check_sparse_input(self._forest())
+            self._forest().check_sparse_input()
             explain = self._interactions if pred_interactions else self._contribs
-            step = max(1, 4 * _CSR_BLOCK_VALUES // max(X.shape[1], 1))
+            step = max(1, 4 * CSR_BLOCK_VALUES // max(X.shape[1], 1))
             return np.concatenate(
                 [
                     explain(
@@ -599,38 +331,7 @@ class Booster:
         if pred_leaf:
             leaves = np.zeros((X.shape[0], end - begin), dtype=np.int32)
             if end > begin and X.shape[0]:
-                f = self._forest()
-                if is_sparse(X):
-                    _predict_csr(f, X, begin, end, _NO_MARGINS, leaves)
-                    return leaves
-                if f.has_categorical:
-                    predict_leaf_raw_categorical(
-                        X,
-                        f.roots,
-                        begin,
-                        end,
-                        f.split_code,
-                        f.threshold,
-                        f.left,
-                        f.node_ids,
-                        f.cat_offset,
-                        f.cat_tables,
-                        f.cat_sizes,
-                        leaves,
-                    )
-                    return leaves
-                predict_leaf_raw(
-                    X,
-                    f.roots,
-                    f.depths,
-                    begin,
-                    end,
-                    f.split_code,
-                    f.threshold,
-                    f.left,
-                    f.node_ids,
-                    leaves,
-                )
+                self._forest().predict_leaf(X, begin, end, leaves)
             return leaves
         margin = self.predict_margin_matrix(X, begin, end, base_margin)
         if output_margin:
@@ -681,38 +382,60 @@ class Booster:
     # -- persistence -----------------------------------------------------------------------
     def save_model(self, path: str | os.PathLike) -> None:
         """Write the model as JSON (format documented in docs/model-format.md)."""
-        from .model_file import dump_model
-
-        text = dump_model(self)
+        text = self.save_raw()
         with open(path, "w", encoding="utf-8") as fh:
             fh.write(text)
 
     def save_raw(self) -> str:
-        from .model_file import dump_model
+        """The model file's JSON text (deterministic: same model, same bytes)."""
+        from .model_file import ModelContents, write_model
 
-        return dump_model(self)
+        return write_model(
+            ModelContents(
+                objective=self.objective,
+                base_margin=self.base_margin,
+                feature_names=self.feature_names,
+                feature_types=self.feature_types,
+                categories=self.categories,
+                params=self.params,
+                trees=self.trees,
+                tree_outputs=self.tree_outputs,
+                best_iteration=self.best_iteration,
+                best_score=self.best_score,
+            )
+        )
 
     @classmethod
     def load_model(cls, path_or_text: str | bytes | os.PathLike) -> Booster:
         """Read a model written by :meth:`save_model`: a path, or the JSON text (str or bytes)."""
-        from .model_file import load_model_text
+        from .model_file import read_model
 
         if isinstance(path_or_text, bytes) or (
             isinstance(path_or_text, str) and path_or_text.lstrip().startswith("{")
         ):
-            return load_model_text(path_or_text)
+            return cls._from_contents(read_model(path_or_text))
         try:
             with open(os.fspath(path_or_text), "rb") as fh:
                 content = fh.read()
         except (OSError, TypeError) as exc:
             raise ValueError(f"cannot read model file {path_or_text!r}: {exc}") from None
-        return load_model_text(content)
+        return cls._from_contents(read_model(content))
 
-    @staticmethod
-    def _objective_for(params: dict[str, Any]) -> Objective:
-        if params["objective"] == "custom":
-            return CustomObjective(_unusable_custom_objective, max(1, params["num_class"]))
-        return get_objective(params["objective"], params)
+    @classmethod
+    def _from_contents(cls, contents) -> Booster:
+        booster = cls(
+            contents.params,
+            contents.objective,
+            contents.base_margin,
+            contents.feature_names,
+            contents.feature_types,
+        )
+        booster.categories = contents.categories
+        for tree, output in zip(contents.trees, contents.tree_outputs, strict=True):
+            booster.append_tree(tree, output)
+        if contents.best_iteration is not None:
+            booster.set_best(contents.best_iteration, contents.best_score)
+        return booster
 
     def __repr__(self) -> str:
         return (

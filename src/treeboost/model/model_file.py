@@ -1,5 +1,7 @@
 """JSON model files: writing, and validating every field on reading (docs/model-format.md).
 
+The file is read into and written from :class:`ModelContents`, plain tree arrays and fields;
+the Booster converts to and from it, so this module depends on no model or training code.
 Loading never executes code. Floats are written with Python's shortest round-trip repr, so
 predictions after a save/load round trip are bit-identical. Every defect of a document, whatever
 its kind, is reported as :class:`ModelFormatError` (a ``ValueError``) naming where it was found.
@@ -9,13 +11,14 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from ..objectives import CustomObjective, Objective, get_objective
 from ..tree.tree import NODE_ARRAYS, Tree
-from .booster import Booster
-from .params import validate_params
+from .params import trees_per_round, validate_params
 
 FORMAT_NAME = "treeboost"
 FORMAT_VERSION = 1
@@ -53,6 +56,41 @@ class ModelFormatError(ValueError):
     """A model file that is not a valid treeboost model."""
 
 
+@dataclass
+class ModelContents:
+    """Everything a model file holds, as plain fields: what the Booster is built from."""
+
+    objective: Objective
+    base_margin: np.ndarray  # (n_outputs,) float64
+    feature_names: list[str]
+    feature_types: list[str]  # "float" or "c" per feature
+    categories: list  # per feature: category labels in code order, or None
+    params: dict[str, Any]
+    trees: list[Tree]
+    tree_outputs: list[int]  # the output each tree adds to
+    best_iteration: int | None = None
+    best_score: float | None = None
+
+    @property
+    def n_outputs(self) -> int:
+        return int(self.objective.n_outputs)
+
+
+def _unusable_custom_objective(predt, dtrain):  # pragma: no cover - guarded by train()
+    raise ValueError(
+        "this model was trained with a custom objective, which is not stored in the "
+        "model file; pass obj= again to continue training"
+    )
+
+
+def objective_for_params(params: dict[str, Any]) -> Objective:
+    """The objective a stored model names (a placeholder for a custom objective, which the file
+    cannot hold)."""
+    if params["objective"] == "custom":
+        return CustomObjective(_unusable_custom_objective, max(1, params["num_class"]))
+    return get_objective(params["objective"], params)
+
+
 # -- writing ---------------------------------------------------------------------------------
 def _params_for_file(params: dict[str, Any]) -> dict[str, Any]:
     out = {}
@@ -72,10 +110,10 @@ def _best_score_for_file(score: float | None) -> float | None:
     return float(score)
 
 
-def dump_model(booster: Booster) -> str:
-    """Serialise a Booster to JSON text (deterministic: same model, same bytes)."""
+def write_model(model: ModelContents) -> str:
+    """The model as JSON text (deterministic: same model, same bytes)."""
     trees = []
-    for tree, output in zip(booster.trees, booster.tree_outputs, strict=True):
+    for tree, output in zip(model.trees, model.tree_outputs, strict=True):
         entry: dict[str, Any] = {"output": int(output)}
         for name in NODE_ARRAYS:
             entry[name] = getattr(tree, name).tolist()
@@ -89,18 +127,18 @@ def dump_model(booster: Booster) -> str:
     doc = {
         "format": FORMAT_NAME,
         "version": FORMAT_VERSION,
-        "objective": booster.objective.name,
-        "n_outputs": booster.n_outputs,
-        "base_margin": booster.base_margin.tolist(),
-        "feature_names": booster.feature_names,
-        "feature_types": booster.feature_types,
-        "params": _params_for_file(booster.params),
-        "best_iteration": booster.best_iteration,
-        "best_score": _best_score_for_file(booster.best_score),
+        "objective": model.objective.name,
+        "n_outputs": model.n_outputs,
+        "base_margin": model.base_margin.tolist(),
+        "feature_names": model.feature_names,
+        "feature_types": model.feature_types,
+        "params": _params_for_file(model.params),
+        "best_iteration": model.best_iteration,
+        "best_score": _best_score_for_file(model.best_score),
         "trees": trees,
     }
-    if any(c is not None for c in booster.categories):
-        doc["categories"] = [None if c is None else _json_labels(c) for c in booster.categories]
+    if any(c is not None for c in model.categories):
+        doc["categories"] = [None if c is None else _json_labels(c) for c in model.categories]
     try:
         return json.dumps(doc, separators=(",", ":"), allow_nan=False)
     except ValueError as exc:
@@ -378,7 +416,7 @@ def _read_params(doc: dict) -> dict[str, Any]:
         raise _fail("params", str(exc)) from None
     if custom:
         params["objective"] = "custom"
-    for name in RUNTIME_PARAMS:  # as in a freshly trained Booster (engine.py)
+    for name in RUNTIME_PARAMS:  # as in a freshly trained model (training/engine.py)
         params.pop(name, None)
     if doc["objective"] != params["objective"]:
         raise _fail(
@@ -404,24 +442,24 @@ def _read_feature_names(names: Any) -> list[str]:
     return names
 
 
-def _read_best(doc: dict, booster: Booster) -> None:
+def _read_best(doc: dict, n_rounds: int) -> tuple[int | None, float | None]:
     best_iteration, best_score = doc["best_iteration"], doc["best_score"]
     if best_score is not None and not _is_number(best_score):
         raise _fail("best_score", f"must be a number or null, got {best_score!r}")
     if best_iteration is None:
         if best_score is not None:
             raise _fail("best_score", "must be null when best_iteration is null")
-        return
+        return None, None
     best_iteration = _int(doc, "best_iteration", "top level")
-    if best_iteration >= booster.num_boosted_rounds():
+    if best_iteration >= n_rounds:
         raise _fail(
             "best_iteration",
-            f"{best_iteration} is beyond the {booster.num_boosted_rounds()} rounds held",
+            f"{best_iteration} is beyond the {n_rounds} rounds held",
         )
-    booster.set_best(best_iteration, best_score)
+    return best_iteration, None if best_score is None else float(best_score)
 
 
-def load_model_text(text: str | bytes) -> Booster:
+def read_model(text: str | bytes) -> ModelContents:
     """Parse and validate model JSON; raises :class:`ModelFormatError` on any defect."""
     doc = _parse(text)
     if not isinstance(doc, dict):
@@ -438,7 +476,7 @@ def load_model_text(text: str | bytes) -> Booster:
     _check_keys(doc, TOP_LEVEL_KEYS, "top level", OPTIONAL_TOP_LEVEL_KEYS)
     params = _read_params(doc)
     try:
-        objective = Booster._objective_for(params)
+        objective = objective_for_params(params)
     except (TypeError, ValueError) as exc:
         raise _fail("objective", str(exc)) from None
     n_outputs = _int(doc, "n_outputs", "top level", low=1)
@@ -464,10 +502,21 @@ def load_model_text(text: str | bytes) -> Booster:
             "(one tree per output and round)",
         )
     categories = _read_categories(doc.get("categories"), types)
-    booster = Booster(params, objective, base_margin, names, types)
-    booster.categories = categories
+    trees, outputs = [], []
     for i, entry in enumerate(doc["trees"]):
         tree, output = _read_tree(entry, i, len(names), n_outputs, categories)
-        booster.append_tree(tree, output)
-    _read_best(doc, booster)
-    return booster
+        trees.append(tree)
+        outputs.append(output)
+    best_iteration, best_score = _read_best(doc, len(trees) // trees_per_round(n_outputs, params))
+    return ModelContents(
+        objective=objective,
+        base_margin=base_margin,
+        feature_names=names,
+        feature_types=types,
+        categories=categories,
+        params=params,
+        trees=trees,
+        tree_outputs=outputs,
+        best_iteration=best_iteration,
+        best_score=best_score,
+    )

@@ -350,3 +350,8 @@ def resolve_n_threads(n_jobs: int | None) -> int:
     if n_jobs < 0:
         return max(1, available + 1 + n_jobs)
     return max(1, min(int(n_jobs), available))
+
+
+def trees_per_round(n_outputs: int, params: dict[str, Any]) -> int:
+    """Trees a model adds per boosting round: one per output, times ``num_parallel_tree``."""
+    return int(n_outputs) * int(params.get("num_parallel_tree", 1) or 1)

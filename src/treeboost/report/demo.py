@@ -5,34 +5,18 @@ from __future__ import annotations
 
 import sys
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from .demo_report import write_demo_report
+from .demo_result import DemoResult
+
 MAX_ROUNDS = 500
 PATIENCE = 20
 THRESHOLD = 0.5
 PROGRESS_PERIOD = 25
-
-
-@dataclass
-class DemoResult:
-    """What the demo computed: test metrics, the model and the data it was judged on."""
-
-    metrics: dict[str, float]
-    booster: Any
-    evals_result: dict
-    confusion: dict[str, int]
-    sizes: dict[str, int]
-    X_test: np.ndarray
-    y_test: np.ndarray
-    prob_test: np.ndarray
-    train_seconds: float
-    report_page: Path | None = None
-    report_figures: list[Path] = field(default_factory=list)
-    timings: dict[str, float] = field(default_factory=dict)
 
 
 def _clinical_metrics(y: np.ndarray, prob: np.ndarray) -> tuple[dict[str, float], dict]:
@@ -172,8 +156,6 @@ def run_demo(
     result = train_demo_model(random_state, file=out)
     _print_summary(result, out)
     if report_dir is not None:
-        from .demo_report import write_demo_report
-
         report_start = time.perf_counter()
         result.report_page, result.report_figures = write_demo_report(result, report_dir)
         result.timings["report"] = time.perf_counter() - report_start

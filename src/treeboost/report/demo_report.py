@@ -4,12 +4,9 @@ the first tree as PNGs, and one self-contained HTML page with the metrics and mo
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from .demo_result import DemoResult
 from .html import Report, ReportFigure, ReportTable, render_png, write_report
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .demo import DemoResult
 
 
 def _figures(result: DemoResult) -> list[ReportFigure]:

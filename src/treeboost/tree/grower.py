@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..data.sparse import SparseBins
 from ..kernels.categorical import best_categorical_splits
 from ..kernels.histogram import n_chunks_for
 from ..kernels.partition import (
@@ -23,7 +22,7 @@ from ..kernels.partition import (
     partition_rows_table,
 )
 from ..kernels.split import find_best_split, find_best_split_bounded, leaf_weight
-from .histogram import HistogramBuilder, SparseHistogramBuilder
+from .matrix import BinnedMatrix
 from .split import CategoricalParams, GrowthParams, SplitParams, TreeConstraints
 from .tree import NODE_ARRAYS, Tree
 
@@ -53,8 +52,9 @@ class _Node:
     # True once the node's leaf value is in the margins (a final split applied it directly and
     # the node's rows were never gathered into its own segment).
     applied: bool = False
-    # Sparse data: features with gradient mass outside their zero bin among the node's rows (or
-    # a superset); the others cannot split the node, and their histogram bins are not kept.
+    # Features that can split the node's rows, a subset of the tree's (set by the histogram
+    # builder): on sparse data those with gradient mass outside their zero bin, on dense data
+    # all of them. The others cannot split the node, and their histogram bins are not kept.
     active: np.ndarray | None = None
 
     @property
@@ -105,8 +105,7 @@ class TreeGrower:
 
     def __init__(
         self,
-        binned: np.ndarray,
-        bin_offsets: np.ndarray,
+        matrix: BinnedMatrix,
         bin_upper_bounds: list,
         split_params: SplitParams,
         growth_params: GrowthParams,
@@ -114,22 +113,15 @@ class TreeGrower:
         categorical: np.ndarray | None = None,
         categorical_params: CategoricalParams | None = None,
     ):
-        self.binned = binned
-        self.is_sparse = isinstance(binned, SparseBins)
-        if self.is_sparse:
-            # A split feature's column is built from the CSC entries when it is needed.
-            self._sparse_column = np.empty(binned.shape[0], dtype=binned.dtype)
-        else:
-            # Column-major copy for partitioning (see kernels/partition.py).
-            self.binned_columns = np.asfortranarray(binned)
-        self.bin_offsets = np.ascontiguousarray(bin_offsets, dtype=np.int64)
+        self.matrix = matrix
+        self.bin_offsets = matrix.bin_offsets
         self.bin_upper_bounds = bin_upper_bounds
         self.split = split_params
         self.growth = growth_params
         self.constraints = constraints or TreeConstraints()
         # Which features are categorical (their bins are category codes, see data/dataset.py).
         self.categorical = (
-            np.zeros(binned.shape[1], dtype=bool) if categorical is None else categorical
+            np.zeros(matrix.n_features, dtype=bool) if categorical is None else categorical
         )
         self.has_categorical = bool(self.categorical.any())
         self.categorical_params = categorical_params or CategoricalParams()
@@ -140,17 +132,10 @@ class TreeGrower:
                     f"monotone_constraints sets a direction for feature {int(bad[0])}, which is "
                     "categorical: categories have no order, leave it 0"
                 )
-        builder = SparseHistogramBuilder if self.is_sparse else HistogramBuilder
-        self.histograms = builder(binned, self.bin_offsets)
+        self.histograms = matrix.histograms()
         self._kinds: tuple | None = None
-        self._scratch = np.empty(2 * binned.shape[0], dtype=np.int32)
+        self._scratch = np.empty(2 * matrix.n_rows, dtype=np.int32)
         self._chunk_counts = np.empty(64, dtype=np.int64)
-
-    def _column(self, feature: int) -> np.ndarray:
-        """Every row's bin of ``feature``, contiguous (for partitioning)."""
-        if self.is_sparse:
-            return self.binned.column(feature, self._sparse_column)
-        return self.binned_columns[:, feature]
 
     # -- node operations -------------------------------------------------------------------
     def _can_split(self, node: _Node) -> bool:
@@ -295,13 +280,7 @@ class TreeGrower:
         n = sample_indices.shape[0]
         # The root's totals are read off its histogram (any one feature's bins hold every row),
         # which saves a pass over the gradients.
-        root_active = None
-        if self.is_sparse:
-            root_hist, root_active = self.histograms.build_active(
-                gh, sample_indices, 0, n, tree_features
-            )
-        else:
-            root_hist = self.histograms.build(gh, sample_indices, 0, n, tree_features)
+        root_hist, root_active = self.histograms.build(gh, sample_indices, 0, n, tree_features)
         f = tree_features[0]
         sums = root_hist[self.bin_offsets[f] : self.bin_offsets[f + 1]].sum(axis=0)
         columns: dict[str, list] = {name: [] for name in NODE_ARRAYS}
@@ -380,9 +359,7 @@ class TreeGrower:
             return False
         if node.hist is None:
             self._build_histogram(node)
-        features = self._features_for(node)
-        if node.active is not None:
-            features = self._within_active(features, node.active)
+        features = self._within_active(self._features_for(node), node.active)
         self._evaluate(node, features)
         return self.split.accepts(node.gain)
 
@@ -411,7 +388,7 @@ class TreeGrower:
             self._categories[node.node_id] = table
         else:
             table = direction_table(node.split_bin, node.default_left, n_bins)
-        column = self._column(f)
+        column = self.matrix.column(f)
         if apply_now:
             n_left = int(
                 apply_final_split_table(
@@ -478,28 +455,24 @@ class TreeGrower:
             parent.hist = None
             return
         small, large = (left, right) if left.n_rows <= right.n_rows else (right, left)
-        # On sparse data only the parent's active features can be active in its children.
+        # Only the parent's active features can be active in its children.
         small.active = large.active = parent.active
         self._build_histogram(small)
-        summed = self._tree_features if parent.active is None else parent.active
-        large.hist = self.histograms.subtract_into_parent(parent.hist, small.hist, summed)
+        large.hist = self.histograms.subtract_into_parent(parent.hist, small.hist, parent.active)
         parent.hist = None
 
     def _build_histogram(self, node: _Node) -> None:
-        if node.active is None:
-            node.hist = self.histograms.build(
-                self._gh, self._sample_indices, node.start, node.end, self._tree_features
-            )
-            return
-        node.hist, node.active = self.histograms.build_active(
+        node.hist, node.active = self.histograms.build(
             self._gh, self._sample_indices, node.start, node.end, self._tree_features, node.active
         )
 
     def _within_active(self, features: np.ndarray, active: np.ndarray) -> np.ndarray:
         """The candidate ``features`` that are active (both ascending)."""
+        if active is self._tree_features:
+            return features  # every feature of the tree is active (dense bins)
         if features is self._tree_features:
             return active  # a subset of the tree's features
-        mark = np.zeros(self.binned.shape[1], dtype=bool)
+        mark = np.zeros(self.matrix.n_features, dtype=bool)
         mark[active] = True
         return features[mark[features]]
 

@@ -2,7 +2,9 @@
 
 This is the one place where data size bites, so it is kept behind a small class: a distributed
 backend would sum per-worker histograms here, a GPU backend would build them on the device, and the
-split finder and grower above would not change.
+split finder and grower above would not change. Every builder answers ``build(...)`` with the
+histogram and the node's *active* features (those that can split its rows); a binned-matrix
+variant (tree/matrix.py) hands the grower its builder.
 """
 
 from __future__ import annotations
@@ -46,9 +48,18 @@ class HistogramBuilder:
             self._pool.append(hist)
 
     def build(
-        self, gh: np.ndarray, sample_indices: np.ndarray, start: int, end: int, features: np.ndarray
-    ) -> np.ndarray:
-        """Histogram of rows ``sample_indices[start:end]`` over ``features``."""
+        self,
+        gh: np.ndarray,
+        sample_indices: np.ndarray,
+        start: int,
+        end: int,
+        features: np.ndarray,
+        within: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Histogram of rows ``sample_indices[start:end]`` over ``within`` (default
+        ``features``: the tree's features), and the features active in these rows. Dense bins
+        say nothing cheaper than "all of them", so the active set is the one summed."""
+        summed = features if within is None else within
         hist = self.acquire()
         n_chunks = min(n_chunks_for(end - start), self._chunk_hists.shape[0])
         build_histogram(
@@ -57,13 +68,13 @@ class HistogramBuilder:
             sample_indices,
             start,
             end,
-            features,
+            summed,
             self.bin_offsets,
             n_chunks,
             self._chunk_hists,
             hist,
         )
-        return hist
+        return hist, summed
 
     def subtract_into_parent(
         self, parent: np.ndarray, child: np.ndarray, features: np.ndarray
@@ -97,20 +108,15 @@ class SparseHistogramBuilder(HistogramBuilder):
         self._pool: list[np.ndarray] = []
 
     def build(
-        self, gh: np.ndarray, sample_indices: np.ndarray, start: int, end: int, features: np.ndarray
-    ) -> np.ndarray:
-        return self.build_active(gh, sample_indices, start, end, features)[0]
-
-    def build_active(
         self,
         gh: np.ndarray,
         sample_indices: np.ndarray,
         start: int,
         end: int,
         features: np.ndarray,
-        restrict: np.ndarray | None = None,
+        within: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """The histogram over ``restrict`` (default ``features``): features the node's rows
+        """The histogram over ``within`` (default ``features``): features the node's rows
         list at all, a subset of ``features``, such as the parent's active features. Bins of
         other features are left undefined. Also returns the active features of these rows:
         those with gradient mass outside their zero bin (the others cannot split them)."""
@@ -120,7 +126,7 @@ class SparseHistogramBuilder(HistogramBuilder):
             chosen[features] = 1
             self._selected[:] = np.repeat(chosen, np.diff(self.bin_offsets))
             self._selected_for = features
-        summed = features if restrict is None else restrict
+        summed = features if within is None else within
         active = np.empty(summed.shape[0], dtype=np.uint8)
         hist = self.acquire()
         b = self.binned

@@ -1,7 +1,7 @@
 """Coverage study of treeboost's conformal methods, and the calibration before/after numbers.
 
-    .venv/bin/python -m benchmarks.coverage_study     # 200 splits, writes RESULTS-coverage.md
-    .venv/bin/python -m benchmarks.coverage_study --splits 20 --output /tmp/coverage.md
+    .venv/bin/python -m benchmarks.coverage.run     # 200 splits, writes coverage/RESULTS.md
+    .venv/bin/python -m benchmarks.coverage.run --splits 20 --output /tmp/coverage.md
 
 Protocol. For the split (inductive) methods a model is fitted once per data set on a fixed 40%
 of the rows; each of the ``--splits`` random splits then cuts the other rows in half, a
@@ -38,8 +38,9 @@ from treeboost.metrics import (
 )
 
 ALPHA = 0.1
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "lightgbm-examples"
-OUTPUT = Path(__file__).resolve().parent / "RESULTS-coverage.md"
+# The shared data folder sits beside the repository: parents[2] is the repository root.
+SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "lightgbm-examples"
+OUTPUT = Path(__file__).resolve().parent / "RESULTS.md"
 
 
 # -- data -----------------------------------------------------------------------------------
@@ -331,7 +332,9 @@ def venn_abers_timing() -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.coverage.run", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--splits", type=int, default=200)
     parser.add_argument("--output", type=Path, default=OUTPUT)
     parser.add_argument(
@@ -359,7 +362,7 @@ def main(argv: list[str] | None = None) -> None:
         "seconds |\n"
         "| :--- | :--- | :--- | ---: | ---: | ---: | ---: | ---: | :--- | ---: | :--- | ---: |"
     )
-    command = f"python -m benchmarks.coverage_study --splits {args.splits}"
+    command = f"python -m benchmarks.coverage.run --splits {args.splits}"
     if len(args.only) < 4:
         command += " --only " + " ".join(args.only)
     text = [

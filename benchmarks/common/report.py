@@ -1,4 +1,5 @@
-"""Machine description and the markdown report (``benchmarks/RESULTS.md``)."""
+"""Machine description (used by several benchmarks) and the side-by-side training report
+(``benchmarks/training/RESULTS.md``, written by ``benchmarks.training.run``)."""
 
 from __future__ import annotations
 
@@ -291,7 +292,7 @@ def _params_section(results: dict[str, Any]) -> str:
     if not seen:
         return ""
     lines = ["## Parameters passed to each library", "",
-             "Exactly as handed over (`benchmarks/libs.py: library_params`); 100 rounds "
+             "Exactly as handed over (`benchmarks/common/libs.py: library_params`); 100 rounds "
              "everywhere except the cold start (10). Dataset construction (treeboost `Dataset`, "
              "XGBoost `QuantileDMatrix`, LightGBM `Dataset`) is inside the timed fit.", ""]
     for key, case in seen.items():
@@ -307,7 +308,7 @@ def _params_section(results: dict[str, Any]) -> str:
 def render(results: dict[str, Any]) -> str:
     meta = results["meta"]
     mode = "quick" if meta["quick"] else "full"
-    cmd = "python -m benchmarks.run" + ("".join(f" {a}" for a in meta["argv"]))
+    cmd = "python -m benchmarks.training.run" + ("".join(f" {a}" for a in meta["argv"]))
     date = meta["started"]
     try:
         date = _dt.datetime.fromisoformat(meta["started"]).strftime("%Y-%m-%d %H:%M %Z").strip()
@@ -319,10 +320,10 @@ def render(results: dict[str, Any]) -> str:
     out = [
         "# treeboost benchmarks",
         "",
-        "Written by `benchmarks/run.py`; do not edit by hand. Rerun with `make bench` (quick "
-        "mode) or `.venv/bin/python -m benchmarks.run` (full sizes, 3 repeats; roughly "
-        "an hour on a quiet 2-core machine, an estimate); `--only NAME ...` runs some "
-        "workloads, `--repeats N` sets the repeats. "
+        "Written by `benchmarks/training/run.py`; do not edit by hand. Rerun with `make bench` "
+        "(quick mode) or `.venv/bin/python -m benchmarks.training.run` (full sizes, 3 "
+        "repeats; roughly an hour on a quiet 2-core machine, an estimate); `--only NAME ...` "
+        "runs some workloads, `--repeats N` sets the repeats. "
         "What each workload measures: `benchmarks/README.md`.",
         "",
         f"This run: `{cmd}` ({mode} mode, {meta['repeats']} repeat(s) per figure, "

@@ -1,9 +1,9 @@
 """Workload definitions: which data, which parameters, which libraries, full and quick sizes.
 
 A workload is a list of *cases*; a case is one data set + one parameter setting, measured once
-per library per repeat, each measurement in its own child process (``benchmarks.child``). Two
-cases with the same child spec (e.g. the threads workload at n_jobs=2 and the depth-wise Higgs
-workload) are measured once and shared.
+per library per repeat, each measurement in its own child process
+(``benchmarks.training.child``). Two cases with the same child spec (e.g. the threads workload at
+n_jobs=2 and the depth-wise Higgs workload) are measured once and shared.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import data
-from .libs import LIBRARIES
+from ..common import data
+from ..common.libs import LIBRARIES
 
 SEED = 0
 ROUNDS = 100

@@ -26,12 +26,13 @@ prediction per feature and repeat) on the same fitted estimator and scorer.
 
 Usage::
 
-    .venv/bin/python -m benchmarks.selection_bench     # everything (~25 min on 2 busy cores)
-    .venv/bin/python -m benchmarks.selection_bench --runs 1,2
-    .venv/bin/python -m benchmarks.selection_bench --runs 1 --max-depth 2 --learning-rate 0.1
+    .venv/bin/python -m benchmarks.selection.run     # everything (~25 min on 2 busy cores)
+    .venv/bin/python -m benchmarks.selection.run --runs 1,2
+    .venv/bin/python -m benchmarks.selection.run --runs 1 --max-depth 2 --learning-rate 0.1
 
 Timings are wall-clock on whatever else the machine is doing: the load average before and after
 each run is printed next to it, with the CPU seconds of this process and its worker processes.
+The script only prints; ``benchmarks/selection/RESULTS.md`` is written by hand from its output.
 """
 
 from __future__ import annotations
@@ -180,7 +181,9 @@ def permutation_timing(n_rows: int, n_features: int, n_repeats: int = 5) -> None
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.selection.run", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("--rows", type=int, default=300)
     parser.add_argument("--features", type=int, default=130)
     parser.add_argument("--folds", type=int, default=5)

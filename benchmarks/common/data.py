@@ -16,7 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
-BENCH_DIR = Path(__file__).resolve().parent
+# The benchmarks/ folder, not this one: the cache stays in benchmarks/.cache (git-ignored), shared
+# by every capability, wherever its script lives.
+BENCH_DIR = Path(__file__).resolve().parents[1]
 CACHE_DIR = BENCH_DIR / ".cache"
 DATA_DIR = CACHE_DIR / "data"
 REAL_DATA_DIR = Path(os.environ.get("TREEBOOST_BENCH_REAL_DATA",

@@ -1,18 +1,23 @@
 """Every objective against XGBoost on data drawn from the objective's own model.
 
 Same parameters (100 rounds, depth 5, learning rate 0.1, 256 bins), same train/test split; the
-test loss is the metric that matches each objective. Writes ``benchmarks/RESULTS-objectives.md``.
+test loss is the metric that matches each objective. Writes ``benchmarks/objectives/RESULTS.md``.
 
-Run: ``python -m benchmarks.objective_parity``.
+Run: ``python -m benchmarks.objectives.run [--output PATH]``.
 """
 
 from __future__ import annotations
+
+import argparse
+from pathlib import Path
 
 import numpy as np
 
 import treeboost as tb
 
-from .report import machine_info
+from ..common.report import machine_info
+
+OUTPUT = Path(__file__).resolve().parent / "RESULTS.md"
 
 N_TRAIN, N_TEST, ROUNDS = 20_000, 20_000, 100
 PARAMS = {"max_depth": 5, "learning_rate": 0.1, "max_bin": 256}
@@ -64,7 +69,14 @@ def score(metric: str, params: dict, objective: str, y, pred) -> float:
     return tb.metrics.get_metric(metric, params)(y, pred)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    # A parser even for one option, so that --help prints usage instead of starting the run.
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.objectives.run", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument("--output", type=Path, default=OUTPUT)
+    args = parser.parse_args(argv)
+
     import xgboost as xgb
 
     rows = []
@@ -100,8 +112,7 @@ def main() -> None:
         f"Machine: {info['cpu_model']}, {info['usable_cores']} cores. {versions}.",
         f"Code: {info['treeboost_git']}.",
     ]
-    with open("benchmarks/RESULTS-objectives.md", "w") as fh:
-        fh.write("\n".join(lines) + "\n")
+    args.output.write_text("\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
-"""The measuring process: ``python -m benchmarks.child SPEC.json RESULT.json``.
+"""The measuring process: ``python -m benchmarks.training.child SPEC.json RESULT.json``.
 
-The parent (``benchmarks.run``) starts one fresh interpreter per measurement, so the peak RSS read
-here (``VmHWM`` of /proc/self/status, right after the fit, before the test set is even
+The parent (``benchmarks.training.run``) starts one fresh interpreter per measurement, so the peak
+RSS read here (``VmHWM`` of /proc/self/status, right after the fit, before the test set is even
 loaded) belongs to that one fit: interpreter + library import + training data + a tiny warm-up
 fit + the measured fit.
 
@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from . import libs
+from ..common import libs
 
 
 def _peak_rss_mib() -> float:
@@ -177,6 +177,9 @@ MODES = {"fit": run_fit, "coldstart": run_coldstart, "prime": run_prime}
 
 
 def main(argv: list[str]) -> int:
+    if len(argv) != 3:  # started by hand: say what it expects rather than fail on argv[1]
+        print(__doc__.split("\n\n")[0], file=sys.stderr)
+        return 0 if argv[1:2] in (["-h"], ["--help"]) else 2
     spec_path, result_path = argv[1], argv[2]
     with open(spec_path) as fh:
         spec = json.load(fh)

@@ -13,8 +13,8 @@ XGBoost reads absent entries as missing and treeboost as zeros; with positive co
 reading gives the same splits (absent goes one way, any count the other), so the test AUCs
 are comparable.
 
-Run: ``python -m benchmarks.sparse_bench [--repeats 3] [--rounds 100]``; writes
-``benchmarks/RESULTS-sparse.md``.
+Run: ``python -m benchmarks.sparse.run [--repeats 3] [--rounds 100]``; writes
+``benchmarks/sparse/RESULTS.md``.
 """
 
 from __future__ import annotations
@@ -30,9 +30,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .report import machine_info
+from ..common.data import DATA_DIR as CACHE
+from ..common.report import machine_info
 
-CACHE = Path(__file__).parent / ".cache" / "data"
+MODULE = "benchmarks.sparse.run"  # how each measurement starts this file again, as a child
+OUTPUT = Path(__file__).resolve().parent / "RESULTS.md"
 N_TRAIN, N_TEST, NNZ_PER_ROW = 100_000, 20_000, 100
 LIBS = ("treeboost", "xgboost", "lightgbm")
 WIDTHS = (10_000, 100_000, 300_000)
@@ -166,7 +168,7 @@ def child(spec: dict) -> dict:
 
 def run_child(spec: dict) -> dict:
     out = subprocess.run(
-        [sys.executable, "-m", "benchmarks.sparse_bench", "--child", json.dumps(spec)],
+        [sys.executable, "-m", MODULE, "--child", json.dumps(spec)],
         capture_output=True,
         text=True,
         env={**os.environ, "OMP_NUM_THREADS": "2"},
@@ -181,11 +183,13 @@ def _median(runs: list[dict], key: str) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--child")
+    parser = argparse.ArgumentParser(
+        prog=f"python -m {MODULE}", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument("--child", help=argparse.SUPPRESS)  # internal: one measurement
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--rounds", type=int, default=100)
-    parser.add_argument("--output", default="benchmarks/RESULTS-sparse.md")
+    parser.add_argument("--output", type=Path, default=OUTPUT)
     args = parser.parse_args()
     if args.child:
         print(json.dumps(child(json.loads(args.child))))
@@ -225,7 +229,7 @@ def write_report(args, runs: dict, width_runs: dict, seconds: float) -> None:
     lines = [
         "# Sparse input",
         "",
-        f"Written by `python -m benchmarks.sparse_bench --repeats {args.repeats} --rounds "
+        f"Written by `python -m {MODULE} --repeats {args.repeats} --rounds "
         f"{args.rounds}` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} in "
         f"{seconds:.0f} s.",
         "",
@@ -272,7 +276,7 @@ def write_report(args, runs: dict, width_runs: dict, seconds: float) -> None:
     versions = ", ".join(f"{k} {v}" for k, v in info["versions"].items())
     lines += ["", f"Machine: {info['cpu_model']}, {info['usable_cores']} cores. {versions}."]
     # Notes written by hand after a run (a "## Reading the tables" section) are kept.
-    out = Path(args.output)
+    out = args.output
     previous = out.read_text() if out.exists() else ""
     marker = "\n## Reading the tables"
     notes = previous[previous.index(marker) :] if marker in previous else ""

@@ -1,19 +1,23 @@
 """Native categorical splits against one-hot and ordinal encodings, on data whose signal is in a
 high-cardinality category; XGBoost and LightGBM with their own native categorical support for
-reference. Writes ``benchmarks/RESULTS-categorical.md``.
+reference. Writes ``benchmarks/categorical/RESULTS.md``.
 
-Run: ``python -m benchmarks.categorical_bench``.
+Run: ``python -m benchmarks.categorical.run [--output PATH]``.
 """
 
 from __future__ import annotations
 
+import argparse
 import time
+from pathlib import Path
 
 import numpy as np
 
 import treeboost as tb
 
-from .report import machine_info
+from ..common.report import machine_info
+
+OUTPUT = Path(__file__).resolve().parent / "RESULTS.md"
 
 N_TRAIN, N_TEST, ROUNDS = 40_000, 20_000, 200
 PARAMS = {"max_depth": 6, "learning_rate": 0.1}
@@ -93,7 +97,13 @@ def run(k: int) -> list[tuple[str, float, float]]:
     return out
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    # A parser even for one option, so that --help prints usage instead of starting the run.
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.categorical.run", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument("--output", type=Path, default=OUTPUT)
+    args = parser.parse_args(argv)
     lines = [
         "# Categorical features: native splits against encodings",
         "",
@@ -113,8 +123,7 @@ def main() -> None:
     info = machine_info()
     versions = ", ".join(f"{k} {v}" for k, v in info["versions"].items())
     lines += ["", f"Machine: {info['cpu_model']}, {info['usable_cores']} cores. {versions}."]
-    with open("benchmarks/RESULTS-categorical.md", "w") as fh:
-        fh.write("\n".join(lines) + "\n")
+    args.output.write_text("\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

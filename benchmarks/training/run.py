@@ -1,10 +1,11 @@
-"""Run the benchmark suite and write ``benchmarks/RESULTS.md``.
+"""Run the side-by-side training benchmark and write ``benchmarks/training/RESULTS.md``.
 
-    python -m benchmarks.run [--quick] [--only NAME ...] [--repeats N]
+    python -m benchmarks.training.run [--quick] [--only NAME ...] [--repeats N]
 
-Each measurement is a fresh child process (``python -m benchmarks.child``) with a timeout; the
-libraries are alternated between repeats (repeat r starts with library r mod 4) so slow drifts of a
-noisy machine do not always hit the same library. Figures are medians over the repeats.
+Each measurement is a fresh child process (``python -m benchmarks.training.child``) with a
+timeout; the libraries are alternated between repeats (repeat r starts with library r mod 4) so
+slow drifts of a noisy machine do not always hit the same library. Figures are medians over the
+repeats.
 """
 
 from __future__ import annotations
@@ -22,12 +23,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import data, report, workloads
-from .libs import LIBRARIES, library_params
+from ..common import data, report
+from ..common.libs import LIBRARIES, library_params
+from . import workloads
 
 REPO_ROOT = data.BENCH_DIR.parent
 NUMBA_CACHE = data.CACHE_DIR / "numba"
-DEFAULT_OUTPUT = data.BENCH_DIR / "RESULTS.md"
+DEFAULT_OUTPUT = Path(__file__).resolve().parent / "RESULTS.md"
 
 
 def _log(msg: str) -> None:
@@ -80,7 +82,7 @@ class ChildRunner:
                     "OPENBLAS_NUM_THREADS": threads, "MKL_NUM_THREADS": threads,
                     "NUMBA_CACHE_DIR": str(cache_dir), "PYTHONHASHSEED": "0"})
         env.update(self.extra_env)
-        cmd = [sys.executable, "-m", "benchmarks.child", str(spec_path), str(result_path)]
+        cmd = [sys.executable, "-m", "benchmarks.training.child", str(spec_path), str(result_path)]
         t0 = time.perf_counter()
         with open(log_path, "wb") as log:
             proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=log,
@@ -217,9 +219,9 @@ def _run_coldstart(runner: ChildRunner, wl: workloads.Workload, repeats: int,
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(
-        prog="python -m benchmarks.run",
+        prog="python -m benchmarks.training.run",
         description="Benchmark treeboost against XGBoost, LightGBM and scikit-learn; writes "
-                    "benchmarks/RESULTS.md.")
+                    "benchmarks/training/RESULTS.md.")
     ap.add_argument("--quick", action="store_true",
                     help="smaller sizes (200k-row Higgs-like, 50k-row multiclass, scaling to "
                          "300k) and 1 repeat unless --repeats is given")
@@ -238,7 +240,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                          "OpenMP; on a machine busy with other work, spinning OpenMP threads "
                          "can slow 2-thread fits several-fold). Off by default: library defaults")
     ap.add_argument("--output", type=Path, default=DEFAULT_OUTPUT,
-                    help="report path (default benchmarks/RESULTS.md)")
+                    help="report path (default benchmarks/training/RESULTS.md)")
     args = ap.parse_args(argv)
     if args.repeats is None:
         args.repeats = 1 if args.quick else 3

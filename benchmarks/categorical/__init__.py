@@ -1,0 +1,1 @@
+"""Categorical splits: ``python -m benchmarks.categorical.run`` writes RESULTS.md here."""

@@ -1,0 +1,2 @@
+"""Helpers used by more than one benchmark: data generators and cache, library parameters,
+machine description and the side-by-side report."""

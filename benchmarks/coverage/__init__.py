@@ -1,0 +1,1 @@
+"""Conformal coverage study: ``python -m benchmarks.coverage.run`` writes RESULTS.md here."""

@@ -1,0 +1,1 @@
+"""Objective parity: ``python -m benchmarks.objectives.run`` writes RESULTS.md here."""

@@ -1,0 +1,1 @@
+"""TreeSHAP speed: ``python -m benchmarks.shap.run`` writes RESULTS.md here."""

@@ -1,0 +1,1 @@
+"""Sparse CSR input: ``python -m benchmarks.sparse.run`` writes RESULTS.md here."""

@@ -1,0 +1,144 @@
+"""The binned-matrix interface: training rows in bins, as the grower and the boosting loop use them.
+
+A :class:`BinnedMatrix` answers the four questions training asks of the binned rows:
+
+- ``histograms()``: a builder of node histograms (the histogram seam of tree/histogram.py);
+- ``column(f)``: every row's bin of one feature, contiguous, for partitioning a node;
+- ``add_tree(tree, output, margin)``: add one tree's leaf value to every row's margin by
+  walking the binned rows (subsampled rounds, DART, evaluation sets that share the bins);
+- ``n_rows``, ``n_features``, ``bin_offsets``, ``n_bins``: its shape and bin layout.
+
+:func:`binned_matrix` is the one place that tells the representations apart; the grower and the
+boosting loop never look at them. A distributed or GPU backend is one more variant: its
+``histograms()`` sums per-worker histograms or builds them on the device, and everything above
+stays the same.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..data.sparse import SparseBins
+from ..kernels.categorical import add_tree_binned_tables
+from ..kernels.predict import add_tree_binned
+from ..kernels.sparse import add_tree_binned_csr
+from .histogram import HistogramBuilder, SparseHistogramBuilder
+from .tree import Tree
+
+
+class BinnedMatrix:
+    """Binned rows of one Dataset (see the module docstring for the interface)."""
+
+    def __init__(self, shape: tuple[int, int], bin_offsets: np.ndarray):
+        self.n_rows, self.n_features = int(shape[0]), int(shape[1])
+        self.bin_offsets = np.ascontiguousarray(bin_offsets, dtype=np.int64)
+        self.n_bins = np.diff(self.bin_offsets)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.n_rows, self.n_features
+
+    def histograms(self) -> HistogramBuilder:
+        """A new histogram builder over these rows (it owns reusable scratch buffers)."""
+        raise NotImplementedError
+
+    def column(self, feature: int) -> np.ndarray:
+        """Every row's bin of ``feature`` as a contiguous array (valid until the next call)."""
+        raise NotImplementedError
+
+    def add_tree(self, tree: Tree, output: int, margin: np.ndarray) -> None:
+        """``margin[row, output] +=`` the value of the leaf each binned row reaches in ``tree``."""
+        raise NotImplementedError
+
+
+class DenseBinnedMatrix(BinnedMatrix):
+    """A C-order (n_rows, n_features) uint8/uint16 matrix. Histograms read it row by row;
+    partitioning reads a column-major copy, made on first use, where a node's ascending rows of
+    one feature lie close together."""
+
+    def __init__(self, binned: np.ndarray, bin_offsets: np.ndarray):
+        super().__init__(binned.shape, bin_offsets)
+        self.binned = binned
+        self._columns: np.ndarray | None = None
+
+    def histograms(self) -> HistogramBuilder:
+        return HistogramBuilder(self.binned, self.bin_offsets)
+
+    def column(self, feature: int) -> np.ndarray:
+        if self._columns is None:
+            self._columns = np.asfortranarray(self.binned)
+        return self._columns[:, feature]
+
+    def add_tree(self, tree: Tree, output: int, margin: np.ndarray) -> None:
+        if tree.categories:
+            # Categorical splits send sets of bins left: every split walks as a bin table.
+            offsets, tables = tree.bin_tables(self.n_bins)
+            add_tree_binned_tables(
+                self.binned,
+                tree.left,
+                tree.right,
+                tree.feature,
+                offsets,
+                tables,
+                tree.value,
+                output,
+                margin,
+            )
+            return
+        add_tree_binned(
+            self.binned,
+            tree.left,
+            tree.right,
+            tree.feature,
+            tree.split_bin,
+            tree.default_left,
+            tree.value,
+            output,
+            margin,
+        )
+
+
+class SparseBinnedMatrix(BinnedMatrix):
+    """A :class:`~treeboost.data.sparse.SparseBins` matrix: implicit zero bins, the other entries
+    listed by row (histograms, tree walks) and by column (partition columns)."""
+
+    def __init__(self, binned: SparseBins, bin_offsets: np.ndarray):
+        super().__init__(binned.shape, bin_offsets)
+        self.binned = binned
+        self._column = np.empty(binned.shape[0], dtype=binned.dtype)
+
+    def histograms(self) -> HistogramBuilder:
+        return SparseHistogramBuilder(self.binned, self.bin_offsets)
+
+    def column(self, feature: int) -> np.ndarray:
+        return self.binned.column(feature, self._column)
+
+    def add_tree(self, tree: Tree, output: int, margin: np.ndarray) -> None:
+        offsets, tables = tree.bin_tables(self.n_bins)
+        b = self.binned
+        add_tree_binned_csr(
+            b.indptr,
+            b.gbins,
+            b.zero_bin,
+            b.bin_offsets,
+            tree.left,
+            tree.right,
+            tree.feature,
+            offsets,
+            tables,
+            tree.value,
+            output,
+            margin,
+        )
+
+
+def binned_matrix(binned: np.ndarray | SparseBins, bin_offsets: np.ndarray) -> BinnedMatrix:
+    """The :class:`BinnedMatrix` variant for a Dataset's ``binned`` rows."""
+    if isinstance(binned, BinnedMatrix):
+        return binned
+    if isinstance(binned, SparseBins):
+        return SparseBinnedMatrix(binned, bin_offsets)
+    return DenseBinnedMatrix(np.ascontiguousarray(binned), bin_offsets)
+
+
+__all__ = ["BinnedMatrix", "DenseBinnedMatrix", "SparseBinnedMatrix", "binned_matrix"]
