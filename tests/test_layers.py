@@ -188,3 +188,27 @@ def test_the_checks_see_a_planted_circle_and_an_upward_import(tmp_path, monkeypa
     assert "treeboost.model.booster" in graph["treeboost.kernels.fake_a"]
     assert _layer("treeboost.model.booster") > _layer("treeboost.kernels.fake_a")
     assert ["treeboost.model.fake_b", "treeboost.model.fake_c"] in _circles()
+
+
+def test_public_module_names_keep_working():
+    """``tb.calibration``, ``tb.conformal`` and ``tb.model_selection`` are names, not folders:
+    imported either way they are the very modules in uncertainty/ that hold the code."""
+    import importlib
+
+    import treeboost as tb
+    from treeboost.uncertainty import calibration, conformal, cross_val
+
+    assert importlib.import_module("treeboost.calibration") is calibration is tb.calibration
+    assert importlib.import_module("treeboost.conformal") is conformal is tb.conformal
+    assert importlib.import_module("treeboost.model_selection") is cross_val
+    assert tb.model_selection is cross_val
+    # The shared module keeps its own identity.
+    assert calibration.__spec__.name == "treeboost.uncertainty.calibration"
+    from treeboost.conformal import ConformalClassifier, ConformalRegressor  # noqa: F401
+    from treeboost.model_selection import oof_predict  # noqa: F401
+
+    from treeboost.sklearn import TreeBoostClassifier
+
+    assert tb.TreeBoostClassifier is TreeBoostClassifier
+    with pytest.raises(AttributeError, match="no attribute 'engine'"):
+        tb.engine  # noqa: B018
