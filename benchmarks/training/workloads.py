@@ -83,7 +83,12 @@ QUICK = Sizes(higgs_rows=200_000, regression_rows=200_000, multiclass_rows=50_00
               scaling_rows=(100_000, 300_000), predict_train_rows=100_000)
 
 WORKLOAD_NAMES = ("higgs-leafwise", "higgs-depthwise", "regression", "multiclass", "real",
-                  "scaling", "coldstart", "threads", "predict")
+                  "scaling", "coldstart", "threads", "predict", "small")
+
+# The small-table workload: per-round and per-node costs, not histogram throughput, decide it.
+SMALL_ROWS = 5_000
+SMALL_ROUNDS = 1_000
+SMALL_LEARNING_RATE = 0.05
 
 
 def scaled(sizes: Sizes, factor: float) -> Sizes:
@@ -212,4 +217,25 @@ def build(name: str, sizes: Sizes) -> Workload:
             f"`Booster.predict`; XGBoost: `Booster.inplace_predict`; LightGBM: "
             f"`Booster.predict`; scikit-learn: `predict_proba`.",
             [case], kind="predict")
+    if name == "small":
+        train = data.synthetic_files("small", SMALL_ROWS, SEED)
+        test = data.synthetic_files("small", SMALL_ROWS, SEED, test=True)
+
+        def small(shape):
+            c = common(shape, rounds=SMALL_ROUNDS)
+            c["learning_rate"] = SMALL_LEARNING_RATE
+            return c
+
+        cases = [Case("depth-wise, depth 6", "binary", small(DEPTHWISE), train, test),
+                 Case("leaf-wise, 31 leaves", "binary",
+                      small({"policy": "lossguide", "max_depth": 0, "max_leaves": 31}),
+                      train, test)]
+        return Workload(
+            name, f"Small table ({_rows(SMALL_ROWS)} x 20), {SMALL_ROUNDS:,} rounds",
+            f"Synthetic {_rows(train.n_rows)} x {train.n_features} float32 rows (8 informative "
+            f"features with interactions, ~3% NaN in two columns), {_rows(test.n_rows)} test "
+            f"rows, {SMALL_ROUNDS:,} rounds, learning rate {SMALL_LEARNING_RATE}, "
+            f"n_jobs={N_JOBS}: the fixed cost of each round and node, which decides fit time on "
+            f"the tables most applied work has. Metric: test AUC.",
+            cases)
     raise ValueError(f"unknown workload {name!r}; valid: {', '.join(WORKLOAD_NAMES)}")

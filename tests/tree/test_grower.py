@@ -111,3 +111,88 @@ def test_margins_applied_during_growth_equal_segment_updates(growth):
     np.testing.assert_array_equal(margin, expected)
     for name in ("left", "feature", "threshold", "value", "sample_count"):
         np.testing.assert_array_equal(getattr(fused.tree, name), getattr(plain.tree, name))
+
+
+def _realistic(n_rows, n_features, max_bin, seed, nan_fraction=0.0):
+    """Bins of real-valued columns (some with missing values) and logistic gradient pairs."""
+    import treeboost as tb
+
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n_rows, n_features))
+    X[:, 1] = np.round(X[:, 1])  # few distinct values
+    if nan_fraction:
+        X[rng.random(X.shape) < nan_fraction] = np.nan
+    y = (np.nan_to_num(X[:, 0]) + np.nan_to_num(X[:, 2]) * np.nan_to_num(X[:, 3]) > 0) * 1.0
+    data = tb.Dataset(X, label=y, max_bin=max_bin)
+    mapper = data.bin_mapper
+    p = 1 / (1 + np.exp(-rng.normal(0, 0.5, n_rows)))
+    gh = np.column_stack([p - y, p * (1 - p)]).astype(np.float32)
+    return data.binned, mapper.bin_offsets_, mapper.bin_upper_bounds_, gh
+
+
+COMPILED_CASES = [
+    (GrowthParams(max_depth=6), SplitParams()),
+    (GrowthParams(max_depth=4), SplitParams(gamma=0.5, min_child_weight=5.0, learning_rate=0.1)),
+    (GrowthParams(max_depth=8, max_leaves=20), SplitParams(reg_alpha=0.3, reg_lambda=3.0)),
+    (GrowthParams(grow_policy="lossguide", max_depth=0, max_leaves=31), SplitParams()),
+    (GrowthParams(grow_policy="lossguide", max_depth=4, max_leaves=40), SplitParams()),
+    (GrowthParams(grow_policy="lossguide", max_leaves=7), SplitParams(max_delta_step=0.2)),
+]
+
+
+@pytest.mark.parametrize("growth,split", COMPILED_CASES)
+@pytest.mark.parametrize("fused", [False, True])
+@pytest.mark.parametrize(
+    "n_rows,max_bin,nan_fraction", [(3000, 256, 0.0), (20_000, 64, 0.05), (1500, 1024, 0.1)]
+)
+def test_compiled_tree_equals_node_by_node_growth(
+    growth, split, fused, n_rows, max_bin, nan_fraction, monkeypatch
+):
+    """The one-call kernel (kernels/grow.py) grows the very tree the Python grower grows: node
+    arrays, leaf segments, row order and margins, on subsets of rows and features too."""
+    binned, offsets, upper, gh = _realistic(n_rows, 7, max_bin, n_rows, nan_fraction)
+    grower = TreeGrower(binned_matrix(binned, offsets), upper, split, growth)
+    assert grower._compiled is not None
+    rng = np.random.default_rng(1)
+    for rows, features in [
+        (np.arange(n_rows, dtype=np.int32), np.arange(7, dtype=np.int32)),
+        (
+            np.flatnonzero(rng.random(n_rows) < 0.6).astype(np.int32),
+            np.array([0, 2, 3, 5], np.int32),
+        ),
+    ]:
+        results = []
+        for use_python in (False, True):
+            monkeypatch.setattr(TreeGrower, "use_python", use_python)
+            idx = rows.copy()
+            margin = np.zeros((n_rows, 2)) if fused else None
+            grown = grower.grow(gh, idx, features, np.random.default_rng(0), margin, output=1)
+            results.append((grown, idx, margin))
+        (a, idx_a, m_a), (b, idx_b, m_b) = results
+        for name in ("left", "right", "feature", "threshold", "split_bin", "default_left",
+                     "value", "cover", "gain", "sample_count"):  # fmt: skip
+            np.testing.assert_array_equal(getattr(a.tree, name), getattr(b.tree, name), name)
+            assert getattr(a.tree, name).dtype == getattr(b.tree, name).dtype
+        for name in ("leaf_starts", "leaf_ends", "leaf_values", "leaf_nodes"):
+            np.testing.assert_array_equal(getattr(a, name), getattr(b, name), name)
+        np.testing.assert_array_equal(idx_a, idx_b)
+        if fused:
+            np.testing.assert_array_equal(m_a, m_b)
+        assert a.tree.n_nodes > 3
+
+
+def test_compiled_path_is_used_only_where_it_applies():
+    binned, offsets, upper, gh = _setup()
+    matrix = binned_matrix(binned, offsets)
+
+    def compiled(**growth):
+        return TreeGrower(matrix, upper, SplitParams(), GrowthParams(**growth))._compiled
+
+    assert compiled(max_depth=6) is not None
+    assert compiled(grow_policy="lossguide", max_depth=0, max_leaves=63) is not None
+    assert compiled(max_depth=6, colsample_bylevel=0.5) is None
+    assert compiled(max_depth=6, colsample_bynode=0.5) is None
+    assert compiled(max_depth=40) is None  # node arrays beyond any sensible size: node by node
+    categorical = np.array([True, False, False, False])
+    grower = TreeGrower(matrix, upper, SplitParams(), GrowthParams(), categorical=categorical)
+    assert grower._compiled is None

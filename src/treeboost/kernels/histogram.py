@@ -22,7 +22,8 @@ from .intrinsics import PREFETCH_DISTANCE, prefetch
 MAX_CHUNKS = 16
 
 
-def n_chunks_for(n_rows: int) -> int:
+@njit_serial
+def n_chunks_for(n_rows):
     """Number of chunks a node of ``n_rows`` rows is split into (independent of threads)."""
     if n_rows < 1024:
         return 1
@@ -144,3 +145,11 @@ def build_histogram_naive(binned, gh, rows, features, bin_offsets, total_bins):
         np.add.at(hist[:, 0], bins, gh[rows, 0].astype(np.float64))
         np.add.at(hist[:, 1], bins, gh[rows, 1].astype(np.float64))
     return hist
+
+
+@njit_parallel
+def touch_threads(out):
+    """One parallel region that does nothing but write ``out``: timing it tells whether the
+    pool's threads run at once (a quiet machine) or wait for busy cores."""
+    for i in prange(out.shape[0]):
+        out[i] = i

@@ -17,13 +17,14 @@ from ._presets import njit_parallel, njit_serial, prange
 from .intrinsics import PREFETCH_DISTANCE, prefetch
 
 
+@njit_serial
 def direction_table(split_bin, default_left, n_bins):
     """``table[b]`` = 1 if bin ``b`` goes left: bins 1..split_bin, and bin 0 (missing) when
     ``default_left``. A lookup replaces the per-row comparisons (measured 30% faster), and the
     same kernels then serve categorical splits, whose tables list their left categories."""
     table = np.zeros(n_bins, dtype=np.uint8)
     table[0] = 1 if default_left else 0
-    table[1 : min(int(split_bin) + 1, n_bins)] = 1
+    table[1 : min(split_bin + 1, n_bins)] = 1
     return table
 
 

@@ -10,6 +10,7 @@ BinnedMatrix` interface, so it never branches on dense, sparse or categorical da
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -29,6 +30,7 @@ from ..tree.matrix import BinnedMatrix, binned_matrix
 from ..tree.split import CategoricalParams, GrowthParams, SplitParams
 from ..tree.tree import Tree
 from .callbacks import EvalsLog
+from .threads import RoundThreads
 
 CustomMetric = Callable[[np.ndarray, Dataset], Any]
 
@@ -124,7 +126,9 @@ class BoostingSession:
             self.objective.dataset = dtrain
         y, w = dtrain.label, dtrain.weight
         self.objective.validate_labels(y, w)
-        self.n_threads = threads_for_rows(resolve_n_threads(p["n_jobs"]), dtrain.num_row())
+        max_threads = resolve_n_threads(p["n_jobs"])
+        self.n_threads = threads_for_rows(max_threads, dtrain.num_row())
+        self.round_threads = RoundThreads(max_threads, dtrain.num_row())
         self.k = k = self.objective.n_outputs
 
         if init_model is not None:
@@ -279,63 +283,69 @@ class BoostingSession:
         grown.leaf_values = tree.value[grown.leaf_nodes].astype(np.float64)
 
     def boost_one_round(self) -> None:
+        threads = self.round_threads.current()
+        start = time.perf_counter()
+        with numba_threads(threads):
+            self._boost_one_round(threads)
+        self.round_threads.record(threads, time.perf_counter() - start)
+
+    def _boost_one_round(self, n_threads: int) -> None:
         p = self.params
         rng = self._round_rng()
         self._sync_learning_rate()
-        with numba_threads(self.n_threads):
-            dart = self._dart_drop(rng) if p["booster"] == "dart" else None
-            self.objective.gradient_hessian(
-                self.dtrain.label, self.train_margin, self.dtrain.weight, self.gh, self.n_threads
+        dart = self._dart_drop(rng) if p["booster"] == "dart" else None
+        self.objective.gradient_hessian(
+            self.dtrain.label, self.train_margin, self.dtrain.weight, self.gh, n_threads
+        )
+        for _ in range(p["num_parallel_tree"]):
+            subsampled = p["subsample"] < 1.0
+            if subsampled:
+                rows = np.flatnonzero(rng.random(self.dtrain.num_row()) < p["subsample"])
+                if rows.size == 0:
+                    rows = np.array([rng.integers(self.dtrain.num_row())])
+                rows = rows.astype(np.int32)
+            else:
+                rows = self.all_rows
+            tree_features = sample_features(
+                self.all_features, p["colsample_bytree"], rng, self.feature_weights
             )
-            for _ in range(p["num_parallel_tree"]):
-                subsampled = p["subsample"] < 1.0
-                if subsampled:
-                    rows = np.flatnonzero(rng.random(self.dtrain.num_row()) < p["subsample"])
-                    if rows.size == 0:
-                        rows = np.array([rng.integers(self.dtrain.num_row())])
-                    rows = rows.astype(np.int32)
-                else:
-                    rows = self.all_rows
-                tree_features = sample_features(
-                    self.all_features, p["colsample_bytree"], rng, self.feature_weights
+            for k in range(self.k):
+                sample_indices = rows.copy()
+                # Without row sampling the grower updates the training margins from its
+                # own partition; with it, rows outside the sample need a walk of the new
+                # tree. Leaves re-fitted after growth, and DART's rescaling, update the
+                # margins here instead.
+                fused = not subsampled and self.refresh_alphas is None and dart is None
+                grown = self.grower.grow(
+                    self.gh[k],
+                    sample_indices,
+                    tree_features,
+                    rng,
+                    margin=self.train_margin if fused else None,
+                    output=k,
+                    feature_weights=self.feature_weights,
                 )
-                for k in range(self.k):
-                    sample_indices = rows.copy()
-                    # Without row sampling the grower updates the training margins from its
-                    # own partition; with it, rows outside the sample need a walk of the new
-                    # tree. Leaves re-fitted after growth, and DART's rescaling, update the
-                    # margins here instead.
-                    fused = not subsampled and self.refresh_alphas is None and dart is None
-                    grown = self.grower.grow(
-                        self.gh[k],
-                        sample_indices,
-                        tree_features,
-                        rng,
-                        margin=self.train_margin if fused else None,
-                        output=k,
-                        feature_weights=self.feature_weights,
-                    )
-                    tree = grown.tree
-                    if self.refresh_alphas is not None:
-                        self._refresh_leaves(grown, k, sample_indices)
-                    if dart is not None:
-                        tree.value *= dart.new_weight
-                    if not fused:
-                        if subsampled or dart is not None:
-                            self.train_bins.add_tree(tree, k, self.train_margin)
-                        else:
-                            add_leaf_values(
-                                self.train_margin,
-                                k,
-                                sample_indices,
-                                grown.leaf_starts,
-                                grown.leaf_ends,
-                                grown.leaf_values,
-                            )
-                    self.booster.append_tree(tree, k)
-                    self._add_tree_to_eval_sets(tree, k)
-            if dart is not None:
-                self._dart_rescale(dart)
+                tree = grown.tree
+                if self.refresh_alphas is not None:
+                    self._refresh_leaves(grown, k, sample_indices)
+                if dart is not None:
+                    tree.value *= dart.new_weight
+                if not fused:
+                    if subsampled or dart is not None:
+                        self.train_bins.add_tree(tree, k, self.train_margin)
+                    else:
+                        add_leaf_values(
+                            self.train_margin,
+                            k,
+                            sample_indices,
+                            grown.leaf_starts,
+                            grown.leaf_ends,
+                            grown.leaf_values,
+                        )
+                self.booster.append_tree(tree, k)
+                self._add_tree_to_eval_sets(tree, k)
+        if dart is not None:
+            self._dart_rescale(dart)
 
     # -- DART --------------------------------------------------------------------------------
     def _dart_drop(self, rng: np.random.Generator):

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..kernels.categorical import best_categorical_splits
+from ..kernels.grow import grow_dense_tree, node_capacity
 from ..kernels.histogram import n_chunks_for
 from ..kernels.partition import (
     add_leaf_values,
@@ -23,7 +24,7 @@ from ..kernels.partition import (
 )
 from ..kernels.split import find_best_split, find_best_split_bounded, leaf_weight
 from .matrix import BinnedMatrix
-from .split import CategoricalParams, GrowthParams, SplitParams, TreeConstraints
+from .split import MIN_SPLIT_GAIN, CategoricalParams, GrowthParams, SplitParams, TreeConstraints
 from .tree import NODE_ARRAYS, Tree
 
 
@@ -100,8 +101,20 @@ def sample_features(
     return np.ascontiguousarray(np.sort(features[chosen]), dtype=np.int32)
 
 
+# Node histograms the compiled path may keep at once (beyond this, deep or wide trees grow
+# node by node from Python, whose pool grows on demand).
+_POOL_BYTES = 256 << 20
+
+
 class TreeGrower:
-    """Grows trees over one binned matrix; reusable across rounds and outputs."""
+    """Grows trees over one binned matrix; reusable across rounds and outputs.
+
+    Trees on dense numeric bins without constraints grow in one compiled call
+    (kernels/grow.py); every other case node by node from here. Both give the same trees
+    (``use_python = True`` forces the node-by-node path, for tests that compare them).
+    """
+
+    use_python = False
 
     def __init__(
         self,
@@ -136,6 +149,96 @@ class TreeGrower:
         self._kinds: tuple | None = None
         self._scratch = np.empty(2 * matrix.n_rows, dtype=np.int32)
         self._chunk_counts = np.empty(64, dtype=np.int64)
+        self._compiled = self._compiled_buffers()
+
+    # -- the compiled path -----------------------------------------------------------------
+    def _compiled_buffers(self) -> dict | None:
+        """Buffers of the one-call tree kernel (kernels/grow.py), or None where it does not
+        apply: it covers dense numeric bins without constraints or per-level/per-node column
+        sampling, trees of bounded size, and node histograms that fit in ``_POOL_BYTES``."""
+        layout = self.matrix.dense_layout()
+        g = self.growth
+        if (
+            layout is None
+            or self.has_categorical
+            or self.constraints.monotone is not None
+            or self.constraints.interaction_sets is not None
+            or g.colsample_bylevel < 1.0
+            or g.colsample_bynode < 1.0
+        ):
+            return None
+        capacity = int(node_capacity(g.max_depth, g.max_leaves))
+        n_slots = (capacity + 1) // 2 + 2
+        if capacity < 0 or n_slots * self.histograms.total_bins * 16 > _POOL_BYTES:
+            return None
+        bounds = [np.asarray(b, dtype=np.float64) for b in self.bin_upper_bounds]
+        sizes = np.array([b.shape[0] for b in bounds], dtype=np.int64)
+        return {
+            "binned": layout[0],
+            "columns": layout[1],
+            "upper_bounds": np.concatenate(bounds) if bounds else np.zeros(0),
+            "upper_offsets": np.concatenate(([0], np.cumsum(sizes))).astype(np.int64),
+            "pool": np.empty((n_slots, self.histograms.total_bins, 2), dtype=np.float64),
+            "ints": np.empty((capacity, 8), dtype=np.int64),
+            "floats": np.empty((capacity, 5), dtype=np.float64),
+            "nodes": {name: np.empty(capacity, dtype=dt) for name, dt in NODE_ARRAYS.items()},
+            "no_margin": np.zeros((1, 1), dtype=np.float64),
+        }
+
+    def _grow_compiled(self, gh, sample_indices, tree_features, margin, output) -> GrownTree:
+        c = self._compiled
+        p = self.split
+        nodes = c["nodes"]
+        n_nodes = grow_dense_tree(
+            c["binned"],
+            c["columns"],
+            gh,
+            sample_indices,
+            tree_features,
+            self.bin_offsets,
+            c["upper_bounds"],
+            c["upper_offsets"],
+            p.reg_lambda,
+            p.reg_alpha,
+            p.gamma,
+            MIN_SPLIT_GAIN,
+            p.min_child_weight,
+            p.max_delta_step,
+            p.learning_rate,
+            self.growth.max_depth,
+            self.growth.max_leaves,
+            self.growth.grow_policy == "lossguide",
+            c["no_margin"] if margin is None else margin,
+            output,
+            margin is not None,
+            self.histograms._chunk_hists,
+            c["pool"],
+            self._scratch,
+            self._chunk_counts,
+            c["ints"],
+            c["floats"],
+            *(nodes[name] for name in NODE_ARRAYS),
+        )
+        tree = Tree(**{name: nodes[name][:n_nodes].copy() for name in NODE_ARRAYS})
+        ints = c["ints"][:n_nodes]
+        leaf_nodes = np.flatnonzero((tree.left < 0) & (ints[:, 7] == 0)).astype(np.int64)
+        grown = GrownTree(
+            tree=tree,
+            leaf_starts=ints[leaf_nodes, 0].copy(),
+            leaf_ends=ints[leaf_nodes, 1].copy(),
+            leaf_values=tree.value[leaf_nodes].astype(np.float64),
+            leaf_nodes=leaf_nodes,
+        )
+        if margin is not None:
+            add_leaf_values(
+                margin,
+                output,
+                sample_indices,
+                grown.leaf_starts,
+                grown.leaf_ends,
+                grown.leaf_values,
+            )
+        return grown
 
     # -- node operations -------------------------------------------------------------------
     def _can_split(self, node: _Node) -> bool:
@@ -277,6 +380,8 @@ class TreeGrower:
         children are both leaves are applied while scanning their rows (they are never
         partitioned), the other leaves from their segments.
         """
+        if self._compiled is not None and tree_features.shape[0] and not self.use_python:
+            return self._grow_compiled(gh, sample_indices, tree_features, margin, output)
         n = sample_indices.shape[0]
         # The root's totals are read off its histogram (any one feature's bins hold every row),
         # which saves a pass over the gradients.

@@ -6,7 +6,9 @@ A :class:`BinnedMatrix` answers the four questions training asks of the binned r
 - ``column(f)``: every row's bin of one feature, contiguous, for partitioning a node;
 - ``add_tree(tree, output, margin)``: add one tree's leaf value to every row's margin by
   walking the binned rows (subsampled rounds, DART, evaluation sets that share the bins);
-- ``n_rows``, ``n_features``, ``bin_offsets``, ``n_bins``: its shape and bin layout.
+- ``n_rows``, ``n_features``, ``bin_offsets``, ``n_bins``: its shape and bin layout;
+- ``dense_layout()``: the row- and column-major bins when a variant holds them (the compiled
+  whole-tree kernel needs them), else None.
 
 :func:`binned_matrix` is the one place that tells the representations apart; the grower and the
 boosting loop never look at them. A distributed or GPU backend is one more variant: its
@@ -50,6 +52,11 @@ class BinnedMatrix:
         """``margin[row, output] +=`` the value of the leaf each binned row reaches in ``tree``."""
         raise NotImplementedError
 
+    def dense_layout(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """(C-order bins, column-major copy) for kernels that grow a whole tree in one call
+        (kernels/grow.py), or None when the rows are not held that way."""
+        return None
+
 
 class DenseBinnedMatrix(BinnedMatrix):
     """A C-order (n_rows, n_features) uint8/uint16 matrix. Histograms read it row by row;
@@ -68,6 +75,10 @@ class DenseBinnedMatrix(BinnedMatrix):
         if self._columns is None:
             self._columns = np.asfortranarray(self.binned)
         return self._columns[:, feature]
+
+    def dense_layout(self) -> tuple[np.ndarray, np.ndarray]:
+        self.column(0)  # makes the column-major copy
+        return self.binned, self._columns
 
     def add_tree(self, tree: Tree, output: int, margin: np.ndarray) -> None:
         if tree.categories:

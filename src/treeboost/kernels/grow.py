@@ -1,0 +1,439 @@
+"""A whole tree in one compiled call: depthwise or lossguide growth on dense numeric bins.
+
+The grower of tree/grower.py runs each node from Python (histogram, split scan, partition: one
+kernel call each, plus the bookkeeping between them). On tables of a few thousand rows a node's
+kernels take microseconds and that Python work is a third of the fit, so for the common case
+(dense bins, numeric features, no constraints, no per-level or per-node column sampling) the
+same algorithm runs here, calling the same kernels in the same order with the same arithmetic:
+the trees are identical to the Python grower's (tests/tree/test_grower.py compares them).
+
+Node ids, the order nodes are split in, which child's histogram is built and which is
+subtracted, and the lossguide priority (largest gain, then lowest node id) all follow
+tree/grower.py; see there for the reasons.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._presets import njit_serial
+from .histogram import build_histogram, n_chunks_for, subtract_histogram
+from .partition import apply_final_split_table, direction_table, partition_rows_table
+from .split import find_best_split, leaf_weight
+
+# Node state columns (float64): sums and the best split found for the node.
+_SUM_G, _SUM_H, _GAIN, _LEFT_G, _LEFT_H = 0, 1, 2, 3, 4
+# Node state columns (int64).
+_START, _END, _DEPTH, _HIST, _FEATURE, _BIN, _DEFAULT_LEFT, _APPLIED = 0, 1, 2, 3, 4, 5, 6, 7
+
+
+@njit_serial
+def node_capacity(max_depth, max_leaves):
+    """Most nodes a tree can have under the limits (0 = no limit); -1 when unbounded."""
+    cap = -1
+    if max_depth > 0 and max_depth < 30:
+        cap = (1 << (max_depth + 1)) - 1
+    if max_leaves > 0:
+        by_leaves = 2 * max_leaves - 1
+        cap = by_leaves if cap < 0 else min(cap, by_leaves)
+    return cap
+
+
+@njit_serial
+def _can_split(ints, floats, node, max_depth, min_child_weight):
+    if max_depth > 0 and ints[node, _DEPTH] >= max_depth:
+        return False
+    n_rows = ints[node, _END] - ints[node, _START]
+    return n_rows >= 2 and floats[node, _SUM_H] >= 2.0 * min_child_weight
+
+
+@njit_serial
+def _accepts(gain, gamma, min_split_gain):
+    return gain > gamma and gain > min_split_gain
+
+
+@njit_serial
+def _release(ints, node, free_slots, n_free):
+    slot = ints[node, _HIST]
+    if slot >= 0:
+        free_slots[n_free] = slot
+        n_free += 1
+        ints[node, _HIST] = -1
+    return n_free
+
+
+@njit_serial
+def grow_dense_tree(
+    binned,
+    columns,
+    gh,
+    sample_indices,
+    features,
+    bin_offsets,
+    upper_bounds,
+    upper_offsets,
+    reg_lambda,
+    reg_alpha,
+    gamma,
+    min_split_gain,
+    min_child_weight,
+    max_delta_step,
+    learning_rate,
+    max_depth,
+    max_leaves,
+    lossguide,
+    margin,
+    output,
+    apply_margin,
+    chunk_hists,
+    pool,
+    scratch,
+    chunk_counts,
+    ints,
+    floats,
+    out_left,
+    out_right,
+    out_feature,
+    out_threshold,
+    out_split_bin,
+    out_default_left,
+    out_value,
+    out_cover,
+    out_gain,
+    out_sample_count,
+):
+    """Grow one tree on rows ``sample_indices`` (reordered in place) over ``features``.
+
+    ``binned`` is the C-order bin matrix (histograms), ``columns`` its column-major copy
+    (partitions); feature ``f``'s raw bounds are ``upper_bounds[upper_offsets[f]:...]``.
+    ``pool`` holds the node histograms (enough slots for every leaf plus one), ``ints`` and
+    ``floats`` the per-node state, ``out_*`` the node arrays of tree/tree.py; all have room for
+    ``node_capacity`` nodes. With ``apply_margin``, splits whose children stay leaves add their
+    leaf values to ``margin[:, output]`` while scanning their rows (``ints[:, 7]`` marks those
+    children). Returns the number of nodes.
+    """
+    n_pool = pool.shape[0]
+    free_slots = np.empty(n_pool, dtype=np.int64)
+    for s in range(n_pool):
+        free_slots[s] = n_pool - 1 - s
+    n_free = n_pool
+    n_total_chunks = chunk_hists.shape[0]
+    n = sample_indices.shape[0]
+
+    # Root: its totals are read off its histogram (any one feature's bins hold every row).
+    n_free -= 1
+    root_slot = free_slots[n_free]
+    build_histogram(
+        binned,
+        gh,
+        sample_indices,
+        0,
+        n,
+        features,
+        bin_offsets,
+        min(n_chunks_for(n), n_total_chunks),
+        chunk_hists,
+        pool[root_slot],
+    )
+    f0 = features[0]
+    sum_g = 0.0
+    sum_h = 0.0
+    for b in range(bin_offsets[f0], bin_offsets[f0 + 1]):
+        sum_g += pool[root_slot, b, 0]
+        sum_h += pool[root_slot, b, 1]
+    n_nodes = _new_node(
+        ints, floats, 0, 0, n, 0, sum_g, sum_h, learning_rate, reg_lambda, reg_alpha,
+        max_delta_step, out_left, out_right, out_feature, out_threshold, out_split_bin,
+        out_default_left, out_value, out_cover, out_gain, out_sample_count,
+    )  # fmt: skip
+    ints[0, _HIST] = root_slot
+
+    if lossguide:
+        heap = np.empty(ints.shape[0], dtype=np.int64)  # candidate nodes, unordered
+        n_heap = 0
+        ok, n_free = _prepare(
+            ints, floats, 0, binned, gh, sample_indices, features, bin_offsets, reg_lambda,
+            reg_alpha, max_delta_step, min_child_weight, gamma, min_split_gain, max_depth,
+            chunk_hists, pool, free_slots, n_free,
+        )  # fmt: skip
+        if ok:
+            heap[0] = 0
+            n_heap = 1
+        n_leaves = 1
+        while n_heap > 0 and (max_leaves <= 0 or n_leaves < max_leaves):
+            # The largest gain; among equal gains the lowest node id.
+            at = 0
+            for i in range(1, n_heap):
+                a, b = heap[i], heap[at]
+                if floats[a, _GAIN] > floats[b, _GAIN] or (
+                    floats[a, _GAIN] == floats[b, _GAIN] and a < b
+                ):
+                    at = i
+            node = heap[at]
+            n_heap -= 1
+            heap[at] = heap[n_heap]
+            last = max_leaves > 0 and n_leaves + 1 >= max_leaves
+            capped = max_depth > 0 and ints[node, _DEPTH] + 1 >= max_depth
+            left, n_nodes = _split(
+                ints, floats, node, n_nodes, last or capped, apply_margin, columns,
+                sample_indices, bin_offsets, upper_bounds, upper_offsets, learning_rate,
+                reg_lambda, reg_alpha, max_delta_step, margin, output, scratch, chunk_counts,
+                out_left, out_right, out_feature, out_threshold, out_split_bin,
+                out_default_left, out_value, out_cover, out_gain, out_sample_count,
+            )  # fmt: skip
+            n_leaves += 1
+            if last or capped:
+                n_free = _release(ints, node, free_slots, n_free)
+                if last:
+                    break
+                continue
+            n_free = _child_histograms(
+                ints, floats, node, left, binned, gh, sample_indices, features, bin_offsets,
+                max_depth, min_child_weight, chunk_hists, pool, free_slots, n_free,
+            )  # fmt: skip
+            for child in (left, left + 1):
+                ok, n_free = _prepare(
+                    ints, floats, child, binned, gh, sample_indices, features, bin_offsets,
+                    reg_lambda, reg_alpha, max_delta_step, min_child_weight, gamma,
+                    min_split_gain, max_depth, chunk_hists, pool, free_slots, n_free,
+                )  # fmt: skip
+                if ok:
+                    heap[n_heap] = child
+                    n_heap += 1
+        for i in range(n_heap):
+            n_free = _release(ints, heap[i], free_slots, n_free)
+        return n_nodes
+
+    frontier = np.empty(ints.shape[0], dtype=np.int64)
+    next_frontier = np.empty(ints.shape[0], dtype=np.int64)
+    frontier[0] = 0
+    n_frontier = 1
+    n_leaves = 1
+    ok, n_free = _prepare(
+        ints, floats, 0, binned, gh, sample_indices, features, bin_offsets, reg_lambda,
+        reg_alpha, max_delta_step, min_child_weight, gamma, min_split_gain, max_depth,
+        chunk_hists, pool, free_slots, n_free,
+    )  # fmt: skip
+    while n_frontier > 0:
+        n_next = 0
+        for i in range(n_frontier):
+            node = frontier[i]
+            budget_left = max_leaves <= 0 or n_leaves < max_leaves
+            if (
+                ints[node, _FEATURE] < 0
+                or not _accepts(floats[node, _GAIN], gamma, min_split_gain)
+                or not budget_left
+            ):
+                n_free = _release(ints, node, free_slots, n_free)
+                continue
+            final = max_depth > 0 and ints[node, _DEPTH] + 1 >= max_depth
+            left, n_nodes = _split(
+                ints, floats, node, n_nodes, final, apply_margin, columns, sample_indices,
+                bin_offsets, upper_bounds, upper_offsets, learning_rate, reg_lambda, reg_alpha,
+                max_delta_step, margin, output, scratch, chunk_counts, out_left, out_right,
+                out_feature, out_threshold, out_split_bin, out_default_left, out_value,
+                out_cover, out_gain, out_sample_count,
+            )  # fmt: skip
+            n_leaves += 1
+            if final:
+                n_free = _release(ints, node, free_slots, n_free)
+                continue
+            n_free = _child_histograms(
+                ints, floats, node, left, binned, gh, sample_indices, features, bin_offsets,
+                max_depth, min_child_weight, chunk_hists, pool, free_slots, n_free,
+            )  # fmt: skip
+            next_frontier[n_next] = left
+            next_frontier[n_next + 1] = left + 1
+            n_next += 2
+        for i in range(n_next):
+            ok, n_free = _prepare(
+                ints, floats, next_frontier[i], binned, gh, sample_indices, features,
+                bin_offsets, reg_lambda, reg_alpha, max_delta_step, min_child_weight, gamma,
+                min_split_gain, max_depth, chunk_hists, pool, free_slots, n_free,
+            )  # fmt: skip
+        frontier, next_frontier = next_frontier, frontier
+        n_frontier = n_next
+    return n_nodes
+
+
+@njit_serial
+def _new_node(
+    ints, floats, node, start, end, depth, sum_g, sum_h, learning_rate, reg_lambda, reg_alpha,
+    max_delta_step, out_left, out_right, out_feature, out_threshold, out_split_bin,
+    out_default_left, out_value, out_cover, out_gain, out_sample_count,
+):  # fmt: skip
+    """Append node ``node`` as a leaf; returns the node count."""
+    ints[node, _START] = start
+    ints[node, _END] = end
+    ints[node, _DEPTH] = depth
+    ints[node, _HIST] = -1
+    ints[node, _FEATURE] = -1
+    ints[node, _BIN] = 0
+    ints[node, _DEFAULT_LEFT] = 0
+    ints[node, _APPLIED] = 0
+    floats[node, _SUM_G] = sum_g
+    floats[node, _SUM_H] = sum_h
+    floats[node, _GAIN] = -np.inf
+    floats[node, _LEFT_G] = 0.0
+    floats[node, _LEFT_H] = 0.0
+    out_left[node] = -1
+    out_right[node] = -1
+    out_feature[node] = -1
+    out_threshold[node] = 0.0
+    out_split_bin[node] = 0
+    out_default_left[node] = 0
+    out_value[node] = learning_rate * leaf_weight(
+        sum_g, sum_h, reg_lambda, reg_alpha, max_delta_step
+    )
+    out_cover[node] = sum_h
+    out_gain[node] = 0.0
+    out_sample_count[node] = end - start
+    return node + 1
+
+
+@njit_serial
+def _prepare(
+    ints, floats, node, binned, gh, sample_indices, features, bin_offsets, reg_lambda,
+    reg_alpha, max_delta_step, min_child_weight, gamma, min_split_gain, max_depth,
+    chunk_hists, pool, free_slots, n_free,
+):  # fmt: skip
+    """Histogram and best split of a node that may be split; (False, ...) if it stays a leaf."""
+    if not _can_split(ints, floats, node, max_depth, min_child_weight):
+        n_free = _release(ints, node, free_slots, n_free)
+        return False, n_free
+    if ints[node, _HIST] < 0:
+        n_free -= 1
+        ints[node, _HIST] = free_slots[n_free]
+        start, end = ints[node, _START], ints[node, _END]
+        build_histogram(
+            binned,
+            gh,
+            sample_indices,
+            start,
+            end,
+            features,
+            bin_offsets,
+            min(n_chunks_for(end - start), chunk_hists.shape[0]),
+            chunk_hists,
+            pool[ints[node, _HIST]],
+        )
+    gain, feature, split_bin, default_left, left_g, left_h = find_best_split(
+        pool[ints[node, _HIST]],
+        features,
+        bin_offsets,
+        floats[node, _SUM_G],
+        floats[node, _SUM_H],
+        reg_lambda,
+        reg_alpha,
+        max_delta_step,
+        min_child_weight,
+    )
+    floats[node, _GAIN] = gain if feature >= 0 else -np.inf
+    ints[node, _FEATURE] = feature
+    ints[node, _BIN] = split_bin
+    ints[node, _DEFAULT_LEFT] = 1 if default_left else 0
+    floats[node, _LEFT_G] = left_g
+    floats[node, _LEFT_H] = left_h
+    return _accepts(floats[node, _GAIN], gamma, min_split_gain), n_free
+
+
+@njit_serial
+def _split(
+    ints, floats, node, n_nodes, final, apply_margin, columns, sample_indices, bin_offsets,
+    upper_bounds, upper_offsets, learning_rate, reg_lambda, reg_alpha, max_delta_step, margin,
+    output, scratch, chunk_counts, out_left, out_right, out_feature, out_threshold,
+    out_split_bin, out_default_left, out_value, out_cover, out_gain, out_sample_count,
+):  # fmt: skip
+    """Split ``node`` into two new leaves; returns (left child id, node count)."""
+    start, end = ints[node, _START], ints[node, _END]
+    f = ints[node, _FEATURE]
+    split_bin = ints[node, _BIN]
+    default_left = ints[node, _DEFAULT_LEFT]
+    n_bins = bin_offsets[f + 1] - bin_offsets[f]
+    sum_g, sum_h = floats[node, _SUM_G], floats[node, _SUM_H]
+    left_g, left_h = floats[node, _LEFT_G], floats[node, _LEFT_H]
+    right_g, right_h = sum_g - left_g, sum_h - left_h
+    table = direction_table(split_bin, default_left, n_bins)
+    column = columns[:, f]
+    n_chunks = n_chunks_for(end - start)
+    apply_now = final and apply_margin
+    if apply_now:
+        n_left = apply_final_split_table(
+            column,
+            sample_indices,
+            start,
+            end,
+            table,
+            learning_rate * leaf_weight(left_g, left_h, reg_lambda, reg_alpha, max_delta_step),
+            learning_rate * leaf_weight(right_g, right_h, reg_lambda, reg_alpha, max_delta_step),
+            margin,
+            output,
+            n_chunks,
+            chunk_counts,
+        )
+    else:
+        n_left = partition_rows_table(
+            column, sample_indices, start, end, table, n_chunks, scratch, chunk_counts
+        )
+    mid = start + n_left
+    depth = ints[node, _DEPTH] + 1
+    left = n_nodes
+    n_nodes = _new_node(
+        ints, floats, left, start, mid, depth, left_g, left_h, learning_rate, reg_lambda,
+        reg_alpha, max_delta_step, out_left, out_right, out_feature, out_threshold,
+        out_split_bin, out_default_left, out_value, out_cover, out_gain, out_sample_count,
+    )  # fmt: skip
+    n_nodes = _new_node(
+        ints, floats, left + 1, mid, end, depth, right_g, right_h, learning_rate, reg_lambda,
+        reg_alpha, max_delta_step, out_left, out_right, out_feature, out_threshold,
+        out_split_bin, out_default_left, out_value, out_cover, out_gain, out_sample_count,
+    )  # fmt: skip
+    if apply_now:
+        ints[left, _APPLIED] = 1
+        ints[left + 1, _APPLIED] = 1
+    out_left[node] = left
+    out_right[node] = left + 1
+    out_feature[node] = f
+    out_split_bin[node] = split_bin
+    out_threshold[node] = upper_bounds[upper_offsets[f] + split_bin - 1]
+    out_default_left[node] = default_left
+    out_gain[node] = floats[node, _GAIN]
+    return left, n_nodes
+
+
+@njit_serial
+def _child_histograms(
+    ints, floats, parent, left, binned, gh, sample_indices, features, bin_offsets, max_depth,
+    min_child_weight, chunk_hists, pool, free_slots, n_free,
+):  # fmt: skip
+    """Build the smaller child's histogram; the larger one is the parent's minus it."""
+    right = left + 1
+    if not (
+        _can_split(ints, floats, left, max_depth, min_child_weight)
+        or _can_split(ints, floats, right, max_depth, min_child_weight)
+    ):
+        return _release(ints, parent, free_slots, n_free)
+    n_left = ints[left, _END] - ints[left, _START]
+    n_right = ints[right, _END] - ints[right, _START]
+    small, large = (left, right) if n_left <= n_right else (right, left)
+    n_free -= 1
+    slot = free_slots[n_free]
+    ints[small, _HIST] = slot
+    start, end = ints[small, _START], ints[small, _END]
+    build_histogram(
+        binned,
+        gh,
+        sample_indices,
+        start,
+        end,
+        features,
+        bin_offsets,
+        min(n_chunks_for(end - start), chunk_hists.shape[0]),
+        chunk_hists,
+        pool[slot],
+    )
+    parent_slot = ints[parent, _HIST]
+    subtract_histogram(pool[parent_slot], pool[slot], features, bin_offsets)
+    ints[large, _HIST] = parent_slot
+    ints[parent, _HIST] = -1
+    return n_free
