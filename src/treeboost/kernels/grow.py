@@ -104,7 +104,7 @@ def grow_dense_tree(
 ):
     """Grow one tree on rows ``sample_indices`` (reordered in place) over ``features``.
 
-    ``binned`` is the C-order bin matrix (histograms), ``columns`` its column-major copy
+    ``binned`` is the C-order bin matrix (histograms), ``columns`` its C-order transpose
     (partitions); feature ``f``'s raw bounds are ``upper_bounds[upper_offsets[f]:...]``.
     ``pool`` holds the node histograms (enough slots for every leaf plus one), ``ints`` and
     ``floats`` the per-node state, ``out_*`` the node arrays of tree/tree.py; all have room for
@@ -119,6 +119,9 @@ def grow_dense_tree(
     n_free = n_pool
     n_total_chunks = chunk_hists.shape[0]
     n = sample_indices.shape[0]
+    # Node 0 and row 0 as int64 variables: a literal 0 passed on would compile every callee
+    # (parallel kernels included) a second time, for the literal's own type.
+    root = np.int64(ints.shape[0] * 0)
 
     # Root: its totals are read off its histogram (any one feature's bins hold every row).
     n_free -= 1
@@ -127,7 +130,7 @@ def grow_dense_tree(
         binned,
         gh,
         sample_indices,
-        0,
+        root,
         n,
         features,
         bin_offsets,
@@ -142,22 +145,22 @@ def grow_dense_tree(
         sum_g += pool[root_slot, b, 0]
         sum_h += pool[root_slot, b, 1]
     n_nodes = _new_node(
-        ints, floats, 0, 0, n, 0, sum_g, sum_h, learning_rate, reg_lambda, reg_alpha,
+        ints, floats, root, root, n, root, sum_g, sum_h, learning_rate, reg_lambda, reg_alpha,
         max_delta_step, out_left, out_right, out_feature, out_threshold, out_split_bin,
         out_default_left, out_value, out_cover, out_gain, out_sample_count,
     )  # fmt: skip
-    ints[0, _HIST] = root_slot
+    ints[root, _HIST] = root_slot
 
     if lossguide:
         heap = np.empty(ints.shape[0], dtype=np.int64)  # candidate nodes, unordered
         n_heap = 0
         ok, n_free = _prepare(
-            ints, floats, 0, binned, gh, sample_indices, features, bin_offsets, reg_lambda,
+            ints, floats, root, binned, gh, sample_indices, features, bin_offsets, reg_lambda,
             reg_alpha, max_delta_step, min_child_weight, gamma, min_split_gain, max_depth,
             chunk_hists, pool, free_slots, n_free,
         )  # fmt: skip
         if ok:
-            heap[0] = 0
+            heap[0] = root
             n_heap = 1
         n_leaves = 1
         while n_heap > 0 and (max_leaves <= 0 or n_leaves < max_leaves):
@@ -206,11 +209,11 @@ def grow_dense_tree(
 
     frontier = np.empty(ints.shape[0], dtype=np.int64)
     next_frontier = np.empty(ints.shape[0], dtype=np.int64)
-    frontier[0] = 0
+    frontier[0] = root
     n_frontier = 1
     n_leaves = 1
     ok, n_free = _prepare(
-        ints, floats, 0, binned, gh, sample_indices, features, bin_offsets, reg_lambda,
+        ints, floats, root, binned, gh, sample_indices, features, bin_offsets, reg_lambda,
         reg_alpha, max_delta_step, min_child_weight, gamma, min_split_gain, max_depth,
         chunk_hists, pool, free_slots, n_free,
     )  # fmt: skip
@@ -354,7 +357,7 @@ def _split(
     left_g, left_h = floats[node, _LEFT_G], floats[node, _LEFT_H]
     right_g, right_h = sum_g - left_g, sum_h - left_h
     table = direction_table(split_bin, default_left, n_bins)
-    column = columns[:, f]
+    column = columns[f]
     n_chunks = n_chunks_for(end - start)
     apply_now = final and apply_margin
     if apply_now:

@@ -53,15 +53,17 @@ class BinnedMatrix:
         raise NotImplementedError
 
     def dense_layout(self) -> tuple[np.ndarray, np.ndarray] | None:
-        """(C-order bins, column-major copy) for kernels that grow a whole tree in one call
-        (kernels/grow.py), or None when the rows are not held that way."""
+        """(C-order bins, their C-order transpose) for kernels that grow a whole tree in one
+        call (kernels/grow.py), or None when the rows are not held that way."""
         return None
 
 
 class DenseBinnedMatrix(BinnedMatrix):
     """A C-order (n_rows, n_features) uint8/uint16 matrix. Histograms read it row by row;
     partitioning reads a column-major copy, made on first use, where a node's ascending rows of
-    one feature lie close together."""
+    one feature lie close together. The copy is held as the C-order transpose (n_features,
+    n_rows), so one feature's column is a C-contiguous row to numba as well as to NumPy (the
+    kernels compile one signature for both callers)."""
 
     def __init__(self, binned: np.ndarray, bin_offsets: np.ndarray):
         super().__init__(binned.shape, bin_offsets)
@@ -73,8 +75,8 @@ class DenseBinnedMatrix(BinnedMatrix):
 
     def column(self, feature: int) -> np.ndarray:
         if self._columns is None:
-            self._columns = np.asfortranarray(self.binned)
-        return self._columns[:, feature]
+            self._columns = np.ascontiguousarray(self.binned.T)
+        return self._columns[feature]
 
     def dense_layout(self) -> tuple[np.ndarray, np.ndarray]:
         self.column(0)  # makes the column-major copy
