@@ -62,6 +62,13 @@ CAPABILITIES = (
           "benchmarks/training/RESULTS-scaling.md"),),
     ),
     Capability(
+        "small",
+        "a 5,000 x 20 table, 1,000 rounds: the fixed cost of each round and node",
+        TRAINING,
+        "benchmarks/training/RESULTS-small.md",
+        (("--only", "small", "--output", "benchmarks/training/RESULTS-small.md"),),
+    ),
+    Capability(
         "sparse",
         "a 100,000 x 100,000 CSR matrix against XGBoost and LightGBM; memory as it widens",
         "benchmarks.sparse.run",

@@ -18,6 +18,9 @@ from ._presets import njit_inline, njit_parallel, njit_serial, prange
 # last float32 digits depending on how gradients were rounded (a row of weight 3 versus three
 # copies of the row), and that noise must not pick the split.
 GAIN_TIE_TOLERANCE = 1e-6
+# Feature groups of one split scan run in parallel (a constant: the scan's result and its
+# order of work do not depend on the thread count).
+SCAN_GROUPS = 8
 
 
 @njit_serial
@@ -67,43 +70,135 @@ def _score(g, h, reg_lambda, reg_alpha, max_delta_step, plain):
 
 
 @njit_inline
+def _boundary_gains(
+    left_gs, left_hs, n, add_g, add_h, sum_g, sum_h, parent_score, reg_lambda, reg_alpha,
+    max_delta_step, min_h, plain, gains,
+):  # fmt: skip
+    """``gains[i]`` of the split whose left side sums to ``left_*[i] + add_*`` (-inf where a
+    side holds less than ``min_h``). The plain case has a loop of its own, with no branch in
+    it, so that its divisions are vectorised."""
+    if plain:
+        for i in range(n):
+            lg = left_gs[i] + add_g
+            lh = left_hs[i] + add_h
+            rg = sum_g - lg
+            rh = sum_h - lh
+            gain = lg * lg / (lh + reg_lambda) + rg * rg / (rh + reg_lambda) - parent_score
+            gains[i] = gain if (lh >= min_h) & (rh >= min_h) else -np.inf
+        return
+    for i in range(n):
+        lg = left_gs[i] + add_g
+        lh = left_hs[i] + add_h
+        rg = sum_g - lg
+        rh = sum_h - lh
+        gain = (
+            leaf_score(lg, lh, reg_lambda, reg_alpha, max_delta_step)
+            + leaf_score(rg, rh, reg_lambda, reg_alpha, max_delta_step)
+            - parent_score
+        )
+        gains[i] = gain if (lh >= min_h) & (rh >= min_h) else -np.inf
+
+
+@njit_inline
 def _scan_feature(
-    hist, off, n_bins, sum_g, sum_h, parent_score, reg_lambda, reg_alpha, max_delta_step, min_h, out
+    hist,
+    off,
+    n_bins,
+    sum_g,
+    sum_h,
+    parent_score,
+    reg_lambda,
+    reg_alpha,
+    max_delta_step,
+    min_h,
+    out,
+    scratch,
 ):
     """Best split of one feature into ``out = (gain, split_bin, default_left, left_g, left_h)``;
-    gain -inf when no candidate satisfies ``min_h`` on both sides."""
+    gain -inf when no candidate satisfies ``min_h`` on both sides.
+
+    Candidates are taken in order (split bin ascending, missing values right before left) and
+    the first one best within the tie tolerance wins. An empty bin repeats the previous
+    boundary's sums, and so its gain, which cannot beat that boundary: the first pass keeps
+    only boundaries after non-empty bins (small nodes leave most bins empty), without a
+    branch; the second computes their gains in loops without branches (vectorised divisions);
+    the third picks the winner. ``scratch`` holds at least 5 x ``n_bins`` values.
+    """
     plain = reg_alpha == 0.0 and max_delta_step <= 0.0
     miss_g = hist[off, 0]
     miss_h = hist[off, 1]
     has_missing = miss_h != 0.0 or miss_g != 0.0
-    best_gain = -np.inf
-    found = False
+    left_gs = scratch[0]
+    left_hs = scratch[1]
+    bins = scratch[2]
+    gains_right = scratch[3]  # missing values go right
+    gains_left = scratch[4]  # missing values go left
+    n_kept = 0
     acc_g = 0.0
     acc_h = 0.0
     # Splitting after the last value bin would leave the right side with missing values only.
     for t in range(1, n_bins - 1):
-        acc_g += hist[off + t, 0]
-        acc_h += hist[off + t, 1]
+        g = hist[off + t, 0]
+        h = hist[off + t, 1]
+        acc_g += g
+        acc_h += h
+        left_gs[n_kept] = acc_g
+        left_hs[n_kept] = acc_h
+        bins[n_kept] = t
+        n_kept += np.int64((t == 1) | (g != 0.0) | (h != 0.0))
+    _boundary_gains(
+        left_gs,
+        left_hs,
+        n_kept,
+        0.0,
+        0.0,
+        sum_g,
+        sum_h,
+        parent_score,
+        reg_lambda,
+        reg_alpha,
+        max_delta_step,
+        min_h,
+        plain,
+        gains_right,
+    )
+    if has_missing:
+        _boundary_gains(
+            left_gs,
+            left_hs,
+            n_kept,
+            miss_g,
+            miss_h,
+            sum_g,
+            sum_h,
+            parent_score,
+            reg_lambda,
+            reg_alpha,
+            max_delta_step,
+            min_h,
+            plain,
+            gains_left,
+        )
+    best_gain = -np.inf
+    best = -1
+    best_left = 0
+    for i in range(n_kept):
         for missing_left in range(2 if has_missing else 1):
-            lg = acc_g + (miss_g if missing_left else 0.0)
-            lh = acc_h + (miss_h if missing_left else 0.0)
-            rg = sum_g - lg
-            rh = sum_h - lh
-            if lh < min_h or rh < min_h:
+            gain = gains_left[i] if missing_left else gains_right[i]
+            if gain == -np.inf:
                 continue
-            gain = (
-                _score(lg, lh, reg_lambda, reg_alpha, max_delta_step, plain)
-                + _score(rg, rh, reg_lambda, reg_alpha, max_delta_step, plain)
-                - parent_score
-            )
-            if not found or gain > best_gain + GAIN_TIE_TOLERANCE * abs(best_gain):
-                found = True
+            if best < 0 or gain > best_gain + GAIN_TIE_TOLERANCE * abs(best_gain):
                 best_gain = gain
-                out[1] = t
-                out[2] = 1.0 if missing_left else (1.0 if (not has_missing and lh > rh) else 0.0)
-                out[3] = lg
-                out[4] = lh
+                best = i
+                best_left = missing_left
     out[0] = best_gain
+    if best >= 0:
+        lg = left_gs[best] + (miss_g if best_left else 0.0)
+        lh = left_hs[best] + (miss_h if best_left else 0.0)
+        out[1] = bins[best]
+        out[2] = 1.0 if best_left else (1.0 if (not has_missing and lh > sum_h - lh) else 0.0)
+        out[3] = lg
+        out[4] = lh
 
 
 @njit_serial
@@ -150,9 +245,93 @@ def find_best_split(
     min_h = max(min_child_weight, 1e-300)
     n_features = features.shape[0]
     per_feature = np.empty((n_features, 5), dtype=np.float64)
-    for j in prange(n_features):
+    widest = 1
+    for j in range(n_features):
+        widest = max(widest, bin_offsets[features[j] + 1] - bin_offsets[features[j]])
+    # A fixed number of feature groups, each with its own scratch (one allocation per group,
+    # not per feature); the result does not depend on the grouping.
+    n_groups = min(n_features, SCAN_GROUPS)
+    for c in prange(n_groups):
+        scratch = np.empty((5, widest), dtype=np.float64)
+        for j in range(c * n_features // n_groups, (c + 1) * n_features // n_groups):
+            f = features[j]
+            _scan_feature(
+                hist,
+                bin_offsets[f],
+                bin_offsets[f + 1] - bin_offsets[f],
+                sum_g,
+                sum_h,
+                parent_score,
+                reg_lambda,
+                reg_alpha,
+                max_delta_step,
+                min_h,
+                per_feature[j],
+                scratch,
+            )
+    return _best_of_features(per_feature, features)
+
+
+@njit_inline
+def _scan_feature_sequential(
+    hist, off, n_bins, sum_g, sum_h, parent_score, reg_lambda, reg_alpha, max_delta_step, min_h, out
+):
+    """:func:`_scan_feature`'s result, one candidate after the other (the test twin)."""
+    plain = reg_alpha == 0.0 and max_delta_step <= 0.0
+    miss_g = hist[off, 0]
+    miss_h = hist[off, 1]
+    has_missing = miss_h != 0.0 or miss_g != 0.0
+    best_gain = -np.inf
+    found = False
+    acc_g = 0.0
+    acc_h = 0.0
+    # Splitting after the last value bin would leave the right side with missing values only.
+    for t in range(1, n_bins - 1):
+        acc_g += hist[off + t, 0]
+        acc_h += hist[off + t, 1]
+        for missing_left in range(2 if has_missing else 1):
+            lg = acc_g + (miss_g if missing_left else 0.0)
+            lh = acc_h + (miss_h if missing_left else 0.0)
+            rg = sum_g - lg
+            rh = sum_h - lh
+            if lh < min_h or rh < min_h:
+                continue
+            gain = (
+                _score(lg, lh, reg_lambda, reg_alpha, max_delta_step, plain)
+                + _score(rg, rh, reg_lambda, reg_alpha, max_delta_step, plain)
+                - parent_score
+            )
+            if not found or gain > best_gain + GAIN_TIE_TOLERANCE * abs(best_gain):
+                found = True
+                best_gain = gain
+                out[1] = t
+                out[2] = 1.0 if missing_left else (1.0 if (not has_missing and lh > rh) else 0.0)
+                out[3] = lg
+                out[4] = lh
+    out[0] = best_gain
+
+
+@njit_serial
+def find_best_split_sequential(
+    hist,
+    features,
+    bin_offsets,
+    sum_g,
+    sum_h,
+    reg_lambda,
+    reg_alpha,
+    max_delta_step,
+    min_child_weight,
+):
+    """:func:`find_best_split` scanning each feature candidate by candidate: the slow,
+    obviously-correct twin its tests compare against."""
+    parent_score = leaf_score(sum_g, sum_h, reg_lambda, reg_alpha, max_delta_step)
+    min_h = max(min_child_weight, 1e-300)
+    n_features = features.shape[0]
+    per_feature = np.empty((n_features, 5), dtype=np.float64)
+    for j in range(n_features):
         f = features[j]
-        _scan_feature(
+        _scan_feature_sequential(
             hist,
             bin_offsets[f],
             bin_offsets[f + 1] - bin_offsets[f],
