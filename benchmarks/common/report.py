@@ -285,15 +285,17 @@ def _params_section(results: dict[str, Any]) -> str:
         if wl["kind"] != "standard":
             continue
         for case in wl["cases"]:
-            shape = "leaf-wise, 63 leaves" if case["common"]["policy"] == "lossguide" \
-                else "depth-wise, depth 6"
-            key = f"{case['task']}, {shape}"
+            c = case["common"]
+            shape = (f"leaf-wise, {c['max_leaves']} leaves" if c["policy"] == "lossguide"
+                     else f"depth-wise, depth {c['max_depth']}")
+            key = (f"{case['task']}, {shape}, {c['rounds']} rounds, "
+                   f"learning rate {c['learning_rate']}")
             seen.setdefault(key, case)
     if not seen:
         return ""
     lines = ["## Parameters passed to each library", "",
-             "Exactly as handed over (`benchmarks/common/libs.py: library_params`); 100 rounds "
-             "everywhere except the cold start (10). Dataset construction (treeboost `Dataset`, "
+             "Exactly as handed over (`benchmarks/common/libs.py: library_params`); the rounds "
+             "are in each heading (the cold start: 10). Dataset construction (treeboost `Dataset`, "
              "XGBoost `QuantileDMatrix`, LightGBM `Dataset`) is inside the timed fit.", ""]
     for key, case in seen.items():
         lines.append(f"**{key}**")
@@ -399,10 +401,11 @@ def render(results: dict[str, Any]) -> str:
         "default `min_samples_leaf=20`.",
         "- Depth-wise: LightGBM has no level-wise growth; it grows best-first with "
         "`num_leaves=64, max_depth=6`; scikit-learn likewise with `max_depth=6, "
-        "max_leaf_nodes=None`. Leaf-wise: `max_leaves=63` / `num_leaves=63` / "
-        "`max_leaf_nodes=63`, no depth limit.",
-        "- L2: `reg_lambda=1` / `lambda_l2=1` / `l2_regularization=1`; learning rate 0.1; "
-        "scikit-learn `early_stopping=False`. Initial scores: each library's own default.",
+        "max_leaf_nodes=None`. Leaf-wise: `max_leaves` / `num_leaves` / `max_leaf_nodes` "
+        "equal (63 unless the workload says otherwise), no depth limit.",
+        "- L2: `reg_lambda=1` / `lambda_l2=1` / `l2_regularization=1`; learning rate as in each "
+        "workload (0.1 unless it says otherwise); scikit-learn `early_stopping=False`. Initial "
+        "scores: each library's own default.",
         "- Peak RSS includes the training arrays (float32: 4 bytes x rows x features) and the "
         "library's import, identical inputs for every library.",
         "",
