@@ -69,6 +69,14 @@ CAPABILITIES = (
         (("--only", "small", "--output", "benchmarks/training/RESULTS-small.md"),),
     ),
     Capability(
+        "estimators",
+        "the Higgs-like workloads through each library's scikit-learn estimator, float32 and "
+        "float64 input; predict_proba",
+        TRAINING,
+        "benchmarks/training/RESULTS-estimators.md",
+        (("--only", "estimators", "--output", "benchmarks/training/RESULTS-estimators.md"),),
+    ),
+    Capability(
         "sparse",
         "a 100,000 x 100,000 CSR matrix against XGBoost and LightGBM; memory as it widens",
         "benchmarks.sparse.run",

@@ -112,8 +112,54 @@ def library_version(lib: str) -> str:
     return str(module.__version__)
 
 
+def estimator_params(lib: str, task: str, common: dict[str, Any]) -> dict[str, Any]:
+    """The constructor arguments of ``lib``'s scikit-learn estimator for ``common``: the same
+    settings as :func:`library_params`, under the estimator's own names."""
+    p = dict(library_params(lib, task, common))
+    rounds = common["rounds"]
+    p.pop("objective", None)
+    p.pop("num_class", None)
+    if lib == "treeboost":
+        return {**p, "n_estimators": rounds, "max_bin": 256}
+    if lib == "xgboost":
+        p["n_jobs"] = p.pop("nthread")
+        p["random_state"] = p.pop("seed")
+        return {**p, "n_estimators": rounds}
+    if lib == "lightgbm":
+        return {"n_estimators": rounds, "learning_rate": p["learning_rate"],
+                "num_leaves": p["num_leaves"], "max_depth": p["max_depth"],
+                "max_bin": p["max_bin"], "min_child_weight": p["min_sum_hessian_in_leaf"],
+                "min_child_samples": p["min_data_in_leaf"], "reg_lambda": p["lambda_l2"],
+                "n_jobs": p["num_threads"], "random_state": p["seed"], "verbose": -1}
+    return p
+
+
+def _fit_estimator(lib: str, task: str, common: dict[str, Any], X: np.ndarray,
+                   y: np.ndarray) -> Any:
+    """Train through the library's own scikit-learn estimator, as its users call it."""
+    params = estimator_params(lib, task, common)
+    regression = task == "regression"
+    if lib == "treeboost":
+        import treeboost as tb
+        cls = tb.TreeBoostRegressor if regression else tb.TreeBoostClassifier
+    elif lib == "xgboost":
+        import xgboost as xgb
+        cls = xgb.XGBRegressor if regression else xgb.XGBClassifier
+    elif lib == "lightgbm":
+        import lightgbm as lgb
+        cls = lgb.LGBMRegressor if regression else lgb.LGBMClassifier
+    else:
+        from sklearn.ensemble import HistGradientBoostingClassifier as cls_c
+        from sklearn.ensemble import HistGradientBoostingRegressor as cls_r
+        cls = cls_r if regression else cls_c
+    return cls(**params).fit(X, y if regression else y.astype(np.int64))
+
+
 def fit(lib: str, task: str, common: dict[str, Any], X: np.ndarray, y: np.ndarray) -> Any:
-    """Build the library's dataset object and train; everything here counts as fit time."""
+    """Build the library's dataset object and train; everything here counts as fit time.
+    ``common["harness"] == "estimator"`` trains through the scikit-learn estimators instead."""
+    if common.get("harness", "native") == "estimator":
+        return _fit_estimator(lib, task, common, X, y)
     params = library_params(lib, task, common)
     rounds = common["rounds"]
     if lib == "treeboost":
@@ -144,19 +190,21 @@ def fit(lib: str, task: str, common: dict[str, Any], X: np.ndarray, y: np.ndarra
 def predict(lib: str, task: str, model: Any, X: np.ndarray, n_jobs: int) -> np.ndarray:
     """Predictions on raw features: probabilities (classification) or values (regression).
 
-    Binary: P(y=1) shape (n,); multiclass: (n, k); regression: (n,).
+    Binary: P(y=1) shape (n,); multiclass: (n, k); regression: (n,). A scikit-learn estimator
+    (every library's in the estimator harness, scikit-learn's always) answers through
+    ``predict_proba`` / ``predict``.
     """
+    if hasattr(model, "get_params"):
+        if task == "regression":
+            return np.asarray(model.predict(X))
+        proba = model.predict_proba(X)
+        return proba[:, 1] if task == "binary" else proba
     if lib == "treeboost":
         return np.asarray(model.predict(X))
     if lib == "xgboost":
         return np.asarray(model.inplace_predict(X))
     if lib == "lightgbm":
         return np.asarray(model.predict(X, num_threads=n_jobs))
-    if lib == "sklearn":
-        if task == "regression":
-            return model.predict(X)
-        proba = model.predict_proba(X)
-        return proba[:, 1] if task == "binary" else proba
     raise ValueError(f"unknown library {lib!r}")
 
 

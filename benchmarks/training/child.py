@@ -59,8 +59,11 @@ def _current_rss_mib() -> float:
         return float("nan")
 
 
-def _load(files: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
-    return np.load(files["X"]), np.load(files["y"])
+def _load(files: dict[str, Any], dtype: str = "float32") -> tuple[np.ndarray, np.ndarray]:
+    """Features (stored as float32) in ``dtype``, converted before any timing, as a user whose
+    data is float64 already has it; labels."""
+    X = np.load(files["X"])
+    return (X if X.dtype == dtype else X.astype(dtype)), np.load(files["y"])
 
 
 def _subsample(X: np.ndarray, y: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -96,7 +99,7 @@ def run_fit(spec: dict[str, Any]) -> dict[str, Any]:
     libs.import_library(lib)
     out["import_s"] = time.perf_counter() - t0
     out["version"] = libs.library_version(lib)
-    X, y = _load(spec["train"])
+    X, y = _load(spec["train"], common.get("dtype", "float32"))
     if spec.get("warmup", True):
         before = _cache_entries()
         out["warmup_s"] = _warm(lib, task, common, X, y)
@@ -112,7 +115,7 @@ def run_fit(spec: dict[str, Any]) -> dict[str, Any]:
     gc.collect()
 
     if spec.get("test") is not None:
-        Xt, yt = _load(spec["test"])
+        Xt, yt = _load(spec["test"], common.get("dtype", "float32"))
         n_jobs = common["n_jobs"]
         libs.predict(lib, task, model, Xt[:100], n_jobs)  # warm call
         times = []

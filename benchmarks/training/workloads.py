@@ -83,7 +83,7 @@ QUICK = Sizes(higgs_rows=200_000, regression_rows=200_000, multiclass_rows=50_00
               scaling_rows=(100_000, 300_000), predict_train_rows=100_000)
 
 WORKLOAD_NAMES = ("higgs-leafwise", "higgs-depthwise", "regression", "multiclass", "real",
-                  "scaling", "coldstart", "threads", "predict", "small")
+                  "scaling", "coldstart", "threads", "predict", "small", "estimators")
 
 # The small-table workload: per-round and per-node costs, not histogram throughput, decide it.
 SMALL_ROWS = 5_000
@@ -237,5 +237,23 @@ def build(name: str, sizes: Sizes) -> Workload:
             f"rows, {SMALL_ROUNDS:,} rounds, learning rate {SMALL_LEARNING_RATE}, "
             f"n_jobs={N_JOBS}: the fixed cost of each round and node, which decides fit time on "
             f"the tables most applied work has. Metric: test AUC.",
+            cases)
+    if name == "estimators":
+        train = data.synthetic_files("higgs", sizes.higgs_rows, SEED)
+        test = data.synthetic_files("higgs", sizes.test_rows, SEED, test=True)
+        cases = []
+        for shape, what in ((LEAFWISE, "leaf-wise, 63 leaves"), (DEPTHWISE, "depth-wise, depth 6")):
+            for dtype in ("float32", "float64"):
+                c = {**common(shape), "harness": "estimator", "dtype": dtype}
+                cases.append(Case(f"{what}, {dtype}", "binary", c, train, test,
+                                  libraries=("treeboost", "xgboost", "lightgbm"),
+                                  extra={"predict_repeats": 3}))
+        return Workload(
+            name, "Through the scikit-learn estimators (Higgs-like, float32 and float64)",
+            f"The Higgs-like workloads ({_rows(train.n_rows)} training rows, {ROUNDS} rounds) "
+            f"as their users call each library: `TreeBoostClassifier`, `XGBClassifier` (which "
+            f"builds a QuantileDMatrix for `tree_method='hist'`), `LGBMClassifier`, on float32 "
+            f"and on float64 input (converted before timing). predict s: `predict_proba` of "
+            f"{_rows(test.n_rows)} rows, median of 3 calls. Metric: test AUC.",
             cases)
     raise ValueError(f"unknown workload {name!r}; valid: {', '.join(WORKLOAD_NAMES)}")
