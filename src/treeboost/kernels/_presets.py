@@ -10,3 +10,7 @@ njit_serial = numba.njit(cache=True, nogil=True)
 njit_inline = numba.njit(cache=True, nogil=True, inline="always")
 njit_parallel = numba.njit(cache=True, nogil=True, parallel=True)
 prange = numba.prange
+# Loops that compute every candidate and mask the invalid ones afterwards: a division by zero
+# gives inf or nan (as NumPy does) instead of raising, so the loop has no check in it and
+# vectorises. Only where every such value is masked before it is used.
+njit_masked = numba.njit(cache=True, nogil=True, error_model="numpy")

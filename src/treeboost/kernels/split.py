@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._presets import njit_inline, njit_parallel, njit_serial, prange
+from ._presets import njit_inline, njit_masked, njit_parallel, njit_serial, prange
 
 # Candidates whose gains differ by less than this relative amount are ties, and the first one
 # (lowest feature, then lowest bin) wins. Gains that are equal in exact arithmetic differ in the
@@ -69,7 +69,7 @@ def _score(g, h, reg_lambda, reg_alpha, max_delta_step, plain):
     return leaf_score(g, h, reg_lambda, reg_alpha, max_delta_step)
 
 
-@njit_inline
+@njit_masked
 def _boundary_gains(
     left_gs, left_hs, n, add_g, add_h, sum_g, sum_h, parent_score, reg_lambda, reg_alpha,
     max_delta_step, min_h, plain, gains,
@@ -99,7 +99,7 @@ def _boundary_gains(
         gains[i] = gain if (lh >= min_h) & (rh >= min_h) else -np.inf
 
 
-@njit_inline
+@njit_serial
 def _scan_feature(
     hist,
     off,

@@ -103,7 +103,7 @@ def sample_features(
 
 # Node histograms the compiled path may keep at once (beyond this, deep or wide trees grow
 # node by node from Python, whose pool grows on demand).
-_POOL_BYTES = 256 << 20
+_POOL_BYTES = 64 << 20
 
 
 class TreeGrower:
