@@ -99,7 +99,7 @@ def _boundary_gains(
         gains[i] = gain if (lh >= min_h) & (rh >= min_h) else -np.inf
 
 
-@njit_serial
+@njit_inline
 def _scan_feature(
     hist,
     off,
