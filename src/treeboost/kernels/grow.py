@@ -53,6 +53,15 @@ def _accepts(gain, gamma, min_split_gain):
 
 
 @njit_serial
+def _build(binned, gh, sample_indices, start, end, features, bin_offsets, chunk_hists, hist):
+    """Histogram of rows ``sample_indices[start:end]`` into ``hist``, chunked by the row count."""
+    n_chunks = min(n_chunks_for(end - start), chunk_hists.shape[0])
+    build_histogram(
+        binned, gh, sample_indices, start, end, features, bin_offsets, n_chunks, chunk_hists, hist
+    )
+
+
+@njit_serial
 def _release(ints, node, free_slots, n_free):
     slot = ints[node, _HIST]
     if slot >= 0:
@@ -117,7 +126,6 @@ def grow_dense_tree(
     for s in range(n_pool):
         free_slots[s] = n_pool - 1 - s
     n_free = n_pool
-    n_total_chunks = chunk_hists.shape[0]
     n = sample_indices.shape[0]
     # Node 0 and row 0 as int64 variables: a literal 0 passed on would compile every callee
     # (parallel kernels included) a second time, for the literal's own type.
@@ -126,18 +134,7 @@ def grow_dense_tree(
     # Root: its totals are read off its histogram (any one feature's bins hold every row).
     n_free -= 1
     root_slot = free_slots[n_free]
-    build_histogram(
-        binned,
-        gh,
-        sample_indices,
-        root,
-        n,
-        features,
-        bin_offsets,
-        min(n_chunks_for(n), n_total_chunks),
-        chunk_hists,
-        pool[root_slot],
-    )
+    _build(binned, gh, sample_indices, root, n, features, bin_offsets, chunk_hists, pool[root_slot])
     f0 = features[0]
     sum_g = 0.0
     sum_h = 0.0
@@ -308,18 +305,8 @@ def _prepare(
         n_free -= 1
         ints[node, _HIST] = free_slots[n_free]
         start, end = ints[node, _START], ints[node, _END]
-        build_histogram(
-            binned,
-            gh,
-            sample_indices,
-            start,
-            end,
-            features,
-            bin_offsets,
-            min(n_chunks_for(end - start), chunk_hists.shape[0]),
-            chunk_hists,
-            pool[ints[node, _HIST]],
-        )
+        _build(binned, gh, sample_indices, start, end, features, bin_offsets, chunk_hists,
+               pool[ints[node, _HIST]])  # fmt: skip
     gain, feature, split_bin, default_left, left_g, left_h = find_best_split(
         pool[ints[node, _HIST]],
         features,
@@ -423,18 +410,7 @@ def _child_histograms(
     slot = free_slots[n_free]
     ints[small, _HIST] = slot
     start, end = ints[small, _START], ints[small, _END]
-    build_histogram(
-        binned,
-        gh,
-        sample_indices,
-        start,
-        end,
-        features,
-        bin_offsets,
-        min(n_chunks_for(end - start), chunk_hists.shape[0]),
-        chunk_hists,
-        pool[slot],
-    )
+    _build(binned, gh, sample_indices, start, end, features, bin_offsets, chunk_hists, pool[slot])
     parent_slot = ints[parent, _HIST]
     subtract_histogram(pool[parent_slot], pool[slot], features, bin_offsets)
     ints[large, _HIST] = parent_slot

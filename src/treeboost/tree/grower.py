@@ -75,6 +75,24 @@ class GrownTree:
     leaf_nodes: np.ndarray
 
 
+def _grown(tree, leaf_nodes, leaf_starts, leaf_ends, margin, output, sample_indices) -> GrownTree:
+    """The GrownTree of ``tree`` whose leaves ``leaf_nodes`` (ascending, those whose values are
+    not in the margins yet) hold rows ``sample_indices[start:end]``; with ``margin``, their values
+    are added to it."""
+    grown = GrownTree(
+        tree=tree,
+        leaf_starts=np.ascontiguousarray(leaf_starts, dtype=np.int64),
+        leaf_ends=np.ascontiguousarray(leaf_ends, dtype=np.int64),
+        leaf_values=tree.value[leaf_nodes].astype(np.float64),
+        leaf_nodes=leaf_nodes,
+    )
+    if margin is not None:
+        add_leaf_values(
+            margin, output, sample_indices, grown.leaf_starts, grown.leaf_ends, grown.leaf_values
+        )
+    return grown
+
+
 def sample_features(
     features: np.ndarray,
     fraction: float,
@@ -222,23 +240,8 @@ class TreeGrower:
         tree = Tree(**{name: nodes[name][:n_nodes].copy() for name in NODE_ARRAYS})
         ints = c["ints"][:n_nodes]
         leaf_nodes = np.flatnonzero((tree.left < 0) & (ints[:, 7] == 0)).astype(np.int64)
-        grown = GrownTree(
-            tree=tree,
-            leaf_starts=ints[leaf_nodes, 0].copy(),
-            leaf_ends=ints[leaf_nodes, 1].copy(),
-            leaf_values=tree.value[leaf_nodes].astype(np.float64),
-            leaf_nodes=leaf_nodes,
-        )
-        if margin is not None:
-            add_leaf_values(
-                margin,
-                output,
-                sample_indices,
-                grown.leaf_starts,
-                grown.leaf_ends,
-                grown.leaf_values,
-            )
-        return grown
+        return _grown(tree, leaf_nodes, ints[leaf_nodes, 0], ints[leaf_nodes, 1], margin,
+                      output, sample_indices)  # fmt: skip
 
     # -- node operations -------------------------------------------------------------------
     def _can_split(self, node: _Node) -> bool:
@@ -407,23 +410,15 @@ class TreeGrower:
             leaves = self._grow_depthwise(root, columns)
         leaves = sorted((leaf for leaf in leaves if not leaf.applied), key=lambda n: n.node_id)
         tree = Tree.from_lists(columns, self._categories)
-        leaf_nodes = np.array([leaf.node_id for leaf in leaves], dtype=np.int64)
-        grown = GrownTree(
-            tree=tree,
-            leaf_starts=np.array([leaf.start for leaf in leaves], dtype=np.int64),
-            leaf_ends=np.array([leaf.end for leaf in leaves], dtype=np.int64),
-            leaf_values=tree.value[leaf_nodes].astype(np.float64),
-            leaf_nodes=leaf_nodes,
+        grown = _grown(
+            tree,
+            np.array([leaf.node_id for leaf in leaves], dtype=np.int64),
+            np.array([leaf.start for leaf in leaves], dtype=np.int64),
+            np.array([leaf.end for leaf in leaves], dtype=np.int64),
+            margin,
+            output,
+            sample_indices,
         )
-        if margin is not None:
-            add_leaf_values(
-                margin,
-                output,
-                sample_indices,
-                grown.leaf_starts,
-                grown.leaf_ends,
-                grown.leaf_values,
-            )
         self._gh = self._sample_indices = self._margin = None
         return grown
 
