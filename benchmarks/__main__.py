@@ -69,6 +69,13 @@ CAPABILITIES = (
         (("--only", "small", "--output", "benchmarks/training/RESULTS-small.md"),),
     ),
     Capability(
+        "loop",
+        "200 fits of a 2,000 x 30 table through the estimators: a tuning or selection run",
+        TRAINING,
+        "benchmarks/training/RESULTS-loop.md",
+        (("--only", "loop", "--output", "benchmarks/training/RESULTS-loop.md"),),
+    ),
+    Capability(
         "estimators",
         "the Higgs-like workloads through each library's scikit-learn estimator, float32 and "
         "float64 input; predict_proba",

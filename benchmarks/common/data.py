@@ -26,7 +26,7 @@ REAL_DATA_DIR = Path(os.environ.get("TREEBOOST_BENCH_REAL_DATA",
 
 BLOCK = 100_000
 GEN_VERSION = 1  # bump when a generator changes, so stale cache files are not reused
-_KIND_IDS = {"higgs": 1, "regression": 2, "multiclass": 3, "tiny": 4, "small": 5}
+_KIND_IDS = {"higgs": 1, "regression": 2, "multiclass": 3, "tiny": 4, "small": 5, "small30": 6}
 _TEST_STREAM = 1_000_000  # block seeds of test rows start here (never reached by train blocks)
 
 
@@ -153,8 +153,14 @@ def gen_small(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]
     return X.astype(np.float32), y
 
 
+def gen_small30(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`gen_small` with 10 more (noise) features: the 2,000 x 30 table of the fit loop."""
+    X, y = gen_small(rng, n)
+    return np.hstack([X, rng.normal(size=(n, 10)).astype(np.float32)]), y
+
+
 GENERATORS = {"higgs": gen_higgs, "regression": gen_regression, "multiclass": gen_multiclass,
-              "tiny": gen_tiny, "small": gen_small}
+              "tiny": gen_tiny, "small": gen_small, "small30": gen_small30}
 
 
 def generate(kind: str, n: int, seed: int, test: bool = False) -> tuple[np.ndarray, np.ndarray]:

@@ -109,6 +109,9 @@ def run_fit(spec: dict[str, Any]) -> dict[str, Any]:
     out["rss_before_fit_mib"] = _current_rss_mib()
     t0 = time.perf_counter()
     model = libs.fit(lib, task, common, X, y)
+    # A loop of fits (a tuning or selection run): each fit its own seed, fit_s the total.
+    for i in range(1, int(spec.get("loop_fits", 1))):
+        model = libs.fit(lib, task, {**common, "seed": common["seed"] + i}, X, y)
     out["fit_s"] = time.perf_counter() - t0
     out["peak_rss_mib"] = _peak_rss_mib()
     del X, y

@@ -83,7 +83,11 @@ QUICK = Sizes(higgs_rows=200_000, regression_rows=200_000, multiclass_rows=50_00
               scaling_rows=(100_000, 300_000), predict_train_rows=100_000)
 
 WORKLOAD_NAMES = ("higgs-leafwise", "higgs-depthwise", "regression", "multiclass", "real",
-                  "scaling", "coldstart", "threads", "predict", "small", "estimators")
+                  "scaling", "coldstart", "threads", "predict", "small", "estimators", "loop")
+
+# The fit loop: what a tuning run or a forward selection asks of the library.
+LOOP_ROWS = 2_000
+LOOP_FITS = 200
 
 # The small-table workload: per-round and per-node costs, not histogram throughput, decide it.
 SMALL_ROWS = 5_000
@@ -238,6 +242,21 @@ def build(name: str, sizes: Sizes) -> Workload:
             f"n_jobs={N_JOBS}: the fixed cost of each round and node, which decides fit time on "
             f"the tables most applied work has. Metric: test AUC.",
             cases)
+    if name == "loop":
+        train = data.synthetic_files("small30", LOOP_ROWS, SEED)
+        test = data.synthetic_files("small30", LOOP_ROWS, SEED, test=True)
+        c = {**common(DEPTHWISE), "harness": "estimator"}
+        case = Case(f"{LOOP_FITS} fits, depth-wise, depth 6", "binary", c, train, test,
+                    libraries=("treeboost", "xgboost", "lightgbm"),
+                    extra={"loop_fits": LOOP_FITS})
+        return Workload(
+            name, f"A loop of {LOOP_FITS} fits ({_rows(LOOP_ROWS)} x 30)",
+            f"{LOOP_FITS} fits in one process of {_rows(train.n_rows)} x {train.n_features} "
+            f"float32 rows (8 informative features, ~3% NaN in two columns), each through the "
+            f"library's scikit-learn estimator with its own seed, {ROUNDS} rounds, depth 6, "
+            f"n_jobs={N_JOBS}: what a tuning run or a forward selection asks. fit s: the whole "
+            f"loop. Metric: test AUC of the last model.",
+            [case])
     if name == "estimators":
         train = data.synthetic_files("higgs", sizes.higgs_rows, SEED)
         test = data.synthetic_files("higgs", sizes.test_rows, SEED, test=True)

@@ -105,6 +105,25 @@ def add_leaf_values(margin, output, sample_indices, leaf_starts, leaf_ends, leaf
             margin[sample_indices[i], output] += value
 
 
+@njit_serial
+def _apply_segment(column, sample_indices, lo, hi, table, left_value, right_value, margin, output):
+    """``margin[row, output] +=`` each row's leaf value for ``sample_indices[lo:hi]``; returns
+    the number of rows that go left."""
+    n_outputs = margin.shape[1]
+    flat = margin.reshape(margin.size)
+    count = 0
+    for i in range(lo, hi):
+        if i + PREFETCH_DISTANCE < hi:
+            ahead = sample_indices[i + PREFETCH_DISTANCE]
+            prefetch(column, ahead)
+            prefetch(flat, ahead * n_outputs + output)
+        row = sample_indices[i]
+        left = table[column[row]]
+        margin[row, output] += left_value if left else right_value
+        count += np.int64(left)
+    return count
+
+
 @njit_parallel
 def apply_final_split_table(
     column,
@@ -123,23 +142,18 @@ def apply_final_split_table(
     ``margin[row, output]`` directly, without partitioning (nothing will read the children's
     rows again); returns the number of rows that go left."""
     n_rows = end - start
-    n_outputs = margin.shape[1]
-    flat = margin.reshape(margin.size)
+    if n_chunks <= 1:
+        # One chunk: no parallel region (its start costs more than a small node's rows).
+        return _apply_segment(
+            column, sample_indices, start, end, table, left_value, right_value, margin, output
+        )
     step = (n_rows + n_chunks - 1) // n_chunks
     for c in prange(n_chunks):
         lo = start + c * step
         hi = min(end, lo + step)
-        count = 0
-        for i in range(lo, hi):
-            if i + PREFETCH_DISTANCE < hi:
-                ahead = sample_indices[i + PREFETCH_DISTANCE]
-                prefetch(column, ahead)
-                prefetch(flat, ahead * n_outputs + output)
-            row = sample_indices[i]
-            left = table[column[row]]
-            margin[row, output] += left_value if left else right_value
-            count += np.int64(left)
-        chunk_counts[c] = count
+        chunk_counts[c] = _apply_segment(
+            column, sample_indices, lo, hi, table, left_value, right_value, margin, output
+        )
     n_left = 0
     for c in range(n_chunks):
         n_left += chunk_counts[c]
