@@ -64,8 +64,13 @@ def test_busy_cores_skip_the_rounds_on_all_threads(monkeypatch):
     assert used == [1] * 100
 
 
-def test_the_check_of_the_pool_runs_and_answers():
-    assert T.threads_run_at_once(2) in (True, False)
+def test_the_check_of_the_pool_times_its_regions(monkeypatch):
+    """Real parallel regions run; the answer follows their measured time."""
+    clock = iter(range(1_000_000))
+    monkeypatch.setattr(T.time, "perf_counter", lambda: 0.0)
+    assert T.threads_run_at_once(2) is True  # no time passes: quiet
+    monkeypatch.setattr(T.time, "perf_counter", lambda: float(next(clock)))
+    assert T.threads_run_at_once(2) is False  # a second per region: busy
 
 
 def test_models_do_not_depend_on_the_chosen_threads(monkeypatch):

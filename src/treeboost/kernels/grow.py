@@ -2,7 +2,7 @@
 
 The grower of tree/grower.py runs each node from Python (histogram, split scan, partition: one
 kernel call each, plus the bookkeeping between them). On tables of a few thousand rows a node's
-kernels take microseconds and that Python work is a third of the fit, so for the common case
+kernels take microseconds and that Python work is a quarter of the fit, so for the common case
 (dense bins, numeric features, no constraints, no per-level or per-node column sampling) the
 same algorithm runs here, calling the same kernels in the same order with the same arithmetic:
 the trees are identical to the Python grower's (tests/tree/test_grower.py compares them).

@@ -145,11 +145,3 @@ def build_histogram_naive(binned, gh, rows, features, bin_offsets, total_bins):
         np.add.at(hist[:, 0], bins, gh[rows, 0].astype(np.float64))
         np.add.at(hist[:, 1], bins, gh[rows, 1].astype(np.float64))
     return hist
-
-
-@njit_parallel
-def touch_threads(out):
-    """One parallel region that does nothing but write ``out``: timing it tells whether the
-    pool's threads run at once (a quiet machine) or wait for busy cores."""
-    for i in prange(out.shape[0]):
-        out[i] = i

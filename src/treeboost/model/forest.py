@@ -100,8 +100,9 @@ class Forest:
             return
         # The top-layout kernel copies each block of rows twice; for a wide input and few trees
         # that copy would cost more than the walks it speeds up.
-        depth_sum = int(self.depths[tree_begin:tree_end].sum())
-        if tree_end - tree_begin == 1 or X.shape[1] > 4 * depth_sum:
+        if tree_end - tree_begin == 1 or X.shape[1] > 4 * int(
+            self.depths[tree_begin:tree_end].sum()
+        ):
             predict_margin_raw(
                 X,
                 self.roots,

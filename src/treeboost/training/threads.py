@@ -1,6 +1,6 @@
 """Threads for the rounds of a small training run, chosen by measuring the run's own rounds.
 
-On a quiet machine two threads train a 1,000-5,000-row table 15-30% faster than one (the whole
+On a quiet machine two threads train a 1,000-5,000-row table 15-35% faster than one (the whole
 tree grows in one compiled call, so the parallel regions are no longer swamped by Python work).
 On a machine whose cores are busy with other work the same parallel regions wait for a thread
 the system has not scheduled, and rounds take several times longer than on one thread. Neither
@@ -15,7 +15,7 @@ import time
 
 import numpy as np
 
-from ..kernels.histogram import touch_threads
+from ..kernels.threads import touch_threads
 from ..model.params import SERIAL_BELOW_ROWS, numba_threads
 
 # Rounds between two measurements, doubled (up to MAX_INTERVAL) each time one thread wins.

@@ -73,14 +73,16 @@ class DenseBinnedMatrix(BinnedMatrix):
     def histograms(self) -> HistogramBuilder:
         return HistogramBuilder(self.binned, self.bin_offsets)
 
-    def column(self, feature: int) -> np.ndarray:
+    def _column_major(self) -> np.ndarray:
         if self._columns is None:
             self._columns = np.ascontiguousarray(self.binned.T)
-        return self._columns[feature]
+        return self._columns
+
+    def column(self, feature: int) -> np.ndarray:
+        return self._column_major()[feature]
 
     def dense_layout(self) -> tuple[np.ndarray, np.ndarray]:
-        self.column(0)  # makes the column-major copy
-        return self.binned, self._columns
+        return self.binned, self._column_major()
 
     def add_tree(self, tree: Tree, output: int, margin: np.ndarray) -> None:
         if tree.categories:
