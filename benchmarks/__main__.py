@@ -44,6 +44,14 @@ TRAINING = "benchmarks.training.run"
 # benchmarks/README.md shows the same list as a table: a change here belongs there too.
 CAPABILITIES = (
     Capability(
+        "suite",
+        "25 real tables, every library at its defaults, 3 x 5-fold CV; the defaults study",
+        "benchmarks.suite",
+        "benchmarks/suite/RESULTS-suite.md",
+        (("--study",),),
+        note="needs the suite extra (pip install -e '.[suite]'); --quick: three bundled tables",
+    ),
+    Capability(
         "training",
         "fit and predict time, peak memory, test metric: against XGBoost, LightGBM, scikit-learn",
         TRAINING,

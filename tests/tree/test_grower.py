@@ -4,7 +4,7 @@ import pytest
 from treeboost.kernels.split import leaf_weight
 from treeboost.tree.grower import TreeGrower
 from treeboost.tree.matrix import binned_matrix
-from treeboost.tree.split import GrowthParams, SplitParams
+from treeboost.tree.split import CategoricalParams, GrowthParams, SplitParams
 
 
 def _setup(n_rows=2000, n_features=4, n_bins=10, seed=0):
@@ -181,6 +181,72 @@ def test_compiled_tree_equals_node_by_node_growth(
         assert a.tree.n_nodes > 3
 
 
+def _categorical_setup(n_rows, seed, n_categories=(3, 12, 80)):
+    """Two numeric and three categorical columns (few, some and many categories, with missing
+    values), a target that depends on both kinds, and logistic gradient pairs."""
+    import treeboost as tb
+
+    rng = np.random.default_rng(seed)
+    numeric = rng.normal(size=(n_rows, 2))
+    codes = [rng.integers(0, k, n_rows).astype(np.float64) for k in n_categories]
+    for c in codes:
+        c[rng.random(n_rows) < 0.05] = np.nan
+    X = np.column_stack([numeric[:, 0], *codes, numeric[:, 1]])
+    effect = [rng.normal(size=k) for k in n_categories]
+    logit = numeric[:, 0] + sum(
+        np.where(np.isnan(c), 0.5, e[np.nan_to_num(c).astype(int)]) for c, e in zip(codes, effect)
+    )
+    y = (logit + rng.normal(0, 0.5, n_rows) > 0) * 1.0
+    data = tb.Dataset(X, label=y, categorical_features=[1, 2, 3])
+    mapper = data.bin_mapper
+    p = 1 / (1 + np.exp(-rng.normal(0, 0.5, n_rows)))
+    gh = np.column_stack([p - y, p * (1 - p)]).astype(np.float32)
+    categorical = np.array([t == "c" for t in data.feature_types], dtype=bool)
+    return data.binned, mapper.bin_offsets_, mapper.bin_upper_bounds_, gh, categorical
+
+
+@pytest.mark.parametrize("growth,split", COMPILED_CASES[::2] + COMPILED_CASES[3:4])
+@pytest.mark.parametrize("fused", [False, True])
+@pytest.mark.parametrize("n_rows,onehot", [(2500, 4), (8000, 16)])
+def test_compiled_categorical_tree_equals_node_by_node_growth(
+    growth, split, fused, n_rows, onehot, monkeypatch
+):
+    """Category-set splits in the one-call kernel: the same trees (category tables included),
+    leaf segments, row order and margins as the Python grower's."""
+    binned, offsets, upper, gh, categorical = _categorical_setup(n_rows, n_rows)
+    assert categorical.tolist() == [False, True, True, True, False]
+    params = CategoricalParams(max_cat_to_onehot=onehot)
+    grower = TreeGrower(binned_matrix(binned, offsets), upper, split, growth,
+                        categorical=categorical, categorical_params=params)  # fmt: skip
+    assert grower._compiled is not None
+    rng = np.random.default_rng(2)
+    for rows, features in [
+        (np.arange(n_rows, dtype=np.int32), np.arange(5, dtype=np.int32)),
+        (np.flatnonzero(rng.random(n_rows) < 0.7).astype(np.int32), np.array([1, 3], np.int32)),
+    ]:
+        results = []
+        for use_python in (False, True):
+            monkeypatch.setattr(TreeGrower, "use_python", use_python)
+            idx = rows.copy()
+            margin = np.zeros((n_rows, 2)) if fused else None
+            grown = grower.grow(gh, idx, features, np.random.default_rng(0), margin, output=1)
+            results.append((grown, idx, margin))
+        (a, idx_a, m_a), (b, idx_b, m_b) = results
+        for name in ("left", "right", "feature", "threshold", "split_bin", "default_left",
+                     "value", "cover", "gain", "sample_count"):  # fmt: skip
+            np.testing.assert_array_equal(getattr(a.tree, name), getattr(b.tree, name), name)
+        assert a.tree.categories.keys() == b.tree.categories.keys()
+        assert a.tree.categories, "no category split was chosen: the case tests nothing"
+        for node, table in b.tree.categories.items():
+            np.testing.assert_array_equal(a.tree.categories[node], table)
+            assert a.tree.categories[node].dtype == table.dtype
+        for name in ("leaf_starts", "leaf_ends", "leaf_values", "leaf_nodes"):
+            np.testing.assert_array_equal(getattr(a, name), getattr(b, name), name)
+        np.testing.assert_array_equal(idx_a, idx_b)
+        if fused:
+            np.testing.assert_array_equal(m_a, m_b)
+
+
 def test_compiled_path_is_used_only_where_it_applies():
     binned, offsets, upper, gh = _setup()
     matrix = binned_matrix(binned, offsets)
@@ -195,4 +261,4 @@ def test_compiled_path_is_used_only_where_it_applies():
     assert compiled(max_depth=40) is None  # node arrays beyond any sensible size: node by node
     categorical = np.array([True, False, False, False])
     grower = TreeGrower(matrix, upper, SplitParams(), GrowthParams(), categorical=categorical)
-    assert grower._compiled is None
+    assert grower._compiled is not None  # category-set splits run in the kernel too

@@ -1,9 +1,10 @@
-"""A whole tree in one compiled call: depthwise or lossguide growth on dense numeric bins.
+"""A whole tree in one compiled call: depthwise or lossguide growth on dense bins.
 
 The grower of tree/grower.py runs each node from Python (histogram, split scan, partition: one
 kernel call each, plus the bookkeeping between them). On tables of a few thousand rows a node's
 kernels take microseconds and that Python work is a quarter of the fit, so for the common case
-(dense bins, numeric features, no constraints, no per-level or per-node column sampling) the
+(dense bins, numeric or categorical features, no constraints, no per-level or per-node column
+sampling) the
 same algorithm runs here, calling the same kernels in the same order with the same arithmetic:
 the trees are identical to the Python grower's (tests/tree/test_grower.py compares them).
 
@@ -17,14 +18,16 @@ from __future__ import annotations
 import numpy as np
 
 from ._presets import njit_serial
+from .categorical import best_categorical_split
 from .histogram import build_histogram, n_chunks_for, subtract_histogram
 from .partition import apply_final_split_table, direction_table, partition_rows_table
-from .split import find_best_split, leaf_weight
+from .split import find_best_split, leaf_score, leaf_weight
 
 # Node state columns (float64): sums and the best split found for the node.
 _SUM_G, _SUM_H, _GAIN, _LEFT_G, _LEFT_H = 0, 1, 2, 3, 4
 # Node state columns (int64).
-_START, _END, _DEPTH, _HIST, _FEATURE, _BIN, _DEFAULT_LEFT, _APPLIED = 0, 1, 2, 3, 4, 5, 6, 7
+_START, _END, _DEPTH, _HIST, _FEATURE, _BIN, _DEFAULT_LEFT, _APPLIED, _IS_CAT = range(9)
+N_INT_COLUMNS, N_FLOAT_COLUMNS = 9, 5
 
 
 @njit_serial
@@ -81,6 +84,11 @@ def grow_dense_tree(
     bin_offsets,
     upper_bounds,
     upper_offsets,
+    is_categorical,
+    cat_tables,
+    max_cat_to_onehot,
+    max_cat_threshold,
+    cat_smooth,
     reg_lambda,
     reg_alpha,
     gamma,
@@ -115,12 +123,32 @@ def grow_dense_tree(
 
     ``binned`` is the C-order bin matrix (histograms), ``columns`` its C-order transpose
     (partitions); feature ``f``'s raw bounds are ``upper_bounds[upper_offsets[f]:...]``.
+    Features with ``is_categorical[f]`` are split by category sets (kernels/categorical.py); a
+    node split so has ``ints[node, 8] = 1`` and its left-bin table in ``cat_tables[node]``.
     ``pool`` holds the node histograms (enough slots for every leaf plus one), ``ints`` and
     ``floats`` the per-node state, ``out_*`` the node arrays of tree/tree.py; all have room for
     ``node_capacity`` nodes. With ``apply_margin``, splits whose children stay leaves add their
     leaf values to ``margin[:, output]`` while scanning their rows (``ints[:, 7]`` marks those
     children). Returns the number of nodes.
     """
+    # Numeric and categorical features apart, each in the given order (as tree/grower.py).
+    n_cat = 0
+    for j in range(features.shape[0]):
+        if is_categorical[features[j]]:
+            n_cat += 1
+    numeric = np.empty(features.shape[0] - n_cat, dtype=features.dtype)
+    categorical = np.empty(n_cat, dtype=features.dtype)
+    i_num = 0
+    i_cat = 0
+    for j in range(features.shape[0]):
+        if is_categorical[features[j]]:
+            categorical[i_cat] = features[j]
+            i_cat += 1
+        else:
+            numeric[i_num] = features[j]
+            i_num += 1
+    cat_scratch = np.empty(cat_tables.shape[1], dtype=np.uint8)
+    cat = (categorical, cat_tables, cat_scratch, max_cat_to_onehot, max_cat_threshold, cat_smooth)
     n_pool = pool.shape[0]
     free_slots = np.empty(n_pool, dtype=np.int64)
     for s in range(n_pool):
@@ -152,9 +180,9 @@ def grow_dense_tree(
         heap = np.empty(ints.shape[0], dtype=np.int64)  # candidate nodes, unordered
         n_heap = 0
         ok, n_free = _prepare(
-            ints, floats, root, binned, gh, sample_indices, features, bin_offsets, reg_lambda,
-            reg_alpha, max_delta_step, min_child_weight, gamma, min_split_gain, max_depth,
-            chunk_hists, pool, free_slots, n_free,
+            ints, floats, root, binned, gh, sample_indices, features, numeric, cat, bin_offsets,
+            reg_lambda, reg_alpha, max_delta_step, min_child_weight, gamma, min_split_gain,
+            max_depth, chunk_hists, pool, free_slots, n_free,
         )  # fmt: skip
         if ok:
             heap[0] = root
@@ -176,7 +204,7 @@ def grow_dense_tree(
             capped = max_depth > 0 and ints[node, _DEPTH] + 1 >= max_depth
             left, n_nodes = _split(
                 ints, floats, node, n_nodes, last or capped, apply_margin, columns,
-                sample_indices, bin_offsets, upper_bounds, upper_offsets, learning_rate,
+                sample_indices, cat_tables, bin_offsets, upper_bounds, upper_offsets, learning_rate,
                 reg_lambda, reg_alpha, max_delta_step, margin, output, scratch, chunk_counts,
                 out_left, out_right, out_feature, out_threshold, out_split_bin,
                 out_default_left, out_value, out_cover, out_gain, out_sample_count,
@@ -193,8 +221,8 @@ def grow_dense_tree(
             )  # fmt: skip
             for child in (left, left + 1):
                 ok, n_free = _prepare(
-                    ints, floats, child, binned, gh, sample_indices, features, bin_offsets,
-                    reg_lambda, reg_alpha, max_delta_step, min_child_weight, gamma,
+                    ints, floats, child, binned, gh, sample_indices, features, numeric, cat,
+                    bin_offsets, reg_lambda, reg_alpha, max_delta_step, min_child_weight, gamma,
                     min_split_gain, max_depth, chunk_hists, pool, free_slots, n_free,
                 )  # fmt: skip
                 if ok:
@@ -210,9 +238,9 @@ def grow_dense_tree(
     n_frontier = 1
     n_leaves = 1
     ok, n_free = _prepare(
-        ints, floats, root, binned, gh, sample_indices, features, bin_offsets, reg_lambda,
-        reg_alpha, max_delta_step, min_child_weight, gamma, min_split_gain, max_depth,
-        chunk_hists, pool, free_slots, n_free,
+        ints, floats, root, binned, gh, sample_indices, features, numeric, cat, bin_offsets,
+        reg_lambda, reg_alpha, max_delta_step, min_child_weight, gamma, min_split_gain,
+        max_depth, chunk_hists, pool, free_slots, n_free,
     )  # fmt: skip
     while n_frontier > 0:
         n_next = 0
@@ -229,7 +257,8 @@ def grow_dense_tree(
             final = max_depth > 0 and ints[node, _DEPTH] + 1 >= max_depth
             left, n_nodes = _split(
                 ints, floats, node, n_nodes, final, apply_margin, columns, sample_indices,
-                bin_offsets, upper_bounds, upper_offsets, learning_rate, reg_lambda, reg_alpha,
+                cat_tables, bin_offsets, upper_bounds, upper_offsets, learning_rate, reg_lambda,
+                reg_alpha,
                 max_delta_step, margin, output, scratch, chunk_counts, out_left, out_right,
                 out_feature, out_threshold, out_split_bin, out_default_left, out_value,
                 out_cover, out_gain, out_sample_count,
@@ -247,9 +276,9 @@ def grow_dense_tree(
             n_next += 2
         for i in range(n_next):
             ok, n_free = _prepare(
-                ints, floats, next_frontier[i], binned, gh, sample_indices, features,
-                bin_offsets, reg_lambda, reg_alpha, max_delta_step, min_child_weight, gamma,
-                min_split_gain, max_depth, chunk_hists, pool, free_slots, n_free,
+                ints, floats, next_frontier[i], binned, gh, sample_indices, features, numeric,
+                cat, bin_offsets, reg_lambda, reg_alpha, max_delta_step, min_child_weight,
+                gamma, min_split_gain, max_depth, chunk_hists, pool, free_slots, n_free,
             )  # fmt: skip
         frontier, next_frontier = next_frontier, frontier
         n_frontier = n_next
@@ -271,6 +300,7 @@ def _new_node(
     ints[node, _BIN] = 0
     ints[node, _DEFAULT_LEFT] = 0
     ints[node, _APPLIED] = 0
+    ints[node, _IS_CAT] = 0
     floats[node, _SUM_G] = sum_g
     floats[node, _SUM_H] = sum_h
     floats[node, _GAIN] = -np.inf
@@ -293,8 +323,8 @@ def _new_node(
 
 @njit_serial
 def _prepare(
-    ints, floats, node, binned, gh, sample_indices, features, bin_offsets, reg_lambda,
-    reg_alpha, max_delta_step, min_child_weight, gamma, min_split_gain, max_depth,
+    ints, floats, node, binned, gh, sample_indices, features, numeric, cat, bin_offsets,
+    reg_lambda, reg_alpha, max_delta_step, min_child_weight, gamma, min_split_gain, max_depth,
     chunk_hists, pool, free_slots, n_free,
 ):  # fmt: skip
     """Histogram and best split of a node that may be split; (False, ...) if it stays a leaf."""
@@ -307,9 +337,10 @@ def _prepare(
         start, end = ints[node, _START], ints[node, _END]
         _build(binned, gh, sample_indices, start, end, features, bin_offsets, chunk_hists,
                pool[ints[node, _HIST]])  # fmt: skip
+    hist = pool[ints[node, _HIST]]
     gain, feature, split_bin, default_left, left_g, left_h = find_best_split(
-        pool[ints[node, _HIST]],
-        features,
+        hist,
+        numeric,
         bin_offsets,
         floats[node, _SUM_G],
         floats[node, _SUM_H],
@@ -324,12 +355,53 @@ def _prepare(
     ints[node, _DEFAULT_LEFT] = 1 if default_left else 0
     floats[node, _LEFT_G] = left_g
     floats[node, _LEFT_H] = left_h
+    if cat[0].shape[0]:
+        _best_categorical(ints, floats, node, hist, bin_offsets, reg_lambda, reg_alpha,
+                          max_delta_step, min_child_weight, cat)  # fmt: skip
     return _accepts(floats[node, _GAIN], gamma, min_split_gain), n_free
 
 
 @njit_serial
+def _best_categorical(
+    ints, floats, node, hist, bin_offsets, reg_lambda, reg_alpha, max_delta_step,
+    min_child_weight, cat,
+):  # fmt: skip
+    """Each categorical feature's best set against the node's best numeric split; the higher
+    gain wins, a tie (within 1e-6 relative) going to the lower feature index, as in
+    tree/grower.py."""
+    categorical, cat_tables, scratch, max_cat_to_onehot, max_cat_threshold, cat_smooth = cat
+    sum_g, sum_h = floats[node, _SUM_G], floats[node, _SUM_H]
+    parent_score = leaf_score(sum_g, sum_h, reg_lambda, reg_alpha, max_delta_step)
+    min_h = max(min_child_weight, 1e-300)
+    for j in range(categorical.shape[0]):
+        f = categorical[j]
+        n_bins = bin_offsets[f + 1] - bin_offsets[f]
+        table = scratch[:n_bins]
+        gain, lg, lh = best_categorical_split(
+            hist, bin_offsets[f], n_bins, sum_g, sum_h, parent_score, reg_lambda, reg_alpha,
+            max_delta_step, min_h, max_cat_to_onehot, max_cat_threshold, cat_smooth, table,
+        )  # fmt: skip
+        if gain == -np.inf:
+            continue
+        best = floats[node, _GAIN]
+        tol = 1e-6 * abs(best) if np.isfinite(best) else 0.0
+        better = gain > best + tol
+        tie = abs(gain - best) <= tol and f < ints[node, _FEATURE]
+        if ints[node, _FEATURE] < 0 or better or tie:
+            floats[node, _GAIN] = gain
+            ints[node, _FEATURE] = f
+            ints[node, _BIN] = 0
+            ints[node, _IS_CAT] = 1
+            cat_tables[node, :n_bins] = table
+            ints[node, _DEFAULT_LEFT] = 1 if table[0] else 0
+            floats[node, _LEFT_G] = lg
+            floats[node, _LEFT_H] = lh
+
+
+@njit_serial
 def _split(
-    ints, floats, node, n_nodes, final, apply_margin, columns, sample_indices, bin_offsets,
+    ints, floats, node, n_nodes, final, apply_margin, columns, sample_indices, cat_tables,
+    bin_offsets,
     upper_bounds, upper_offsets, learning_rate, reg_lambda, reg_alpha, max_delta_step, margin,
     output, scratch, chunk_counts, out_left, out_right, out_feature, out_threshold,
     out_split_bin, out_default_left, out_value, out_cover, out_gain, out_sample_count,
@@ -343,7 +415,11 @@ def _split(
     sum_g, sum_h = floats[node, _SUM_G], floats[node, _SUM_H]
     left_g, left_h = floats[node, _LEFT_G], floats[node, _LEFT_H]
     right_g, right_h = sum_g - left_g, sum_h - left_h
-    table = direction_table(split_bin, default_left, n_bins)
+    is_cat = ints[node, _IS_CAT] == 1
+    if is_cat:
+        table = cat_tables[node, :n_bins].copy()
+    else:
+        table = direction_table(split_bin, default_left, n_bins)
     column = columns[f]
     n_chunks = n_chunks_for(end - start)
     apply_now = final and apply_margin
@@ -385,7 +461,7 @@ def _split(
     out_right[node] = left + 1
     out_feature[node] = f
     out_split_bin[node] = split_bin
-    out_threshold[node] = upper_bounds[upper_offsets[f] + split_bin - 1]
+    out_threshold[node] = 0.0 if is_cat else upper_bounds[upper_offsets[f] + split_bin - 1]
     out_default_left[node] = default_left
     out_gain[node] = floats[node, _GAIN]
     return left, n_nodes

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..kernels.categorical import best_categorical_splits
-from ..kernels.grow import grow_dense_tree, node_capacity
+from ..kernels.grow import N_FLOAT_COLUMNS, N_INT_COLUMNS, grow_dense_tree, node_capacity
 from ..kernels.histogram import n_chunks_for
 from ..kernels.partition import (
     add_leaf_values,
@@ -172,13 +172,13 @@ class TreeGrower:
     # -- the compiled path -----------------------------------------------------------------
     def _compiled_buffers(self) -> dict | None:
         """Buffers of the one-call tree kernel (kernels/grow.py), or None where it does not
-        apply: it covers dense numeric bins without constraints or per-level/per-node column
-        sampling, trees of bounded size, and node histograms that fit in ``_POOL_BYTES``."""
+        apply: it covers dense bins, numeric and categorical, without constraints or
+        per-level/per-node column sampling, trees of bounded size, and node histograms that fit
+        in ``_POOL_BYTES``."""
         layout = self.matrix.dense_layout()
         g = self.growth
         if (
             layout is None
-            or self.has_categorical
             or self.constraints.monotone is not None
             or self.constraints.interaction_sets is not None
             or g.colsample_bylevel < 1.0
@@ -191,14 +191,18 @@ class TreeGrower:
             return None
         bounds = [np.asarray(b, dtype=np.float64) for b in self.bin_upper_bounds]
         sizes = np.array([b.shape[0] for b in bounds], dtype=np.int64)
+        n_bins = np.diff(self.bin_offsets)
+        width = int(n_bins[self.categorical].max()) if self.has_categorical else 1
         return {
+            "is_categorical": self.categorical.astype(np.uint8),
+            "cat_tables": np.zeros((capacity, width), dtype=np.uint8),
             "binned": layout[0],
             "columns": layout[1],
             "upper_bounds": np.concatenate(bounds) if bounds else np.zeros(0),
             "upper_offsets": np.concatenate(([0], np.cumsum(sizes))).astype(np.int64),
             "pool": np.empty((n_slots, self.histograms.total_bins, 2), dtype=np.float64),
-            "ints": np.empty((capacity, 8), dtype=np.int64),
-            "floats": np.empty((capacity, 5), dtype=np.float64),
+            "ints": np.empty((capacity, N_INT_COLUMNS), dtype=np.int64),
+            "floats": np.empty((capacity, N_FLOAT_COLUMNS), dtype=np.float64),
             "nodes": {name: np.empty(capacity, dtype=dt) for name, dt in NODE_ARRAYS.items()},
             "no_margin": np.zeros((1, 1), dtype=np.float64),
         }
@@ -216,6 +220,11 @@ class TreeGrower:
             self.bin_offsets,
             c["upper_bounds"],
             c["upper_offsets"],
+            c["is_categorical"],
+            c["cat_tables"],
+            self.categorical_params.max_cat_to_onehot,
+            self.categorical_params.max_cat_threshold,
+            self.categorical_params.cat_smooth,
             p.reg_lambda,
             p.reg_alpha,
             p.gamma,
@@ -237,8 +246,15 @@ class TreeGrower:
             c["floats"],
             *(nodes[name] for name in NODE_ARRAYS),
         )
-        tree = Tree(**{name: nodes[name][:n_nodes].copy() for name in NODE_ARRAYS})
         ints = c["ints"][:n_nodes]
+        categories = {}
+        if self.has_categorical:
+            n_bins = np.diff(self.bin_offsets)
+            for node in np.flatnonzero((ints[:, 8] == 1) & (nodes["left"][:n_nodes] >= 0)):
+                f = nodes["feature"][node]
+                categories[int(node)] = c["cat_tables"][node, : n_bins[f]].copy()
+        tree = Tree(**{name: nodes[name][:n_nodes].copy() for name in NODE_ARRAYS},
+                    categories=categories)  # fmt: skip
         leaf_nodes = np.flatnonzero((tree.left < 0) & (ints[:, 7] == 0)).astype(np.int64)
         return _grown(tree, leaf_nodes, ints[leaf_nodes, 0], ints[leaf_nodes, 1], margin,
                       output, sample_indices)  # fmt: skip
