@@ -15,7 +15,7 @@ import time
 
 import numpy as np
 
-from .tables import BINARY, MULTICLASS, REGRESSION
+from .tables import REGRESSION
 
 PEERS = ("xgboost", "lightgbm", "sklearn-hgb", "catboost")
 LIBRARIES = ("treeboost", *PEERS)
@@ -119,7 +119,4 @@ def fit_predict(name: str, task: str, X_train, y_train, X_test, categorical, par
         prediction = np.asarray(model.predict(X_test), dtype=np.float64).ravel()
     else:
         prediction = np.asarray(model.predict_proba(X_test), dtype=np.float64)
-        if task == BINARY and prediction.ndim == 1:  # pragma: no cover - defensive
-            prediction = np.column_stack([1 - prediction, prediction])
-    assert task in (BINARY, MULTICLASS, REGRESSION)
     return prediction, seconds

@@ -26,7 +26,7 @@ import numpy as np
 
 from . import libraries, report, study
 from .scoring import Record, fold_score
-from .tables import FULL_TABLES, QUICK_TABLES, REGRESSION, TABLES, categorical_columns, load, table
+from .tables import FULL_TABLES, QUICK_TABLES, REGRESSION, categorical_columns, load, table
 
 HERE = Path(__file__).resolve().parent
 CACHE = HERE.parent / ".cache" / "suite"
@@ -180,4 +180,4 @@ def main(argv=None) -> int:
     return 0
 
 
-__all__ = ["main", "evaluate", "folds", "TABLES"]
+__all__ = ["main", "evaluate", "folds"]

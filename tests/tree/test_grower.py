@@ -130,6 +130,34 @@ def _realistic(n_rows, n_features, max_bin, seed, nan_fraction=0.0):
     return data.binned, mapper.bin_offsets_, mapper.bin_upper_bounds_, gh
 
 
+def _grow_both_ways(grower, gh, rows, features, n_rows, fused, monkeypatch):
+    """Grow the same tree with the one-call kernel and node by node; assert they agree in
+    every node array (dtypes included), category table, leaf segment, row order and margin.
+    Returns the kernel's GrownTree."""
+    results = []
+    for use_python in (False, True):
+        monkeypatch.setattr(TreeGrower, "use_python", use_python)
+        idx = rows.copy()
+        margin = np.zeros((n_rows, 2)) if fused else None
+        grown = grower.grow(gh, idx, features, np.random.default_rng(0), margin, output=1)
+        results.append((grown, idx, margin))
+    (a, idx_a, m_a), (b, idx_b, m_b) = results
+    for name in ("left", "right", "feature", "threshold", "split_bin", "default_left",
+                 "value", "cover", "gain", "sample_count"):  # fmt: skip
+        np.testing.assert_array_equal(getattr(a.tree, name), getattr(b.tree, name), name)
+        assert getattr(a.tree, name).dtype == getattr(b.tree, name).dtype
+    assert a.tree.categories.keys() == b.tree.categories.keys()
+    for node, table in b.tree.categories.items():
+        np.testing.assert_array_equal(a.tree.categories[node], table)
+        assert a.tree.categories[node].dtype == table.dtype
+    for name in ("leaf_starts", "leaf_ends", "leaf_values", "leaf_nodes"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name), name)
+    np.testing.assert_array_equal(idx_a, idx_b)
+    if fused:
+        np.testing.assert_array_equal(m_a, m_b)
+    return a
+
+
 COMPILED_CASES = [
     (GrowthParams(max_depth=6), SplitParams()),
     (GrowthParams(max_depth=4), SplitParams(gamma=0.5, min_child_weight=5.0, learning_rate=0.1)),
@@ -161,23 +189,7 @@ def test_compiled_tree_equals_node_by_node_growth(
             np.array([0, 2, 3, 5], np.int32),
         ),
     ]:
-        results = []
-        for use_python in (False, True):
-            monkeypatch.setattr(TreeGrower, "use_python", use_python)
-            idx = rows.copy()
-            margin = np.zeros((n_rows, 2)) if fused else None
-            grown = grower.grow(gh, idx, features, np.random.default_rng(0), margin, output=1)
-            results.append((grown, idx, margin))
-        (a, idx_a, m_a), (b, idx_b, m_b) = results
-        for name in ("left", "right", "feature", "threshold", "split_bin", "default_left",
-                     "value", "cover", "gain", "sample_count"):  # fmt: skip
-            np.testing.assert_array_equal(getattr(a.tree, name), getattr(b.tree, name), name)
-            assert getattr(a.tree, name).dtype == getattr(b.tree, name).dtype
-        for name in ("leaf_starts", "leaf_ends", "leaf_values", "leaf_nodes"):
-            np.testing.assert_array_equal(getattr(a, name), getattr(b, name), name)
-        np.testing.assert_array_equal(idx_a, idx_b)
-        if fused:
-            np.testing.assert_array_equal(m_a, m_b)
+        a = _grow_both_ways(grower, gh, rows, features, n_rows, fused, monkeypatch)
         assert a.tree.n_nodes > 3
 
 
@@ -224,27 +236,8 @@ def test_compiled_categorical_tree_equals_node_by_node_growth(
         (np.arange(n_rows, dtype=np.int32), np.arange(5, dtype=np.int32)),
         (np.flatnonzero(rng.random(n_rows) < 0.7).astype(np.int32), np.array([1, 3], np.int32)),
     ]:
-        results = []
-        for use_python in (False, True):
-            monkeypatch.setattr(TreeGrower, "use_python", use_python)
-            idx = rows.copy()
-            margin = np.zeros((n_rows, 2)) if fused else None
-            grown = grower.grow(gh, idx, features, np.random.default_rng(0), margin, output=1)
-            results.append((grown, idx, margin))
-        (a, idx_a, m_a), (b, idx_b, m_b) = results
-        for name in ("left", "right", "feature", "threshold", "split_bin", "default_left",
-                     "value", "cover", "gain", "sample_count"):  # fmt: skip
-            np.testing.assert_array_equal(getattr(a.tree, name), getattr(b.tree, name), name)
-        assert a.tree.categories.keys() == b.tree.categories.keys()
+        a = _grow_both_ways(grower, gh, rows, features, n_rows, fused, monkeypatch)
         assert a.tree.categories, "no category split was chosen: the case tests nothing"
-        for node, table in b.tree.categories.items():
-            np.testing.assert_array_equal(a.tree.categories[node], table)
-            assert a.tree.categories[node].dtype == table.dtype
-        for name in ("leaf_starts", "leaf_ends", "leaf_values", "leaf_nodes"):
-            np.testing.assert_array_equal(getattr(a, name), getattr(b, name), name)
-        np.testing.assert_array_equal(idx_a, idx_b)
-        if fused:
-            np.testing.assert_array_equal(m_a, m_b)
 
 
 def test_compiled_path_is_used_only_where_it_applies():

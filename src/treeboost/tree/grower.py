@@ -194,6 +194,7 @@ class TreeGrower:
         n_bins = np.diff(self.bin_offsets)
         width = int(n_bins[self.categorical].max()) if self.has_categorical else 1
         return {
+            "n_bins": n_bins,
             "is_categorical": self.categorical.astype(np.uint8),
             "cat_tables": np.zeros((capacity, width), dtype=np.uint8),
             "binned": layout[0],
@@ -249,7 +250,7 @@ class TreeGrower:
         ints = c["ints"][:n_nodes]
         categories = {}
         if self.has_categorical:
-            n_bins = np.diff(self.bin_offsets)
+            n_bins = c["n_bins"]
             for node in np.flatnonzero((ints[:, 8] == 1) & (nodes["left"][:n_nodes] >= 0)):
                 f = nodes["feature"][node]
                 categories[int(node)] = c["cat_tables"][node, : n_bins[f]].copy()
