@@ -285,7 +285,8 @@ def test_estimators_take_categorical_frames():
     reg.fit(frame.iloc[:1500], y[:1500], eval_set=[(frame.iloc[1500:], y[1500:])])
     assert list(reg.feature_names_in_) == ["c", "x"] and reg.n_features_in_ == 2
     booster = tb.train(
-        {"max_depth": 4, "max_cat_to_onehot": 1, "learning_rate": 0.3},
+        # The estimator's own defaults, which differ from train()'s (docs/defaults.md).
+        reg._train_params({}),
         tb.Dataset(frame.iloc[:1500], label=y[:1500]),
         20,
     )
@@ -299,3 +300,36 @@ def test_estimators_take_categorical_frames():
     assert coded.predict(X).shape == (2000,)
     with pytest.raises(ValueError, match="expecting 2 features"):
         reg.predict(frame[["c"]])
+
+
+def test_pandas_codes_encode_as_the_labels_do():
+    """pandas category and object columns are encoded from their codes; the result is the one
+    the label-by-label encoding gives, for declared-but-unused categories, missing values,
+    categories unknown to the model and a prediction frame with its categories reordered."""
+    from treeboost.data.frames import _codes, encode_columns, table_columns
+
+    labels = np.array(["b", None, "a", "c", "a", np.nan, "b"], dtype=object)
+    train = pd.DataFrame({
+        "category": pd.Categorical(labels, categories=["c", "b", "a", "unused"]),
+        "object": labels,
+        "x": np.arange(7.0),
+    })
+    later = pd.DataFrame({
+        "category": pd.Categorical(["a", "new", None, "c"], categories=["new", "a", "c"]),
+        "object": np.array(["a", "new", None, "c"], dtype=object),
+        "x": np.zeros(4),
+    })
+    names = list(train.columns)
+    mask = np.array([True, True, False])
+    matrix, categories = encode_columns(table_columns(train), None, names, mask, None)
+    assert categories[0] == ["c", "b", "a", "unused"]  # the dtype's order
+    assert categories[1] == ["a", "b", "c"]  # sorted labels
+    present = np.array([v if isinstance(v, str) else None for v in labels], dtype=object)
+    for f in (0, 1):
+        declared = categories[0] if f == 0 else None
+        expected, known = _codes(names[f], present, False, None, declared)
+        np.testing.assert_array_equal(matrix[:, f], expected)
+        assert known == categories[f]
+    coded, _ = encode_columns(table_columns(later), None, names, mask, categories)
+    np.testing.assert_array_equal(coded[:, 0], [2, np.nan, np.nan, 0])
+    np.testing.assert_array_equal(coded[:, 1], [0, np.nan, np.nan, 2])

@@ -71,6 +71,24 @@ def test_same_seed_same_model_whatever_n_jobs(params):
     assert texts[0] == texts[1] == texts[2]
 
 
+@pytest.mark.parametrize("categorical", [False, True])
+def test_subsampled_rounds_keep_the_training_margins_exact(categorical):
+    # Rows in a round's sample get their leaf values from the grower's partition, the rows left
+    # out from a walk of the new tree; together they must be the margins the model predicts.
+    X, y = _regression(n=3000)
+    if categorical:
+        X = X.copy()
+        X[:, 0] = np.floor(np.abs(X[:, 0]) * 3) % 6
+        y = y + np.array([0.0, 2.0, -1.0, 0.5, -2.0, 1.0])[X[:, 0].astype(int)]
+    dtrain = tb.Dataset(X, label=y, categorical_features=[0] if categorical else None)
+    log = {}
+    params = {"subsample": 0.6, "max_cat_to_onehot": 1, "random_state": 3}
+    booster = tb.train(params, dtrain, 20, evals=[(dtrain, "train")], evals_result=log)
+    assert any(t.categories for t in booster.trees) == categorical
+    expected = np.sqrt(np.mean((booster.predict(X) - y) ** 2))
+    assert log["train"]["rmse"][-1] == pytest.approx(expected, rel=1e-12)
+
+
 def test_different_seeds_differ_with_sampling():
     X, y = _regression()
     dtrain = tb.Dataset(X, label=y)

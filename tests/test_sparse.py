@@ -874,10 +874,12 @@ def test_add_tree_binned_csr_matches_dense_walks(problem, models):
     got = np.zeros((N_ROWS, 3))
     plain = np.zeros((N_ROWS, 3))
     tabled = np.zeros((N_ROWS, 3))
+    rows = np.arange(N_ROWS, dtype=np.int64)
     for t, k in zip(booster.trees, booster.tree_outputs):
         offsets, tables = t.bin_tables(n_bins)
         add_tree_binned_csr(
             sb.indptr,
+            rows,
             sb.gbins,
             sb.zero_bin,
             sb.bin_offsets,
@@ -891,10 +893,11 @@ def test_add_tree_binned_csr_matches_dense_walks(problem, models):
             got,
         )
         add_tree_binned(
-            dense_binned, t.left, t.right, t.feature, t.split_bin, t.default_left, t.value, k, plain
+            dense_binned, rows, t.left, t.right, t.feature, t.split_bin, t.default_left, t.value,
+            k, plain,
         )
         add_tree_binned_tables(
-            dense_binned, t.left, t.right, t.feature, offsets, tables, t.value, k, tabled
+            dense_binned, rows, t.left, t.right, t.feature, offsets, tables, t.value, k, tabled
         )
     np.testing.assert_array_equal(got, plain)
     np.testing.assert_array_equal(got, tabled)

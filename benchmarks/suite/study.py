@@ -18,7 +18,8 @@ from .scoring import Record, summarise
 # Every setting the study varies, at XGBoost's values; a candidate overrides some of them, so each
 # candidate fixes all of them and keeps its meaning whatever treeboost's defaults are.
 BASE = {"learning_rate": 0.3, "max_depth": 6, "n_estimators": 100, "grow_policy": "depthwise",
-        "max_leaves": 0, "min_child_weight": 1.0, "reg_lambda": 1.0, "colsample_bytree": 1.0}
+        "max_leaves": 0, "min_child_weight": 1.0, "reg_lambda": 1.0, "colsample_bytree": 1.0,
+        "subsample": 1.0, "max_bin": 256}
 
 CANDIDATES: dict[str, dict] = {
     # XGBoost's defaults (treeboost's until this study).
@@ -33,6 +34,29 @@ CANDIDATES: dict[str, dict] = {
                       "min_child_weight": 3.0},
     "lr0.1-d6-lambda5": {"learning_rate": 0.1, "max_depth": 6, "n_estimators": 100,
                          "reg_lambda": 5.0},
+    # Second round: combinations around the first round's best (learning rate 0.1, columns 0.8).
+    "lr0.1-d6-col0.8-lambda5": {"learning_rate": 0.1, "max_depth": 6, "n_estimators": 100,
+                                "colsample_bytree": 0.8, "reg_lambda": 5.0},
+    "lr0.1-d6-col0.5": {"learning_rate": 0.1, "max_depth": 6, "n_estimators": 100,
+                        "colsample_bytree": 0.5},
+    "lr0.1-leaves31-col0.8": {"learning_rate": 0.1, "grow_policy": "lossguide", "max_leaves": 31,
+                              "max_depth": 0, "n_estimators": 100, "colsample_bytree": 0.8},
+    "lr0.1-d6-col0.8-sub0.8": {"learning_rate": 0.1, "max_depth": 6, "n_estimators": 100,
+                               "colsample_bytree": 0.8, "subsample": 0.8},
+    "lr0.1-d5-col0.8": {"learning_rate": 0.1, "max_depth": 5, "n_estimators": 100,
+                        "colsample_bytree": 0.8},
+    "lr0.1-d6-col0.8-bin64": {"learning_rate": 0.1, "max_depth": 6, "n_estimators": 100,
+                              "colsample_bytree": 0.8, "max_bin": 64},
+    # Third round: row sampling, the second round's best addition, with the other shapes.
+    "lr0.1-leaves31-col0.8-sub0.8": {"learning_rate": 0.1, "grow_policy": "lossguide",
+                                     "max_leaves": 31, "max_depth": 0, "n_estimators": 100,
+                                     "colsample_bytree": 0.8, "subsample": 0.8},
+    "lr0.1-d6-col0.8-sub0.7": {"learning_rate": 0.1, "max_depth": 6, "n_estimators": 100,
+                               "colsample_bytree": 0.8, "subsample": 0.7},
+    "lr0.1-d6-col0.6-sub0.8": {"learning_rate": 0.1, "max_depth": 6, "n_estimators": 100,
+                               "colsample_bytree": 0.6, "subsample": 0.8},
+    "lr0.1-d7-col0.8-sub0.8": {"learning_rate": 0.1, "max_depth": 7, "n_estimators": 100,
+                               "colsample_bytree": 0.8, "subsample": 0.8},
 }
 
 

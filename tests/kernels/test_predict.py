@@ -50,12 +50,24 @@ def test_binned_walk_matches_raw_walk():
     d = tb.Dataset(X, label=y)
     booster = tb.train({"max_depth": 4}, d, 3)
     out = np.zeros((2000, 1))
+    rows = np.arange(2000, dtype=np.int64)
     for t in booster.trees:
         add_tree_binned(
-            d.binned, t.left, t.right, t.feature, t.split_bin, t.default_left, t.value, 0, out
+            d.binned, rows, t.left, t.right, t.feature, t.split_bin, t.default_left, t.value, 0,
+            out,
         )
     raw = booster.predict(X, output_margin=True) - booster.base_margin[0]
     np.testing.assert_allclose(out[:, 0], raw, rtol=0, atol=1e-12)
+    # A subset of the rows gets its own leaf values and no other row changes.
+    subset = np.zeros((2000, 1))
+    some = rows[::3]
+    for t in booster.trees:
+        add_tree_binned(
+            d.binned, some, t.left, t.right, t.feature, t.split_bin, t.default_left, t.value, 0,
+            subset,
+        )
+    np.testing.assert_allclose(subset[some, 0], raw[some], rtol=0, atol=1e-12)
+    assert not subset[np.setdiff1d(rows, some), 0].any()
 
 
 def test_trees_whose_children_are_not_adjacent():

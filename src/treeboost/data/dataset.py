@@ -248,7 +248,7 @@ class Dataset:
         elif is_table(data) and (categorical_features is not None or needs_column_encoding(data)):
             columns = table_columns(data)
             input_names = [c.name for c in columns]
-            n_rows = columns[0].values.shape[0] if columns else 0
+            n_rows = columns[0].n_rows if columns else 0
             matrix = np.empty((n_rows, len(columns)))
         else:
             matrix, input_names, _ = to_float_matrix(data)

@@ -31,9 +31,16 @@ class EncodedFeatures:
 @dataclass
 class _Column:
     name: str
-    values: np.ndarray  # float64 for numeric columns; object labels (None = missing) otherwise
+    # float64 for numeric columns; object labels (None = missing) for categorical ones, or, when
+    # ``uniques`` is set, int codes into ``uniques`` (-1 = missing).
+    values: np.ndarray
     categorical: bool
     declared: list | None = None  # category order declared by the input's dtype
+    uniques: list | None = None  # the labels ``values`` codes, when it holds codes
+
+    @property
+    def n_rows(self) -> int:
+        return self.values.shape[0]
 
 
 def _module(name: str):
@@ -58,16 +65,21 @@ def _pandas_columns(frame) -> list[_Column]:
     for name, dtype in frame.dtypes.items():
         series = frame[name]
         if isinstance(dtype, pd.CategoricalDtype):
-            labels = series.astype(object).where(series.notna(), None).to_numpy()
-            out.append(_Column(str(name), labels, True, list(dtype.categories)))
+            # pandas already holds codes into its categories: keep them, so encoding maps the
+            # k categories rather than every row (-1 is pandas' missing code too).
+            categories = list(dtype.categories)
+            codes = np.asarray(series.cat.codes.to_numpy(), dtype=np.int64)
+            out.append(_Column(str(name), codes, True, categories, uniques=categories))
         elif pdt.is_bool_dtype(dtype) or (
             pdt.is_numeric_dtype(dtype) and not pdt.is_complex_dtype(dtype)
         ):
             values = series.to_numpy(dtype=np.float64, na_value=np.nan)
             out.append(_Column(str(name), values, False))
         elif pdt.is_string_dtype(dtype) or pdt.is_object_dtype(dtype):
-            labels = series.astype(object).where(series.notna(), None).to_numpy()
-            out.append(_Column(str(name), labels, True))
+            codes, uniques = pd.factorize(series, use_na_sentinel=True)
+            uniques = list(np.asarray(uniques, dtype=object))
+            out.append(_Column(str(name), np.asarray(codes, dtype=np.int64), True,
+                               uniques=uniques))
         else:
             raise TypeError(
                 f"data column {name!r} has dtype {dtype}: supported are numeric, bool, category "
@@ -148,6 +160,18 @@ def needs_column_encoding(data: Any) -> bool:
     return True  # polars and Arrow tables always go through the column-wise path
 
 
+def table_names(data: Any) -> list[str]:
+    """Column names of a table, as :func:`table_columns` names them, without converting data."""
+    pd, pl = _module("pandas"), _module("polars")
+    if pd is not None and isinstance(data, pd.DataFrame):
+        return [str(name) for name in data.columns]
+    if pl is not None and isinstance(data, pl.LazyFrame):
+        return list(data.collect_schema().names())
+    if pl is not None and isinstance(data, pl.DataFrame):
+        return list(data.columns)
+    return list(data.schema.names)
+
+
 def table_columns(data: Any) -> list[_Column]:
     pd, pl = _module("pandas"), _module("polars")
     if pd is not None and isinstance(data, pd.DataFrame):
@@ -208,6 +232,33 @@ def resolve_categorical(spec: Any, names: list[str], columns: list[_Column] | No
     return mask
 
 
+def _new_categories(name: str, known: list) -> list:
+    if len(known) > MAX_CATEGORIES:
+        raise ValueError(
+            f"categorical column {name!r} has {len(known)} categories; at most "
+            f"{MAX_CATEGORIES} are supported"
+        )
+    return known
+
+
+def _recode(name: str, column: _Column, known: list | None) -> tuple[np.ndarray, list]:
+    """:func:`_codes` for a column that already holds codes into its own labels: the labels
+    are mapped once, then every row through an array lookup."""
+    uniques = column.uniques
+    if known is None:
+        if column.declared is not None:
+            known = list(column.declared)
+        else:
+            known = sorted((u for u in uniques if u is not None and u == u), key=_sort_key)
+        known = _new_categories(name, known)
+    lookup = {label: code for code, label in enumerate(known)}
+    # One slot past the labels for the missing code -1.
+    remap = np.full(len(uniques) + 1, np.nan)
+    for i, label in enumerate(uniques):
+        remap[i] = lookup.get(label, np.nan)
+    return remap[column.values], known
+
+
 def _codes(
     name: str, values: np.ndarray, numeric: bool, known: list | None, declared: list | None
 ) -> tuple[np.ndarray, list]:
@@ -225,11 +276,7 @@ def _codes(
             known = np.unique(labels).tolist()
         else:
             known = sorted(set(labels.tolist()), key=_sort_key)
-        if len(known) > MAX_CATEGORIES:
-            raise ValueError(
-                f"categorical column {name!r} has {len(known)} categories; at most "
-                f"{MAX_CATEGORIES} are supported"
-            )
+        known = _new_categories(name, known)
     lookup = {label: code for code, label in enumerate(known)}
     codes = np.full(values.shape[0], np.nan)
     if numeric:
@@ -249,7 +296,7 @@ def encode_columns(
     """Assemble the float matrix from table columns (or a numeric matrix) and the categorical
     mask, encoding categorical columns as codes against ``categories`` (learned when None)."""
     n_features = len(names)
-    n_rows = matrix.shape[0] if columns is None else (columns[0].values.shape[0] if columns else 0)
+    n_rows = matrix.shape[0] if columns is None else (columns[0].n_rows if columns else 0)
     out_categories: list[list | None] = [None] * n_features
     if columns is None and not categorical.any():
         return matrix, out_categories
@@ -261,6 +308,10 @@ def encode_columns(
         else:
             col = columns[f]
             values, numeric, declared = col.values, not col.categorical, col.declared
+            if col.uniques is not None and categorical[f]:
+                known = None if categories is None else categories[f]
+                result[:, f], out_categories[f] = _recode(names[f], col, known)
+                continue
         if categorical[f]:
             known = None if categories is None else categories[f]
             result[:, f], out_categories[f] = _codes(names[f], values, numeric, known, declared)

@@ -188,11 +188,14 @@ def best_categorical_splits(
 
 
 @njit_parallel
-def add_tree_binned_tables(binned, left, right, feature, table_offset, tables, value, output, out):
-    """``out[i, output] +=`` one tree's leaf value for binned rows, every split given as a
-    table over its feature's bins (``tables[table_offset[node] + bin]`` = 1 goes left)."""
-    n_rows = binned.shape[0]
-    for i in prange(n_rows):
+def add_tree_binned_tables(
+    binned, rows, left, right, feature, table_offset, tables, value, output, out
+):
+    """``out[i, output] +=`` one tree's leaf value for the binned rows ``i`` in ``rows``, every
+    split given as a table over its feature's bins (``tables[table_offset[node] + bin]`` = 1
+    goes left)."""
+    for r in prange(rows.shape[0]):
+        i = rows[r]
         node = 0
         while left[node] >= 0:
             go_left = tables[table_offset[node] + binned[i, feature[node]]] != 0
@@ -270,3 +273,41 @@ def predict_leaf_raw_categorical(
                 X, i, roots[t], split_code, threshold, left, cat_offset, cat_tables, cat_sizes
             )
             out[i, t - tree_begin] = node_ids[node]
+
+
+@njit_serial
+def split_bin_tables(left, feature, split_bin, default_left, n_bins, cat_node, cat_offset,
+                     cat_tables):
+    """Every split of a tree as a table over its feature's bins, for the binned-row walks:
+    ``(table_offset per node, tables)``. Numeric splits send bins 1..split_bin left (and bin 0
+    when ``default_left``); the categorical ones (``cat_node[j]``, its table at
+    ``cat_tables[cat_offset[j]:cat_offset[j + 1]]``) list their own. ``tables[0]`` is unused."""
+    n_nodes = left.shape[0]
+    table_of = np.full(n_nodes, -1, dtype=np.int64)
+    for j in range(cat_node.shape[0]):
+        table_of[cat_node[j]] = j
+    offsets = np.zeros(n_nodes, dtype=np.int64)
+    size = 1
+    for node in range(n_nodes):
+        if left[node] >= 0:
+            offsets[node] = size
+            j = table_of[node]
+            if j >= 0:
+                size += cat_offset[j + 1] - cat_offset[j]
+            else:
+                size += n_bins[feature[node]]
+    tables = np.zeros(size, dtype=np.uint8)
+    for node in range(n_nodes):
+        if left[node] < 0:
+            continue
+        at = offsets[node]
+        j = table_of[node]
+        if j >= 0:
+            for b in range(cat_offset[j + 1] - cat_offset[j]):
+                tables[at + b] = cat_tables[cat_offset[j] + b]
+        else:
+            nb = n_bins[feature[node]]
+            tables[at] = 1 if default_left[node] else 0
+            for b in range(1, min(split_bin[node] + 1, nb)):
+                tables[at + b] = 1
+    return offsets, tables

@@ -85,10 +85,13 @@ def predict_leaf_raw(
 
 
 @njit_parallel
-def add_tree_binned(binned, left, right, feature, split_bin, default_left, value, output, out):
-    """``out[i, output] += leaf value`` of one tree for binned rows (bin 0 = missing)."""
-    n_rows = binned.shape[0]
-    for i in prange(n_rows):
+def add_tree_binned(
+    binned, rows, left, right, feature, split_bin, default_left, value, output, out
+):
+    """``out[i, output] += leaf value`` of one tree for the binned rows ``i`` in ``rows`` (bin 0 =
+    missing)."""
+    for r in prange(rows.shape[0]):
+        i = rows[r]
         node = 0
         while left[node] >= 0:
             b = binned[i, feature[node]]

@@ -238,6 +238,7 @@ def _listed_bin(indptr, gbins, row, feature, bin_offsets, zero_bin):
 @njit_parallel
 def add_tree_binned_csr(
     indptr,
+    rows,
     gbins,
     zero_bin,
     bin_offsets,
@@ -250,9 +251,10 @@ def add_tree_binned_csr(
     output,
     out,
 ):
-    """``out[i, output] += leaf value`` of one tree for binned CSR rows; every split is a table
-    over its feature's bins (``Tree.bin_tables``)."""
-    for i in prange(indptr.shape[0] - 1):
+    """``out[i, output] += leaf value`` of one tree for the binned CSR rows ``i`` in ``rows``;
+    every split is a table over its feature's bins (``Tree.bin_tables``)."""
+    for r in prange(rows.shape[0]):
+        i = rows[r]
         node = 0
         while left[node] >= 0:
             f = feature[node]

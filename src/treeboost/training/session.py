@@ -299,11 +299,13 @@ class BoostingSession:
         )
         for _ in range(p["num_parallel_tree"]):
             subsampled = p["subsample"] < 1.0
+            left_out = None
             if subsampled:
-                rows = np.flatnonzero(rng.random(self.dtrain.num_row()) < p["subsample"])
-                if rows.size == 0:
-                    rows = np.array([rng.integers(self.dtrain.num_row())])
-                rows = rows.astype(np.int32)
+                drawn = rng.random(self.dtrain.num_row()) < p["subsample"]
+                if not drawn.any():
+                    drawn[rng.integers(self.dtrain.num_row())] = True
+                rows = np.flatnonzero(drawn).astype(np.int32)
+                left_out = np.flatnonzero(~drawn)
             else:
                 rows = self.all_rows
             tree_features = sample_features(
@@ -311,11 +313,11 @@ class BoostingSession:
             )
             for k in range(self.k):
                 sample_indices = rows.copy()
-                # Without row sampling the grower updates the training margins from its
-                # own partition; with it, rows outside the sample need a walk of the new
-                # tree. Leaves re-fitted after growth, and DART's rescaling, update the
+                # The grower updates the training margins of the rows it grew the tree on
+                # from its own partition; rows a subsampled round left out take a walk of the
+                # new tree. Leaves re-fitted after growth, and DART's rescaling, update the
                 # margins here instead.
-                fused = not subsampled and self.refresh_alphas is None and dart is None
+                fused = self.refresh_alphas is None and dart is None
                 grown = self.grower.grow(
                     self.gh[k],
                     sample_indices,
@@ -330,7 +332,10 @@ class BoostingSession:
                     self._refresh_leaves(grown, k, sample_indices)
                 if dart is not None:
                     tree.value *= dart.new_weight
-                if not fused:
+                if fused:
+                    if left_out is not None and left_out.size:
+                        self.train_bins.add_tree(tree, k, self.train_margin, left_out)
+                else:
                     if subsampled or dart is not None:
                         self.train_bins.add_tree(tree, k, self.train_margin)
                     else:

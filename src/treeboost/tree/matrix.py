@@ -4,8 +4,9 @@ A :class:`BinnedMatrix` answers the four questions training asks of the binned r
 
 - ``histograms()``: a builder of node histograms (the histogram seam of tree/histogram.py);
 - ``column(f)``: every row's bin of one feature, contiguous, for partitioning a node;
-- ``add_tree(tree, output, margin)``: add one tree's leaf value to every row's margin by
-  walking the binned rows (subsampled rounds, DART, evaluation sets that share the bins);
+- ``add_tree(tree, output, margin, rows=None)``: add one tree's leaf value to the margin of
+  every row (or of ``rows``) by walking the binned rows (the rows a subsampled round left out,
+  DART, evaluation sets that share the bins);
 - ``n_rows``, ``n_features``, ``bin_offsets``, ``n_bins``: its shape and bin layout;
 - ``dense_layout()``: the row- and column-major bins when a variant holds them (the compiled
   whole-tree kernel needs them), else None.
@@ -35,6 +36,7 @@ class BinnedMatrix:
         self.n_rows, self.n_features = int(shape[0]), int(shape[1])
         self.bin_offsets = np.ascontiguousarray(bin_offsets, dtype=np.int64)
         self.n_bins = np.diff(self.bin_offsets)
+        self.all_rows = np.arange(self.n_rows, dtype=np.int64)
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -48,8 +50,11 @@ class BinnedMatrix:
         """Every row's bin of ``feature`` as a contiguous array (valid until the next call)."""
         raise NotImplementedError
 
-    def add_tree(self, tree: Tree, output: int, margin: np.ndarray) -> None:
-        """``margin[row, output] +=`` the value of the leaf each binned row reaches in ``tree``."""
+    def add_tree(
+        self, tree: Tree, output: int, margin: np.ndarray, rows: np.ndarray | None = None
+    ) -> None:
+        """``margin[row, output] +=`` the value of the leaf each binned row (each of ``rows``,
+        int64 indices, when given) reaches in ``tree``."""
         raise NotImplementedError
 
     def dense_layout(self) -> tuple[np.ndarray, np.ndarray] | None:
@@ -84,12 +89,16 @@ class DenseBinnedMatrix(BinnedMatrix):
     def dense_layout(self) -> tuple[np.ndarray, np.ndarray]:
         return self.binned, self._column_major()
 
-    def add_tree(self, tree: Tree, output: int, margin: np.ndarray) -> None:
+    def add_tree(
+        self, tree: Tree, output: int, margin: np.ndarray, rows: np.ndarray | None = None
+    ) -> None:
+        rows = self.all_rows if rows is None else rows
         if tree.categories:
             # Categorical splits send sets of bins left: every split walks as a bin table.
             offsets, tables = tree.bin_tables(self.n_bins)
             add_tree_binned_tables(
                 self.binned,
+                rows,
                 tree.left,
                 tree.right,
                 tree.feature,
@@ -102,6 +111,7 @@ class DenseBinnedMatrix(BinnedMatrix):
             return
         add_tree_binned(
             self.binned,
+            rows,
             tree.left,
             tree.right,
             tree.feature,
@@ -128,11 +138,14 @@ class SparseBinnedMatrix(BinnedMatrix):
     def column(self, feature: int) -> np.ndarray:
         return self.binned.column(feature, self._column)
 
-    def add_tree(self, tree: Tree, output: int, margin: np.ndarray) -> None:
+    def add_tree(
+        self, tree: Tree, output: int, margin: np.ndarray, rows: np.ndarray | None = None
+    ) -> None:
         offsets, tables = tree.bin_tables(self.n_bins)
         b = self.binned
         add_tree_binned_csr(
             b.indptr,
+            self.all_rows if rows is None else rows,
             b.gbins,
             b.zero_bin,
             b.bin_offsets,

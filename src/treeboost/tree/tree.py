@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..kernels.partition import direction_table
+from ..kernels.categorical import split_bin_tables
 
 NODE_ARRAYS = {
     "left": np.int32,  # left child, -1 for a leaf
@@ -54,19 +54,17 @@ class Tree:
         ``(table_offset per node, tables)``; ``tables[table_offset[node] + bin]`` = 1 goes left.
         ``n_bins`` is the bin count of each feature (missing bin included)."""
         if self._tables is None:
-            offsets = np.zeros(self.n_nodes, dtype=np.int64)
-            parts = [np.zeros(1, dtype=np.uint8)]
-            size = 1
-            for node in np.flatnonzero(self.left >= 0):
-                f = int(self.feature[node])
-                table = self.categories.get(int(node))
-                if table is None:
-                    split_bin, default_left = self.split_bin[node], self.default_left[node]
-                    table = direction_table(split_bin, default_left, int(n_bins[f]))
-                offsets[node] = size
-                parts.append(table)
-                size += table.shape[0]
-            self._tables = (offsets, np.concatenate(parts))
+            nodes = sorted(int(node) for node in self.categories)
+            sizes = [self.categories[node].shape[0] for node in nodes]
+            cat_offset = np.zeros(len(nodes) + 1, dtype=np.int64)
+            cat_offset[1:] = np.cumsum(sizes, dtype=np.int64)
+            cat_tables = (np.concatenate([self.categories[node] for node in nodes])
+                          if nodes else np.zeros(0, dtype=np.uint8))
+            self._tables = split_bin_tables(
+                self.left, self.feature, self.split_bin, self.default_left,
+                np.ascontiguousarray(n_bins, dtype=np.int64), np.array(nodes, dtype=np.int64),
+                cat_offset, np.ascontiguousarray(cat_tables, dtype=np.uint8),
+            )
         return self._tables
 
     @property
