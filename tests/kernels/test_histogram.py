@@ -31,8 +31,29 @@ def test_build_histogram_matches_naive(n_rows):
     for f in features:
         sl = slice(offsets[f], offsets[f + 1])
         np.testing.assert_allclose(hist[sl], expected[sl], rtol=1e-12, atol=1e-9)
-    # Unselected features are left untouched.
+    # A minority of the features selected: the others are left untouched.
     assert np.all(hist[offsets[1] : offsets[2]] == 123.0)
+
+
+@pytest.mark.parametrize("n_rows", [100, 5000])
+def test_most_features_selected_match_naive(n_rows):
+    # With most features selected the builder adds every feature's bins (no indirection); the
+    # selected features' sums must be exactly the ones a build over them alone gives.
+    binned, gh, offsets = _problem(n_rows, n_features=8)
+    rows = np.arange(n_rows, dtype=np.int32)[::-1].copy()
+    features = np.array([0, 1, 2, 4, 5, 7], dtype=np.int32)
+    n_chunks = n_chunks_for(n_rows)
+    scratch = np.empty((max(n_chunks, 1), offsets[-1], 2))
+    hist = np.full((offsets[-1], 2), 123.0)
+    build_histogram(binned, gh, rows, 0, n_rows, features, offsets, n_chunks, scratch, hist)
+    expected = build_histogram_naive(binned, gh, rows, features, offsets, offsets[-1])
+    alone = np.zeros_like(hist)
+    for f in features:
+        sl = slice(offsets[f], offsets[f + 1])
+        np.testing.assert_allclose(hist[sl], expected[sl], rtol=1e-12, atol=1e-9)
+        one = np.array([f], dtype=np.int32)
+        build_histogram(binned, gh, rows, 0, n_rows, one, offsets, n_chunks, scratch, alone)
+        np.testing.assert_array_equal(hist[sl], alone[sl])
 
 
 def test_build_histogram_segment_and_sums():

@@ -104,11 +104,19 @@ def build_histogram(
     binned, gh, sample_indices, start, end, features, bin_offsets, n_chunks, chunk_hists, hist_out
 ):
     """Fill ``hist_out`` (total_bins, 2) with the gradient/hessian sums of rows
-    ``sample_indices[start:end]`` for the given features (other features' bins are left untouched).
+    ``sample_indices[start:end]`` for the given features (other features' bins may be left as
+    they were or filled too, and must not be read).
 
     ``chunk_hists`` is scratch of shape (>= n_chunks, total_bins, 2), used when ``n_chunks > 1``.
     """
     n_selected = features.shape[0]
+    n_features = binned.shape[1]
+    if n_selected < n_features and 4 * n_selected >= 3 * n_features:
+        # Most features selected (column sampling): adding every feature's bins, unread ones
+        # included, beats the indirection through ``features`` (measured on 0.8 of the columns).
+        # The selected features' sums are the same, added in the same order.
+        features = np.arange(n_features).astype(features.dtype)
+        n_selected = n_features
     if n_chunks <= 1:
         zero_feature_bins(hist_out, features, bin_offsets)
         _accumulate_rows(binned, gh, sample_indices, start, end, features, bin_offsets, hist_out)
