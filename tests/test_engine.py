@@ -71,10 +71,15 @@ def test_same_seed_same_model_whatever_n_jobs(params):
     assert texts[0] == texts[1] == texts[2]
 
 
+@pytest.mark.parametrize("node_by_node", [False, True])
 @pytest.mark.parametrize("categorical", [False, True])
-def test_subsampled_rounds_keep_the_training_margins_exact(categorical):
+def test_subsampled_rounds_keep_the_training_margins_exact(categorical, node_by_node, monkeypatch):
     # Rows in a round's sample get their leaf values from the grower's partition, the rows left
-    # out from a walk of the new tree; together they must be the margins the model predicts.
+    # out from a walk of the new tree, after either grower (one-call kernel or node by node);
+    # together they must be the margins the model predicts.
+    from treeboost.tree.grower import TreeGrower
+
+    monkeypatch.setattr(TreeGrower, "use_python", node_by_node)
     X, y = _regression(n=3000)
     if categorical:
         X = X.copy()
