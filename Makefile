@@ -18,7 +18,7 @@ demo: $(STAMP)
 	$(BIN)/python -m treeboost demo
 
 test: $(STAMP)
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff check src tests examples
 	$(BIN)/python -m pytest -q
 
 test-all: $(STAMP)
@@ -28,7 +28,7 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.training.run --quick
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks examples
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache

