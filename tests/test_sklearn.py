@@ -351,7 +351,10 @@ def test_misspelled_parameter_is_rejected_by_set_params():
 @pytest.mark.parametrize("random_state", [None, np.random.RandomState(0)])
 def test_random_state_accepts_sklearn_conventions(random_state):
     X, y = _regression(n=100)
-    model = TreeBoostRegressor(n_estimators=5, subsample=0.5, random_state=random_state)
+    # XGBoost's step: five trees at the default 0.1 leave R^2 near 0.6, too close to the bar
+    # for a seed drawn afresh each run.
+    model = TreeBoostRegressor(n_estimators=5, learning_rate=0.3, subsample=0.5,
+                               random_state=random_state)
     assert model.fit(X, y).score(X, y) > 0.5
 
 
