@@ -13,12 +13,14 @@ together: 532 women, 7 measurements, 177 with diabetes by WHO criteria), read th
 
     python examples/explain_clinical.py            # 3 x 5-fold CV, 20 permutation repeats
     python examples/explain_clinical.py --quick    # 5-fold CV once, 5 repeats
+    python examples/explain_clinical.py --output clinical-plots   # also writes plots
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 import numpy as np
 
@@ -79,7 +81,7 @@ def _importances(X, y, cv, n_repeats):
     return {"values": table, "correlations": pairs}
 
 
-def run(quick: bool = False, quiet: bool = False) -> dict:
+def run(quick: bool = False, quiet: bool = False, output: Path | None = None) -> dict:
     from sklearn.model_selection import RepeatedStratifiedKFold, StratifiedKFold, cross_val_score
 
     X, y = load_pima()
@@ -102,7 +104,50 @@ def run(quick: bool = False, quiet: bool = False) -> dict:
                "after": after}
     if not quiet:
         print(report(results, quick))
+    if output is not None:
+        plot(output, results)
     return results
+
+
+def plot(folder: Path, results: dict) -> None:
+    plt = _pyplot()
+    if plt is None:
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    values = results["before"]["values"]
+    names = sorted(values, key=lambda n: -values[n]["shap"])
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+    width = 0.27
+    for j, method in enumerate(("shap", "gain", "permutation")):
+        column = np.array([values[n][method] for n in names])
+        scaled = column / np.abs(column).max()
+        left.bar(np.arange(len(names)) + (j - 1) * width, scaled, width, label=method)
+    left.set_xticks(np.arange(len(names)), names)
+    left.set_ylabel("importance / largest")
+    left.legend()
+    steps = results["selection"]
+    right.plot([s["step"] + 1 for s in steps], [s["cv_auc"] for s in steps], "o-")
+    for s in steps:
+        right.annotate(s["added"], (s["step"] + 1, s["cv_auc"]), textcoords="offset points",
+                       xytext=(0, 6), ha="center")
+    right.set_xlabel("measurements")
+    right.set_ylabel("5-fold CV AUC")
+    fig.tight_layout()
+    fig.savefig(folder / "importances-and-selection.png", dpi=100)
+    plt.close(fig)
+
+
+def _pyplot():
+    """matplotlib's pyplot on a file backend, or None (with a note) when it is not installed."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("matplotlib is not installed: no plots written", file=sys.stderr)
+        return None
+    return plt
 
 
 def report(results: dict, quick: bool) -> str:
@@ -137,8 +182,9 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="one CV repeat, fewer permutations")
+    parser.add_argument("--output", type=Path, default=None, help="folder for the plots")
     args = parser.parse_args(argv)
-    run(quick=args.quick)
+    run(quick=args.quick, output=args.output)
     return 0
 
 

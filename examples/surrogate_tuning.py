@@ -13,6 +13,7 @@ seconds it took to come within 0.001 of the best AUC any search found (the targe
 
     python examples/surrogate_tuning.py            # 3 seeds x 20 evaluations per strategy
     python examples/surrogate_tuning.py --quick    # 1 seed x 10 evaluations
+    python examples/surrogate_tuning.py --output surrogate-plots   # also writes a plot
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -79,7 +81,7 @@ def _descriptors(X) -> dict:
     return {"n_rows": float(X.shape[0]), "n_features": float(X.shape[1])}
 
 
-def run(quick: bool = False, quiet: bool = False) -> dict:
+def run(quick: bool = False, quiet: bool = False, output: Path | None = None) -> dict:
     X, y = load_target()
     X_rel, y_rel = load_related()
     seeds = [0] if quick else [0, 1, 2]
@@ -120,7 +122,40 @@ def run(quick: bool = False, quiet: bool = False) -> dict:
                "prior_records": len(prior), "summary": summary, "runs": runs}
     if not quiet:
         print(report(results, quick))
+    if output is not None:
+        plot(output, results)
     return results
+
+
+def plot(folder: Path, results: dict) -> None:
+    plt = _pyplot()
+    if plt is None:
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for name, runs in results["runs"].items():
+        median = np.median([r["best"] for r in runs], axis=0)
+        ax.step(np.arange(1, median.shape[0] + 1), median, where="post", label=name)
+    ax.axhline(results["target"], color="k", linestyle=":", label="target")
+    ax.set_xlabel("evaluations")
+    ax.set_ylabel("best 3-fold AUC so far (median over seeds)")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(folder / "best-so-far.png", dpi=100)
+    plt.close(fig)
+
+
+def _pyplot():
+    """matplotlib's pyplot on a file backend, or None (with a note) when it is not installed."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("matplotlib is not installed: no plots written", file=sys.stderr)
+        return None
+    return plt
 
 
 def report(results: dict, quick: bool) -> str:
@@ -144,8 +179,9 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="one seed, 10 evaluations")
+    parser.add_argument("--output", type=Path, default=None, help="folder for the plot")
     args = parser.parse_args(argv)
-    run(quick=args.quick)
+    run(quick=args.quick, output=args.output)
     return 0
 
 

