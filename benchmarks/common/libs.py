@@ -120,7 +120,10 @@ def estimator_params(lib: str, task: str, common: dict[str, Any]) -> dict[str, A
     p.pop("objective", None)
     p.pop("num_class", None)
     if lib == "treeboost":
-        return {**p, "n_estimators": rounds, "max_bin": 256}
+        # The estimators sample rows and columns by default (docs/defaults.md); the peers here
+        # do not, so neither does treeboost: every library does the same work.
+        return {**p, "n_estimators": rounds, "max_bin": 256, "subsample": 1.0,
+                "colsample_bytree": 1.0}
     if lib == "xgboost":
         p["n_jobs"] = p.pop("nthread")
         p["random_state"] = p.pop("seed")
