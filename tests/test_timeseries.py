@@ -124,6 +124,7 @@ def test_polars_frames_give_the_same_features():
         (lambda f: f.assign(v_lag1=1.0), {}, "'v_lag1' already exists"),
         (lambda f: f, {"group": "site"}, "group 'site' is not a column"),
         (lambda f: f, {"freq": "fortnight-ish"}, "freq='fortnight-ish' is not a time step"),
+        (lambda f: f, {"freq": 3600}, "freq=3600 is a bare number"),
     ],
 )
 def test_bad_input_names_the_column_and_value(edit, kwargs, match):

@@ -85,6 +85,11 @@ def _time_numbers(frame: Any, time: str) -> tuple[np.ndarray, bool]:
 
 def _freq_number(freq: Any, is_datetime: bool, time: str) -> float:
     if is_datetime:
+        if isinstance(freq, (bool, int, float, np.number)):
+            raise ValueError(
+                f"freq={freq!r} is a bare number, but the time column {time!r} holds datetimes; "
+                "give a timedelta or a string such as '1h'"
+            )
         try:
             delta = np.timedelta64(freq) if not isinstance(freq, str) else None
         except (TypeError, ValueError):
@@ -107,6 +112,18 @@ def _freq_number(freq: Any, is_datetime: bool, time: str) -> float:
     if not value > 0:
         raise ValueError(f"freq={freq!r} is not valid; the time step must be positive")
     return value
+
+
+def _readable(freq: Any) -> str:
+    """A time step as people write it: 1 h, 30 min, 15 s (numbers as they are)."""
+    if not isinstance(freq, np.timedelta64):
+        return f"{freq:g}"
+    ns = int(freq.astype("timedelta64[ns]").astype(np.int64))
+    for unit, size in (("d", 86_400 * 10**9), ("h", 3_600 * 10**9), ("min", 60 * 10**9),
+                       ("s", 10**9), ("ms", 10**6), ("us", 10**3)):
+        if ns % size == 0:
+            return f"{ns // size} {unit}"
+    return f"{ns} ns"
 
 
 def step_index(frame: Any, group: str | None = None, time: str | None = None,
@@ -162,8 +179,8 @@ def step_index(frame: Any, group: str | None = None, time: str | None = None,
         row = int(order[int(np.flatnonzero(off_grid)[0])])
         raise ValueError(
             f"time column {time!r} is irregular: row {row} ({column(frame, time)[row]}) is not a "
-            f"whole number of steps of {freq_out} after its series' first time; pass freq= "
-            "or resample the series onto a regular grid"
+            f"whole number of steps of {_readable(freq_out)} after its series' first time; pass "
+            "the right freq= or resample the series onto a regular grid"
         )
     steps = np.empty(n, dtype=np.int64)
     steps[order] = rounded.astype(np.int64)
