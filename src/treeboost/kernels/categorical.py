@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._presets import njit_parallel, njit_serial, prange
+from .partition import fill_direction_table
 from .split import GAIN_TIE_TOLERANCE, leaf_score
 
 
@@ -306,8 +307,6 @@ def split_bin_tables(left, feature, split_bin, default_left, n_bins, cat_node, c
             for b in range(cat_offset[j + 1] - cat_offset[j]):
                 tables[at + b] = cat_tables[cat_offset[j] + b]
         else:
-            nb = n_bins[feature[node]]
-            tables[at] = 1 if default_left[node] else 0
-            for b in range(1, min(split_bin[node] + 1, nb)):
-                tables[at + b] = 1
+            fill_direction_table(tables[at : at + n_bins[feature[node]]], split_bin[node],
+                                 default_left[node])
     return offsets, tables

@@ -23,9 +23,15 @@ def direction_table(split_bin, default_left, n_bins):
     ``default_left``. A lookup replaces the per-row comparisons (measured 30% faster), and the
     same kernels then serve categorical splits, whose tables list their left categories."""
     table = np.zeros(n_bins, dtype=np.uint8)
-    table[0] = 1 if default_left else 0
-    table[1 : min(split_bin + 1, n_bins)] = 1
+    fill_direction_table(table, split_bin, default_left)
     return table
+
+
+@njit_serial
+def fill_direction_table(table, split_bin, default_left):
+    """Write :func:`direction_table` into ``table`` (zeroed, one entry per bin) in place."""
+    table[0] = 1 if default_left else 0
+    table[1 : min(split_bin + 1, table.shape[0])] = 1
 
 
 @njit_serial

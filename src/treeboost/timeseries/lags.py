@@ -26,20 +26,23 @@ class StepIndex:
     freq: Any  # the step: 1 (rows), a number, or a numpy timedelta64
     span: int  # the largest step of any group
 
+    def __post_init__(self) -> None:
+        # Rows sorted by (group, step) once; every lookup is then a binary search. Targets
+        # outside [0, span] are never looked up, so span + 1 keys per group keep groups apart.
+        keys = self.codes * (self.span + 1) + self.steps
+        self._order = np.argsort(keys, kind="stable")
+        self._sorted_keys = keys[self._order]
+
     def lookup(self, offset: int) -> tuple[np.ndarray, np.ndarray]:
         """For every row, the row ``offset`` steps later in its group (earlier when negative):
         ``(found mask, row index)``; the index is meaningless where not found."""
-        width = self.span + abs(offset) + 1
-        keys = self.codes * width + self.steps
-        order = np.argsort(keys, kind="stable")
-        sorted_keys = keys[order]
         target = self.steps + offset
         inside = (target >= 0) & (target <= self.span)
-        wanted = self.codes * width + target
-        pos = np.searchsorted(sorted_keys, wanted)
-        pos = np.minimum(pos, sorted_keys.shape[0] - 1)
-        found = inside & (sorted_keys[pos] == wanted)
-        return found, order[pos]
+        wanted = self.codes * (self.span + 1) + target
+        pos = np.searchsorted(self._sorted_keys, wanted)
+        pos = np.minimum(pos, self._sorted_keys.shape[0] - 1)
+        found = inside & (self._sorted_keys[pos] == wanted)
+        return found, self._order[pos]
 
     def shifted(self, values: np.ndarray, offset: int) -> np.ndarray:
         """``values`` of the row ``offset`` steps away in the same group, NaN where absent."""

@@ -131,8 +131,8 @@ class Nowcaster(BaseEstimator):
         self.feature_names_ = names
         self.models_, self.conformal_ = {}, {}
         stacked_X, stacked_y = [], []
-        for k in self.leads_:
-            target = index.shifted(y, k)
+        targets = {k: index.shifted(y, k) for k in self.leads_}
+        for k, target in targets.items():
             has = ~np.isnan(target) & usable
             # A training row's target lies k steps after it: it must precede the cutoff.
             train = has & (clock + k < cutoff)
@@ -151,8 +151,7 @@ class Nowcaster(BaseEstimator):
             model = self._model().fit(np.vstack(stacked_X), np.concatenate(stacked_y))
             self.models_ = {k: model for k in self.leads_}
             if self.calibration_size > 0:
-                for k in self.leads_:
-                    target = index.shifted(y, k)
+                for k, target in targets.items():
                     cal = ~np.isnan(target) & usable & (clock >= cutoff)
                     self.conformal_[k] = self._calibrate(
                         _WithLead(model, k), X[cal], target[cal], k)
