@@ -17,6 +17,14 @@ from .frames import (
     resolve_categorical,
     table_columns,
 )
+from .queries import (
+    QueryIndex,
+    adjacent_group_sizes,
+    build_query_index,
+    check_qid,
+    check_whole_queries,
+    qid_from_group,
+)
 from .sparse import as_csr, is_sparse
 
 __all__ = ["Dataset", "NotSupportedYetError"]
@@ -151,24 +159,16 @@ def _check_feature_names(names: Any, n_features: int, what: str = "feature_names
     return [str(name) for name in names]
 
 
-def _slice_groups(sizes: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """Group sizes of a row subset, which must keep whole groups (in any order)."""
-    group_of_row = np.repeat(np.arange(sizes.size), sizes)
-    picked = group_of_row[rows]
-    run_starts = np.flatnonzero(np.concatenate(([True], picked[1:] != picked[:-1])))
-    run_groups = picked[run_starts]
-    run_lengths = np.diff(np.append(run_starts, picked.size))
-    whole = (
-        np.unique(rows).size == rows.size
-        and np.unique(run_groups).size == run_groups.size
-        and np.array_equal(run_lengths, sizes[run_groups])
-    )
-    if not whole:
+def _check_bound(values: Any, name: str, n_rows: int) -> np.ndarray:
+    """A survival-time bound per row: NaN is refused; +inf is allowed (no upper bound)."""
+    bound = _check_vector(values, name, n_rows)
+    bad = np.flatnonzero(np.isnan(bound) | (bound == -np.inf))
+    if bad.size:
         raise ValueError(
-            "row_indices split a query group; a slice of a Dataset with group must take whole "
-            "groups, each as one contiguous run of rows"
+            f"{name} contains {bound[bad[0]]} at position {bad[0]}; bounds must be numbers "
+            "(+inf is allowed for an open upper bound)"
         )
-    return run_lengths.astype(np.int64)
+    return bound
 
 
 class Dataset:
@@ -191,7 +191,14 @@ class Dataset:
     base_margin : array-like of shape (n_rows,) or (n_rows, n_outputs), optional
         Initial raw prediction per row, added before the first tree.
     group : array-like of int, optional
-        Sizes of consecutive query groups (for ranking), summing to n_rows. Stored, not used yet.
+        Sizes of consecutive query groups (for ranking), summing to n_rows.
+    qid : array-like of int, optional
+        Query id of every row (for ranking), instead of ``group``. The ids need not be sorted
+        and a query's rows need not be adjacent: a query is every row with the same id.
+    label_lower_bound, label_upper_bound : array-like of shape (n_rows,), optional
+        Interval-censored targets of ``survival:aft``: the event happened between the two
+        bounds (equal bounds: observed exactly; upper ``inf``: right-censored). The label may
+        be left unset when they are given.
     feature_names : list of str, optional
         Unique names, one per column. Default: the DataFrame's column names, else (or, with a
         ``reference``, the reference's names) ``"f0", "f1", ...``.
@@ -221,6 +228,9 @@ class Dataset:
         ``"float"`` for every feature.
     max_bin : int
     group : ndarray of int64 or None
+        Sizes of the query groups when every query's rows are adjacent, else None.
+    qid : ndarray of int64 or None
+        Query id of every row.
     """
 
     def __init__(
@@ -235,6 +245,9 @@ class Dataset:
         max_bin: int = 256,
         reference: Dataset | None = None,
         feature_weights: Any = None,
+        qid: Any = None,
+        label_lower_bound: Any = None,
+        label_upper_bound: Any = None,
     ):
         if isinstance(data, Dataset):
             raise TypeError("data is already a Dataset; pass its raw matrix (data.raw) instead")
@@ -311,7 +324,14 @@ class Dataset:
         self.label = label
         self.weight = weight
         self.base_margin = base_margin
-        self.group = None if group is None else _check_group(group, n_rows)
+        if group is not None and qid is not None:
+            raise ValueError("pass the query groups as group= (sizes) or qid= (ids), not both")
+        if group is not None:
+            self.qid = qid_from_group(_check_group(group, n_rows))
+        else:
+            self.qid = None if qid is None else check_qid(qid, n_rows)
+        self.label_lower_bound = label_lower_bound
+        self.label_upper_bound = label_upper_bound
         self.feature_weights = feature_weights
         self._reference = reference
         self._bin_mapper: BinMapper | None = None
@@ -405,6 +425,80 @@ class Dataset:
     @base_margin.setter
     def base_margin(self, value: Any) -> None:
         self._base_margin = None if value is None else _check_base_margin(value, self.num_row())
+
+    @property
+    def qid(self) -> np.ndarray | None:
+        """int64 (n_rows,) query id of every row, or None."""
+        return self._qid
+
+    @qid.setter
+    def qid(self, value: np.ndarray | None) -> None:
+        self._qid = value
+        self._query_index: QueryIndex | None = None
+
+    @property
+    def group(self) -> np.ndarray | None:
+        """int64 sizes of the query groups when each query's rows are adjacent, else None."""
+        return None if self._qid is None else adjacent_group_sizes(self._qid)
+
+    def set_group(self, group: Any) -> None:
+        """Set the query groups from their sizes (adjacent rows); None removes them."""
+        self.qid = None if group is None else qid_from_group(_check_group(group, self.num_row()))
+
+    def set_qid(self, qid: Any) -> None:
+        """Set the query id of every row; None removes the queries."""
+        self.qid = None if qid is None else check_qid(qid, self.num_row())
+
+    def query_index(self) -> QueryIndex | None:
+        """The rows of each query (built once), or None when the data has no queries."""
+        if self._qid is None:
+            return None
+        if self._query_index is None:
+            self._query_index = build_query_index(self._qid)
+        return self._query_index
+
+    @property
+    def label_lower_bound(self) -> np.ndarray | None:
+        """float64 (n_rows,) lower bounds of interval-censored targets, or None."""
+        return self._label_lower_bound
+
+    @label_lower_bound.setter
+    def label_lower_bound(self, value: Any) -> None:
+        bound = None if value is None else _check_bound(value, "label_lower_bound", self.num_row())
+        self._label_lower_bound = bound
+        self._check_bounds_ordered()
+
+    @property
+    def label_upper_bound(self) -> np.ndarray | None:
+        """float64 (n_rows,) upper bounds of interval-censored targets (inf: open), or None."""
+        return self._label_upper_bound
+
+    @label_upper_bound.setter
+    def label_upper_bound(self, value: Any) -> None:
+        bound = None if value is None else _check_bound(value, "label_upper_bound", self.num_row())
+        self._label_upper_bound = bound
+        self._check_bounds_ordered()
+
+    def _check_bounds_ordered(self) -> None:
+        lower = getattr(self, "_label_lower_bound", None)
+        upper = getattr(self, "_label_upper_bound", None)
+        if lower is None or upper is None:
+            return
+        bad = np.flatnonzero(lower > upper)
+        if bad.size:
+            i = int(bad[0])
+            raise ValueError(
+                f"label_lower_bound[{i}] = {lower[i]} is above label_upper_bound[{i}] = "
+                f"{upper[i]}; each lower bound must be <= its upper bound"
+            )
+
+    def set_float_info(self, field: str, values: Any) -> None:
+        """Set ``label``, ``weight``, ``base_margin``, ``label_lower_bound`` or
+        ``label_upper_bound`` by name (XGBoost's spelling)."""
+        fields = ("label", "weight", "base_margin", "label_lower_bound", "label_upper_bound")
+        if field not in fields:
+            raise ValueError(f"field={field!r} is not valid; valid: {', '.join(fields)}")
+        setattr(self, field, values)
 
     @property
     def feature_weights(self) -> np.ndarray | None:
@@ -544,7 +638,15 @@ class Dataset:
         subset._label = None if self._label is None else self._label[rows]
         subset._weight = None if self._weight is None else self._weight[rows]
         subset._base_margin = None if self._base_margin is None else self._base_margin[rows]
-        subset.group = None if self.group is None else _slice_groups(self.group, rows)
+        if self._qid is not None:
+            check_whole_queries(self._qid, rows)
+        subset.qid = None if self._qid is None else self._qid[rows]
+        subset._label_lower_bound = (
+            None if self._label_lower_bound is None else self._label_lower_bound[rows]
+        )
+        subset._label_upper_bound = (
+            None if self._label_upper_bound is None else self._label_upper_bound[rows]
+        )
         subset._feature_weights = self._feature_weights
         subset._reference = self
         subset._bin_mapper = None

@@ -13,6 +13,10 @@ from collections.abc import Callable
 
 import numpy as np
 
+from . import ranking as _ranking
+from . import survival as _survival
+from .base import Metric
+
 __all__ = [
     "METRIC_NAMES",
     "Metric",
@@ -322,45 +326,6 @@ def merror(y: np.ndarray, prediction: np.ndarray, weight: np.ndarray | None = No
     return _weighted_mean(wrong, _weights(weight, y.shape[0]))
 
 
-class Metric:
-    """A named evaluation metric.
-
-    Parameters
-    ----------
-    name : str
-        Name shown in evaluation logs, e.g. ``"auc"`` or ``"error@0.7"``.
-    func : callable
-        ``func(y, prediction, weight) -> float``.
-    maximize : bool
-        True when larger is better (early stopping needs the direction).
-
-    Examples
-    --------
-    >>> m = get_metric("rmse")
-    >>> m([0.0, 2.0], [1.0, 1.0], None)
-    1.0
-    """
-
-    def __init__(
-        self,
-        name: str,
-        func: Callable[[np.ndarray, np.ndarray, np.ndarray | None], float],
-        maximize: bool,
-    ) -> None:
-        self.name = name
-        self.func = func
-        self.maximize = maximize
-
-    def __call__(
-        self, y: np.ndarray, prediction: np.ndarray, weight: np.ndarray | None = None
-    ) -> float:
-        """Return the metric of ``prediction`` against labels ``y`` with optional weights."""
-        return float(self.func(y, prediction, weight))
-
-    def __repr__(self) -> str:
-        return f"Metric(name={self.name!r}, maximize={self.maximize})"
-
-
 _METRICS: dict[str, tuple[Callable[..., float], bool]] = {
     "rmse": (rmse, False),
     "rmsle": (rmsle, False),
@@ -462,14 +427,19 @@ def get_metric(name: str, params: dict | None = None) -> Metric:
     special = _with_params(name, params or {})
     if special is not None:
         return special
+    for family in (_ranking, _survival):
+        found = family.parse_metric(name, params or {})
+        if found is not None:
+            return found
     if name in _METRICS:
         func, maximize = _METRICS[name]
         return Metric(name, func, maximize)
     if name.startswith("error@"):
         return _threshold_error(name)
-    valid = ", ".join(repr(n) for n in (*METRIC_NAMES, "error@t"))
+    known = (*METRIC_NAMES, *_ranking.METRIC_NAMES, *_survival.METRIC_NAMES)
+    valid = ", ".join(repr(n) for n in (*known, "error@t"))
     message = f"eval_metric={name!r} is not a known metric; valid names are {valid}"
-    closest = difflib.get_close_matches(name, METRIC_NAMES, n=1, cutoff=0.5)
+    closest = difflib.get_close_matches(name, known, n=1, cutoff=0.5)
     if closest:
         message += f". Did you mean {closest[0]!r}?"
     raise ValueError(message)

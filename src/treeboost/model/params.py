@@ -58,6 +58,16 @@ DEFAULTS: dict[str, Any] = {
     "max_cat_to_onehot": 4,
     "max_cat_threshold": 64,
     "cat_smooth": 10.0,
+    # Learning to rank (rank:ndcg, rank:map, rank:pairwise), under XGBoost's names.
+    "lambdarank_pair_method": "topk",
+    "lambdarank_num_pair_per_sample": None,
+    "lambdarank_normalization": True,
+    "lambdarank_unbiased": False,
+    "lambdarank_bias_norm": 1.0,
+    "ndcg_exp_gain": True,
+    # Accelerated failure time (survival:aft).
+    "aft_loss_distribution": "normal",
+    "aft_loss_distribution_scale": 1.0,
 }
 
 # Names other libraries use, pointing at ours. They are rejected, never silently mapped.
@@ -282,6 +292,20 @@ VALIDATORS: dict[str, Callable[[Any], Any]] = {
     "max_cat_to_onehot": lambda v: _number("max_cat_to_onehot", v, low=1, integer=True),
     "max_cat_threshold": lambda v: _number("max_cat_threshold", v, low=1, integer=True),
     "cat_smooth": _non_negative("cat_smooth"),
+    "lambdarank_pair_method": _choice("lambdarank_pair_method", ("topk", "mean")),
+    "lambdarank_num_pair_per_sample": lambda v: (
+        None if v is None else _number("lambdarank_num_pair_per_sample", v, low=1, integer=True)
+    ),
+    "lambdarank_normalization": _bool("lambdarank_normalization"),
+    "lambdarank_unbiased": _bool("lambdarank_unbiased"),
+    "lambdarank_bias_norm": _non_negative("lambdarank_bias_norm"),
+    "ndcg_exp_gain": _bool("ndcg_exp_gain"),
+    "aft_loss_distribution": _choice(
+        "aft_loss_distribution", ("normal", "logistic", "extreme")
+    ),
+    "aft_loss_distribution_scale": lambda v: _number(
+        "aft_loss_distribution_scale", v, low=0.0, low_open=True
+    ),
     **{name: _not_yet(name) for name in NOT_YET_SUPPORTED},
 }
 

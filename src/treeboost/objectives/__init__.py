@@ -14,6 +14,7 @@ from .base import Objective
 from .binary import LogisticObjective, LogitRawObjective
 from .custom import CustomObjective
 from .multiclass import SoftmaxObjective, SoftprobObjective
+from .ranking import BUILDERS as _RANKING_BUILDERS
 from .regression import (
     AbsoluteErrorObjective,
     ExpectileObjective,
@@ -25,6 +26,7 @@ from .regression import (
     SquaredLogErrorObjective,
     TweedieObjective,
 )
+from .survival import BUILDERS as _SURVIVAL_BUILDERS
 
 __all__ = [
     "OBJECTIVE_NAMES",
@@ -67,6 +69,8 @@ _BUILDERS: dict[str, Callable[[int, dict], Objective]] = {
     "binary:logitraw": lambda nc, p: LogitRawObjective(_get(p, "scale_pos_weight", 1.0)),
     "multi:softprob": lambda nc, p: SoftprobObjective(num_class=nc),
     "multi:softmax": lambda nc, p: SoftmaxObjective(num_class=nc),
+    **{name: (lambda nc, p, b=build: b(p)) for name, build in _RANKING_BUILDERS.items()},
+    **{name: (lambda nc, p, b=build: b(p)) for name, build in _SURVIVAL_BUILDERS.items()},
 }
 
 OBJECTIVE_NAMES: tuple[str, ...] = tuple(_BUILDERS)

@@ -42,6 +42,16 @@ class Objective(ABC):
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self.name!r}, n_outputs={self.n_outputs})"
 
+    def bind(self, data) -> None:
+        """Read what the loss needs beyond labels and weights from the training Dataset.
+
+        Called once by the training loop before :meth:`validate_labels`. Ranking losses read
+        the query groups (``data.query_index()``), survival losses the censoring bounds
+        (``data.label_lower_bound`` / ``data.label_upper_bound``); they raise ValueError naming
+        what is missing. The default reads nothing.
+        """
+        return None
+
     def leaf_refresh_alphas(self) -> np.ndarray | None:
         """Levels at which each output's leaves are re-fitted after growth, or None.
 

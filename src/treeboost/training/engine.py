@@ -137,6 +137,9 @@ def cv(
 ) -> dict[str, np.ndarray] | Any:
     """Cross-validate: train one model per fold in lockstep, round by round.
 
+    Ranking data (a Dataset with query groups) is split by query: a query's rows are never
+    divided between training and test folds.
+
     Returns ``{"train-<metric>-mean", "train-<metric>-std", "test-<metric>-mean", ...}`` with one
     entry per round (cut at the best round when early stopping triggers); a pandas DataFrame
     when ``as_pandas=True``. Folds share the training Dataset's bins.
@@ -204,7 +207,33 @@ def _make_folds(dtrain: Dataset, nfold: int, stratified: bool, seed: int, shuffl
         raise ValueError(f"nfold={nfold!r} must be an integer >= 2")
     if nfold > dtrain.num_row():
         raise ValueError(f"nfold={nfold} exceeds the number of rows ({dtrain.num_row()})")
+    if dtrain.qid is not None:
+        if stratified:
+            raise ValueError(
+                "stratified=True cannot keep query groups whole; ranking data is split by query "
+                "(leave stratified=False)"
+            )
+        return _query_folds(dtrain.qid, nfold, seed, shuffle)
     rs = seed if shuffle else None
     splitter = (StratifiedKFold if stratified else KFold)(nfold, shuffle=shuffle, random_state=rs)
     X_dummy = np.zeros((dtrain.num_row(), 1))
     return list(splitter.split(X_dummy, dtrain.label if stratified else None))
+
+
+def _query_folds(qid: np.ndarray, nfold: int, seed: int, shuffle: bool):
+    """Folds of whole queries: each query's rows go to one test fold (queries dealt out in
+    turn, in a seeded random order when ``shuffle``)."""
+    ids = np.unique(qid)
+    if nfold > ids.shape[0]:
+        raise ValueError(
+            f"nfold={nfold} exceeds the number of query groups ({ids.shape[0]}); folds never "
+            "split a query"
+        )
+    if shuffle:
+        ids = np.random.default_rng(seed).permutation(ids)
+    fold_of_id = np.empty(ids.shape[0], dtype=np.int64)
+    fold_of_id[:] = np.arange(ids.shape[0]) % nfold
+    sorter = np.argsort(ids)
+    fold_of_row = fold_of_id[sorter][np.searchsorted(ids[sorter], qid)]
+    rows = np.arange(qid.shape[0])
+    return [(rows[fold_of_row != f], rows[fold_of_row == f]) for f in range(nfold)]

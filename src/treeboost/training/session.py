@@ -72,7 +72,11 @@ def check_dataset(data: Any, what: str) -> Dataset:
     if not isinstance(data, Dataset):
         raise TypeError(f"{what} must be a treeboost.Dataset, got {type(data).__name__}")
     if data.label is None:
-        raise ValueError(f"{what} has no label; pass label= when building the Dataset")
+        if data.label_lower_bound is None:
+            raise ValueError(f"{what} has no label; pass label= when building the Dataset")
+        # Interval-censored survival data: the bounds are the targets; the lower bound stands
+        # in as the label wherever one row value is asked for.
+        data.label = data.label_lower_bound
     return data
 
 
@@ -125,6 +129,7 @@ class BoostingSession:
         if isinstance(self.objective, CustomObjective):
             self.objective.dataset = dtrain
         y, w = dtrain.label, dtrain.weight
+        self.objective.bind(dtrain)
         self.objective.validate_labels(y, w)
         max_threads = resolve_n_threads(p["n_jobs"])
         self.n_threads = threads_for_rows(max_threads, dtrain.num_row())
@@ -417,7 +422,7 @@ class BoostingSession:
             prediction = self.objective.eval_transform(es.margin)
             for metric in self.metrics:
                 log.setdefault(metric.name, []).append(
-                    metric(es.data.label, prediction, es.data.weight)
+                    metric(es.data.label, prediction, es.data.weight, es.data)
                 )
             if self.custom_metric is not None:
                 if isinstance(self.objective, CustomObjective):

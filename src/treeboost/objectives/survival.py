@@ -1,0 +1,10 @@
+"""Survival objectives (filled in by the survival work)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from .base import Objective
+
+# name -> builder(params)
+BUILDERS: dict[str, Callable[[dict], Objective]] = {}
