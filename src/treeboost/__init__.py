@@ -30,6 +30,8 @@ from .training.engine import cv, train
 _LAZY = {
     "TreeBoostClassifier": "sklearn",
     "TreeBoostRegressor": "sklearn",
+    "TreeBoostRanker": "sklearn",
+    "TreeBoostSurvival": "sklearn",
     "warmup": "cli.warmup",
 }
 
@@ -90,7 +92,9 @@ __all__ = [
     "TrainingCallback",
     "TrainingCheckPoint",
     "TreeBoostClassifier",
+    "TreeBoostRanker",
     "TreeBoostRegressor",
+    "TreeBoostSurvival",
     "__version__",
     "cv",
     "train",

@@ -52,7 +52,7 @@ def check_qid(qid: Any, n_rows: int) -> np.ndarray:
         if not np.all(np.isfinite(ids)) or not np.all(ids == np.round(ids)):
             bad = int(np.flatnonzero(~np.isfinite(ids) | (ids != np.round(ids)))[0])
             raise ValueError(
-                f"qid[{bad}] = {ids[bad]!r} is not an integer; query ids must be integers"
+                f"qid[{bad}] = {float(ids[bad])} is not an integer; query ids must be integers"
             )
         ids = ids.astype(np.int64)
     if ids.dtype.kind not in "iu":

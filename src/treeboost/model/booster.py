@@ -13,6 +13,7 @@ from ..objectives import Objective
 from ..tree.tree import Tree
 from .forest import CSR_BLOCK_VALUES, Forest
 from .params import trees_per_round
+from .survival import BaselineHazard, survival_probabilities
 
 IMPORTANCE_TYPES = ("weight", "gain", "cover", "total_gain", "total_cover")
 
@@ -44,6 +45,8 @@ class Booster:
         self.tree_outputs: list[int] = []
         self.best_iteration: int | None = None
         self.best_score: float | None = None
+        # A Cox model's Breslow baseline hazard (set by train()), for survival curves.
+        self.survival_baseline: BaselineHazard | None = None
         self._forest_cache: Forest | None = None
 
     # -- construction ----------------------------------------------------------------------
@@ -101,6 +104,7 @@ class Booster:
         out.tree_outputs = list(self.tree_outputs[start * per : stop * per])
         out._forest_cache = None
         out.best_iteration = out.best_score = None
+        out.survival_baseline = None  # fitted for the whole model, not for a part of it
         return out
 
     def num_trees(self) -> int:
@@ -124,6 +128,7 @@ class Booster:
         out.trees = list(self.trees[: n_rounds * k])
         out.tree_outputs = list(self.tree_outputs[: n_rounds * k])
         out._forest_cache = None
+        out.survival_baseline = None
         if out.best_iteration is not None and out.best_iteration >= n_rounds:
             out.best_iteration = n_rounds - 1
         return out
@@ -338,6 +343,30 @@ class Booster:
             return margin[:, 0] if self.n_outputs == 1 else margin
         return self.objective.transform(margin)
 
+    def predict_survival(
+        self, data: Any, times: Any, iteration_range: tuple[int, int] | None = None
+    ) -> np.ndarray:
+        """Survival probabilities S(t | x) of a ``survival:cox`` or ``survival:aft`` model.
+
+        Parameters
+        ----------
+        data : array, DataFrame or Dataset
+        times : array-like of float
+            Times >= 0 at which to evaluate the curves.
+        iteration_range : (begin, end), optional
+            As in :meth:`predict`.
+
+        Returns
+        -------
+        ndarray of shape (n_rows, len(times))
+            Cox: ``exp(-H0(t) * hazard ratio)`` with the Breslow baseline cumulative hazard of
+            the training rows; AFT: P(T > t) under the fitted log-time distribution.
+        """
+        margin = self.predict(data, output_margin=True, iteration_range=iteration_range)
+        return survival_probabilities(
+            self.objective.name, self.params, self.survival_baseline, margin, times
+        )
+
     # -- importance ------------------------------------------------------------------------
     def get_score(self, importance_type: str = "weight") -> dict[str, float]:
         """Per-feature importance over the trees used by predict; unused features are absent.
@@ -402,6 +431,7 @@ class Booster:
                 tree_outputs=self.tree_outputs,
                 best_iteration=self.best_iteration,
                 best_score=self.best_score,
+                survival_baseline=self.survival_baseline,
             )
         )
 
@@ -435,6 +465,7 @@ class Booster:
             booster.append_tree(tree, output)
         if contents.best_iteration is not None:
             booster.set_best(contents.best_iteration, contents.best_score)
+        booster.survival_baseline = contents.survival_baseline
         return booster
 
     def __repr__(self) -> str:

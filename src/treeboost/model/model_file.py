@@ -19,6 +19,7 @@ import numpy as np
 from ..objectives import CustomObjective, Objective, get_objective
 from ..tree.tree import NODE_ARRAYS, Tree
 from .params import trees_per_round, validate_params
+from .survival import BaselineHazard
 
 FORMAT_NAME = "treeboost"
 FORMAT_VERSION = 1
@@ -38,7 +39,9 @@ TOP_LEVEL_KEYS = (
 )
 TREE_KEYS = ("output", *NODE_ARRAYS)
 # Present only when the model has categorical features / the tree categorical splits.
-OPTIONAL_TOP_LEVEL_KEYS = ("categories",)
+OPTIONAL_TOP_LEVEL_KEYS = ("categories", "survival_baseline")
+# The Breslow baseline of a Cox model: distinct event times and the cumulative hazard at each.
+BASELINE_KEYS = ("times", "cumulative_hazard")
 OPTIONAL_TREE_KEYS = ("categorical_splits",)
 FEATURE_TYPES = ("float", "c")
 
@@ -70,6 +73,7 @@ class ModelContents:
     tree_outputs: list[int]  # the output each tree adds to
     best_iteration: int | None = None
     best_score: float | None = None
+    survival_baseline: BaselineHazard | None = None
 
     @property
     def n_outputs(self) -> int:
@@ -137,6 +141,11 @@ def write_model(model: ModelContents) -> str:
         "best_score": _best_score_for_file(model.best_score),
         "trees": trees,
     }
+    if model.survival_baseline is not None:
+        doc["survival_baseline"] = {
+            "times": model.survival_baseline.times.tolist(),
+            "cumulative_hazard": model.survival_baseline.cumulative_hazard.tolist(),
+        }
     if any(c is not None for c in model.categories):
         doc["categories"] = [None if c is None else _json_labels(c) for c in model.categories]
     try:
@@ -459,6 +468,24 @@ def _read_best(doc: dict, n_rounds: int) -> tuple[int | None, float | None]:
     return best_iteration, None if best_score is None else float(best_score)
 
 
+def _read_baseline(value: Any, objective: str) -> BaselineHazard | None:
+    if value is None:
+        return None
+    where = "survival_baseline"
+    if objective != "survival:cox":
+        raise _fail(where, f"is only valid for objective 'survival:cox', not {objective!r}")
+    if not isinstance(value, dict):
+        raise _fail(where, f"must be an object, got {_describe(value)}")
+    _check_keys(value, BASELINE_KEYS, where)
+    times = _float_list(value["times"], f"{where}.times")
+    hazard = _float_list(value["cumulative_hazard"], f"{where}.cumulative_hazard", times.size)
+    if np.any(times < 0) or np.any(np.diff(times) <= 0):
+        raise _fail(where, "times must be >= 0 and strictly increasing")
+    if np.any(hazard < 0) or np.any(np.diff(hazard) < 0):
+        raise _fail(where, "cumulative_hazard must be >= 0 and non-decreasing")
+    return BaselineHazard(times, hazard)
+
+
 def read_model(text: str | bytes) -> ModelContents:
     """Parse and validate model JSON; raises :class:`ModelFormatError` on any defect."""
     doc = _parse(text)
@@ -519,4 +546,5 @@ def read_model(text: str | bytes) -> ModelContents:
         tree_outputs=outputs,
         best_iteration=best_iteration,
         best_score=best_score,
+        survival_baseline=_read_baseline(doc.get("survival_baseline"), params["objective"]),
     )

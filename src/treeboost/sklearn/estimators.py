@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import numbers
 from typing import Any
 
@@ -93,6 +94,29 @@ def _tree_size(grow_policy: Any, max_depth: Any, max_leaves: Any) -> dict[str, A
         "max_depth": unset["max_depth"] if max_depth is None else max_depth,
         "max_leaves": unset["max_leaves"] if max_leaves is None else max_leaves,
     }
+
+
+def init_with_parameters(extra: dict[str, Any]):
+    """An ``__init__`` taking every argument of the shared constructor plus ``extra`` (name ->
+    default), all stored as attributes: scikit-learn reads an estimator's parameters from its
+    ``__init__`` signature, so the ranking and survival estimators need their own parameters
+    listed there without repeating the shared ones."""
+    base = inspect.signature(_TreeBoostModel.__init__)
+    shared = list(base.parameters.values())
+    added = [
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default)
+        for name, default in extra.items()
+    ]
+    signature = base.replace(parameters=[*shared, *added])
+
+    def __init__(self, *args, **kwargs):
+        bound = signature.bind(self, *args, **kwargs)
+        bound.apply_defaults()
+        for name, value in list(bound.arguments.items())[1:]:
+            setattr(self, name, value)
+
+    __init__.__signature__ = signature
+    return __init__
 
 
 class _TreeBoostModel(BaseEstimator):
@@ -297,7 +321,7 @@ class _TreeBoostModel(BaseEstimator):
             )
 
     def _training_dataset(
-        self, X: np.ndarray, y: np.ndarray, sample_weight, feature_weights=None
+        self, X: np.ndarray, y: np.ndarray, sample_weight, feature_weights=None, **row_info
     ) -> Dataset:
         if sample_weight is not None:
             sample_weight = _check_sample_weight(
@@ -311,6 +335,7 @@ class _TreeBoostModel(BaseEstimator):
             max_bin=self.max_bin,
             feature_weights=feature_weights,
             categorical_features=self.categorical_features,
+            **row_info,
         )
 
     def _fit_booster(
@@ -324,9 +349,13 @@ class _TreeBoostModel(BaseEstimator):
         extra_params: dict[str, Any],
         encode_label=lambda y: y,
         feature_weights=None,
+        row_info: dict[str, Any] | None = None,
+        eval_row_info: list[dict[str, Any]] | None = None,
     ) -> None:
+        """Train the booster. ``row_info`` holds further Dataset fields of the training rows
+        (``qid``, ``label_lower_bound`` ...), ``eval_row_info`` one such dict per eval set."""
         self._check_wrapper_params(eval_set)
-        dtrain = self._training_dataset(X, y, sample_weight, feature_weights)
+        dtrain = self._training_dataset(X, y, sample_weight, feature_weights, **(row_info or {}))
         eval_set = list(eval_set or [])
         if sample_weight_eval_set is not None and len(sample_weight_eval_set) != len(eval_set):
             raise ValueError(
@@ -353,6 +382,7 @@ class _TreeBoostModel(BaseEstimator):
                         weight=wv,
                         feature_names=dtrain.feature_names,
                         reference=dtrain,
+                        **(eval_row_info[i] if eval_row_info else {}),
                     ),
                     f"validation_{i}",
                 )

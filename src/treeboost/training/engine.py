@@ -14,6 +14,7 @@ import numpy as np
 
 from ..data import Dataset
 from ..model.booster import Booster
+from ..model.survival import BaselineHazard
 from .callbacks import (
     EarlyStopping,
     EvalsLog,
@@ -113,10 +114,23 @@ def train(
             break
     for cb in callbacks:
         model = cb.after_training(model) or model
+    if model.objective.name == "survival:cox":
+        model.survival_baseline = _cox_baseline(model, dtrain)
     if evals_result is not None:
         evals_result.clear()
         evals_result.update(evals_log)
     return model
+
+
+def _cox_baseline(model: Booster, dtrain: Dataset) -> BaselineHazard:
+    """The Breslow baseline cumulative hazard of the training rows under the final model (up
+    to its best iteration), for survival curves."""
+    from ..objectives.survival import breslow_baseline
+
+    y = dtrain.label
+    margin = model.predict(dtrain, output_margin=True)
+    times, hazard = breslow_baseline(np.abs(y), y > 0, margin, dtrain.weight)
+    return BaselineHazard(np.asarray(times, np.float64), np.asarray(hazard, np.float64))
 
 
 def cv(
