@@ -192,3 +192,13 @@ def test_early_stopping_callback_options():
     )
     # Improvements below min_delta do not count, so it stops early and keeps the best round.
     assert booster.num_boosted_rounds() == es.best_iteration + 1 < 20
+
+
+def test_early_stopping_direction_of_ranking_and_survival_metrics():
+    from treeboost.training.callbacks import metric_is_maximized
+
+    # A regression test: "ndcg@10-" and "map-" were minimised, and so were the survival scores.
+    for name in ("ndcg@10-", "map-", "pre@5", "c-index", "interval-regression-accuracy", "auc"):
+        assert metric_is_maximized(name), name
+    for name in ("cox-nloglik", "aft-nloglik", "rmse", "error@0.7"):
+        assert not metric_is_maximized(name), name

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..objectives.survival import survival_function
+
 
 @dataclass
 class BaselineHazard:
@@ -22,12 +24,6 @@ class BaselineHazard:
 
     times: np.ndarray
     cumulative_hazard: np.ndarray
-
-    def at(self, times: np.ndarray) -> np.ndarray:
-        """H0(t) at each of ``times`` (the step function, right-continuous)."""
-        index = np.searchsorted(self.times, times, side="right")
-        padded = np.concatenate(([0.0], self.cumulative_hazard))
-        return padded[index]
 
 
 def check_times(times) -> np.ndarray:
@@ -57,7 +53,9 @@ def survival_probabilities(
                 "this Cox model has no baseline hazard (it was not fitted by treeboost.train, or "
                 "the model was sliced); train it again to get survival curves"
             )
-        return np.exp(-np.exp(margin)[:, None] * baseline.at(times)[None, :])
+        return survival_function(
+            baseline.times, baseline.cumulative_hazard, np.exp(margin), times
+        )
     if objective == "survival:aft":
         from scipy import stats  # loaded here: importing the package stays light
 

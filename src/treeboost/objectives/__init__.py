@@ -27,10 +27,13 @@ from .regression import (
     TweedieObjective,
 )
 from .survival import BUILDERS as _SURVIVAL_BUILDERS
+from .survival import AFTObjective, CoxObjective
 
 __all__ = [
     "OBJECTIVE_NAMES",
+    "AFTObjective",
     "AbsoluteErrorObjective",
+    "CoxObjective",
     "ExpectileObjective",
     "GammaObjective",
     "LogitRawObjective",
@@ -116,7 +119,9 @@ def get_objective(objective: str | Callable[..., Any] | Objective, params: dict)
         ``scale_pos_weight`` (binary objectives), ``num_target`` (outputs of
         ``reg:squarederror`` for a 2-d label), ``huber_slope``, ``quantile_alpha``,
         ``expectile_alpha``, ``tweedie_variance_power`` and ``max_delta_step`` (the Poisson
-        hessian damping, 0.7 when unset).
+        hessian damping, 0.7 when unset); the ``lambdarank_*`` parameters and
+        ``ndcg_exp_gain`` (ranking); ``aft_loss_distribution`` and
+        ``aft_loss_distribution_scale`` (``survival:aft``).
 
     Returns
     -------

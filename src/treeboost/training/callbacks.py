@@ -15,11 +15,20 @@ if TYPE_CHECKING:  # pragma: no cover
 EvalsLog = dict[str, dict[str, list[float]]]
 
 # Metrics for which larger is better; used when EarlyStopping is not told.
-MAXIMIZE_METRICS = ("auc", "aucpr", "ndcg", "map", "pre")
+MAXIMIZE_METRICS = (
+    "auc",
+    "aucpr",
+    "ndcg",
+    "map",
+    "pre",
+    "c-index",
+    "interval-regression-accuracy",
+)
 
 
 def metric_is_maximized(metric_name: str) -> bool:
-    base = metric_name.split("@")[0]
+    """Whether larger is better for a metric of that name (``ndcg@10-`` reads as ``ndcg``)."""
+    base = metric_name.split("@")[0].removesuffix("-")
     return base in MAXIMIZE_METRICS
 
 
