@@ -110,6 +110,12 @@ CAPABILITIES = (
         "benchmarks/objectives/RESULTS.md",
     ),
     Capability(
+        "ranking",
+        "the per-round rank:ndcg gradient against XGBoost's: 1M rows, 10,000 queries",
+        "benchmarks.ranking.run",
+        "benchmarks/ranking/RESULTS.md",
+    ),
+    Capability(
         "shap",
         "TreeSHAP speed against the shap package and XGBoost's pred_contribs",
         "benchmarks.shap.run",

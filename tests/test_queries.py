@@ -99,3 +99,11 @@ def test_interval_bounds_validated():
     sliced = ds.slice([2, 0])
     assert sliced.label_lower_bound.tolist() == [0.5, 0.5]
     assert sliced.label_upper_bound.tolist() == [4.0, 1.0]
+
+
+def test_from_libsvm_keeps_interleaved_query_ids(tmp_path):
+    path = tmp_path / "mixed.svm"
+    path.write_text("1 qid:4 0:1\n0 qid:2 0:2\n2 qid:4 0:3\n1 qid:2 0:4\n")
+    ds = tb.Dataset.from_libsvm(str(path))
+    assert ds.qid.tolist() == [4, 2, 4, 2] and ds.group is None
+    assert ds.query_index().ids.tolist() == [2, 4]

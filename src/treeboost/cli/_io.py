@@ -84,7 +84,10 @@ def _read_frame(path: str, fmt: str):
             raise CLIError(f"cannot read {path!r} as Parquet: {one_line(exc)}") from None
     sep = "\t" if path.lower().endswith(".tsv") else ","
     try:
-        return pd.read_csv(path, sep=sep)
+        # round_trip: a number written with all its digits reads back as the same float (the
+        # default fast parser can be one unit in the last place off, which moves split
+        # thresholds: the same rows from CSV and Parquet would train different models).
+        return pd.read_csv(path, sep=sep, float_precision="round_trip")
     except pd.errors.EmptyDataError:
         raise CLIError(f"{path!r} is empty; expected a CSV file with a header row") from None
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:

@@ -371,20 +371,20 @@ class Dataset:
         Absent entries are zeros (the file's sparse meaning), not missing values; the model is
         the same either way.
         """
-        from .libsvm import group_sizes_from_qid, read_group_sizes, read_libsvm
+        from .libsvm import read_group_sizes, read_libsvm
 
         if kwargs.get("reference") is not None and n_features is None:
             n_features = kwargs["reference"].num_col()
         X, y, qid = read_libsvm(path, n_features=n_features, zero_based=zero_based)
-        group = None
+        group = file_qid = None
         if query == "auto":
             if os.path.exists(path + ".query"):
                 group = read_group_sizes(path + ".query")
-            elif qid is not None:
-                group = group_sizes_from_qid(qid)
+            else:
+                file_qid = qid  # the rows of a query need not be adjacent
         elif query:
             group = read_group_sizes(str(query))
-        return cls(X if sparse else X.toarray(), label=y, group=group, **kwargs)
+        return cls(X if sparse else X.toarray(), label=y, group=group, qid=file_qid, **kwargs)
 
     @staticmethod
     def _check_no_inf(matrix: np.ndarray, names: list[str]) -> None:

@@ -46,11 +46,3 @@ def read_libsvm(
     except ValueError as exc:
         raise ValueError(f"{path} is not a valid LibSVM file: {exc}") from None
     return X, y, (qid if qid.size and np.any(qid != qid[0]) else None)
-
-
-def group_sizes_from_qid(qid: np.ndarray) -> np.ndarray:
-    """Sizes of runs of equal query ids (rows of a query must be contiguous)."""
-    starts = np.flatnonzero(np.r_[True, qid[1:] != qid[:-1]])
-    if np.unique(qid[starts]).size != starts.size:
-        raise ValueError("the rows of each query (qid) must be contiguous in the file")
-    return np.diff(np.r_[starts, qid.size]).astype(np.int64)

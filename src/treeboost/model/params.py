@@ -62,6 +62,7 @@ DEFAULTS: dict[str, Any] = {
     "lambdarank_pair_method": "topk",
     "lambdarank_num_pair_per_sample": None,
     "lambdarank_normalization": True,
+    "lambdarank_score_normalization": True,
     "lambdarank_unbiased": False,
     "lambdarank_bias_norm": 1.0,
     "ndcg_exp_gain": True,
@@ -297,6 +298,7 @@ VALIDATORS: dict[str, Callable[[Any], Any]] = {
         None if v is None else _number("lambdarank_num_pair_per_sample", v, low=1, integer=True)
     ),
     "lambdarank_normalization": _bool("lambdarank_normalization"),
+    "lambdarank_score_normalization": _bool("lambdarank_score_normalization"),
     "lambdarank_unbiased": _bool("lambdarank_unbiased"),
     "lambdarank_bias_norm": _non_negative("lambdarank_bias_norm"),
     "ndcg_exp_gain": _bool("ndcg_exp_gain"),

@@ -15,6 +15,7 @@ _RANKING_PARAMS: dict[str, Any] = {
     "lambdarank_pair_method": "topk",
     "lambdarank_num_pair_per_sample": None,
     "lambdarank_normalization": True,
+    "lambdarank_score_normalization": True,
     "lambdarank_unbiased": False,
     "lambdarank_bias_norm": 1.0,
     "ndcg_exp_gain": True,
@@ -46,10 +47,11 @@ class TreeBoostRanker(_TreeBoostModel):
 
     Parameters follow XGBoost's scikit-learn API (``XGBRanker``); the ranking ones are
     ``lambdarank_pair_method``, ``lambdarank_num_pair_per_sample``,
-    ``lambdarank_normalization``, ``lambdarank_unbiased``, ``lambdarank_bias_norm`` and
-    ``ndcg_exp_gain``. The tree and sampling defaults are those of the other estimators
-    (docs/defaults.md). Queries are given to :meth:`fit` as ``qid`` (one id per row, in any
-    order) or ``group`` (sizes of adjacent queries); with neither, all rows form one query.
+    ``lambdarank_normalization``, ``lambdarank_score_normalization``,
+    ``lambdarank_unbiased``, ``lambdarank_bias_norm`` and ``ndcg_exp_gain``. The tree and
+    sampling defaults are those of the other estimators (docs/defaults.md). Queries are given
+    to :meth:`fit` as ``qid`` (one id per row, in any order) or ``group`` (sizes of adjacent
+    queries); with neither, all rows form one query.
     """
 
     _default_objective = "rank:ndcg"

@@ -1,0 +1,1 @@
+"""Ranking gradients: ``python -m benchmarks.ranking.run`` writes RESULTS.md here."""
