@@ -106,8 +106,8 @@ def query_weights(weight: Any, index: Any, name: str = "weight") -> np.ndarray |
         position = int(np.flatnonzero(differs)[0])
         q = int(np.searchsorted(index.ptr, position, side="right") - 1)
         raise ValueError(
-            f"{name} differs within query {int(index.ids[q])} ({first[q]!r} and "
-            f"{by_position[position]!r}); ranking weighs whole queries: give every row of a "
+            f"{name} differs within query {int(index.ids[q])} ({float(first[q])} and "
+            f"{float(by_position[position])}); ranking weighs whole queries: give every row of a "
             "query the same weight"
         )
     if first.size and not first.sum() > 0.0:
