@@ -8,17 +8,14 @@ import numpy as np
 from sklearn.base import BaseEstimator
 
 from ..data.queries import check_qid, qid_from_group
+from ..model.params import DEFAULTS
 from .estimators import _FIT_DOC, _TreeBoostModel, init_with_parameters
 
-# The ranking parameters, with XGBoost's defaults.
+# The ranking parameters, with the parameter table's (XGBoost's) defaults.
 _RANKING_PARAMS: dict[str, Any] = {
-    "lambdarank_pair_method": "topk",
-    "lambdarank_num_pair_per_sample": None,
-    "lambdarank_normalization": True,
-    "lambdarank_score_normalization": True,
-    "lambdarank_unbiased": False,
-    "lambdarank_bias_norm": 1.0,
-    "ndcg_exp_gain": True,
+    name: DEFAULTS[name]
+    for name in DEFAULTS
+    if name.startswith("lambdarank_") or name == "ndcg_exp_gain"
 }
 
 _RANKING_OBJECTIVES = ("rank:ndcg", "rank:map", "rank:pairwise")

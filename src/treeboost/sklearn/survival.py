@@ -8,11 +8,11 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
+from ..model.params import DEFAULTS
 from .estimators import _FIT_DOC, _TreeBoostModel, init_with_parameters
 
 _SURVIVAL_PARAMS: dict[str, Any] = {
-    "aft_loss_distribution": "normal",
-    "aft_loss_distribution_scale": 1.0,
+    name: DEFAULTS[name] for name in ("aft_loss_distribution", "aft_loss_distribution_scale")
 }
 _SURVIVAL_OBJECTIVES = ("survival:cox", "survival:aft")
 
