@@ -452,6 +452,42 @@ class Booster:
         return cls._from_contents(read_model(content))
 
     @classmethod
+    def from_xgboost(cls, model: Any) -> Booster:
+        """An XGBoost model as a treeboost Booster: an ``xgboost.Booster``, an XGBoost
+        scikit-learn estimator, or a saved JSON / UBJSON model file (read without xgboost).
+        See docs/interop.md for what is carried over and how exactly."""
+        from ..interop.xgboost import contents_from_xgboost
+
+        return cls._from_contents(contents_from_xgboost(model))
+
+    @classmethod
+    def from_lightgbm(cls, model: Any) -> Booster:
+        """A LightGBM model as a treeboost Booster: a ``lightgbm.Booster``, a LightGBM
+        scikit-learn estimator, or a text model file (read without lightgbm)."""
+        from ..interop.lightgbm import contents_from_lightgbm
+
+        return cls._from_contents(contents_from_lightgbm(model))
+
+    @classmethod
+    def from_sklearn(cls, estimator: Any) -> Booster:
+        """A fitted scikit-learn tree model (HistGradientBoosting*, GradientBoosting*,
+        RandomForest*, ExtraTrees*, DecisionTree*) as a treeboost Booster."""
+        from ..interop.sklearn import contents_from_sklearn
+
+        return cls._from_contents(contents_from_sklearn(estimator))
+
+    def to_xgboost_json(self, path: str | os.PathLike | None = None) -> str:
+        """The model in XGBoost's JSON model format (written to ``path`` when given); a clear
+        ValueError names what XGBoost cannot represent."""
+        from ..interop.xgboost import xgboost_json_from_booster
+
+        text = xgboost_json_from_booster(self)
+        if path is not None:
+            with open(path, "w", encoding="utf-8") as fh:
+                fh.write(text)
+        return text
+
+    @classmethod
     def _from_contents(cls, contents) -> Booster:
         booster = cls(
             contents.params,
