@@ -719,3 +719,50 @@ def test_demo_and_warmup_dispatch(monkeypatch, capsys, tmp_path):
     (tmp_path / "file").write_text("x")
     fails(capsys, "demo", "--report-dir", tmp_path / "file", mentions="not a directory")
     fails(capsys, "demo", "--no-report", "--report-dir", tmp_path, mentions="--report-dir")
+
+
+# -- ranking and survival ----------------------------------------------------------------------
+
+
+def test_ranking_with_a_query_column(tmp_path, capsys):
+    rng = np.random.default_rng(3)
+    n_queries, per_query = 40, 10
+    X = rng.normal(size=(n_queries * per_query, 3))
+    qid = rng.permutation(np.repeat(np.arange(n_queries), per_query))  # interleaved queries
+    relevance = np.clip(np.round(X[:, 0] + 1.0), 0, 3)
+    frame = pd.DataFrame(X, columns=["a", "b", "c"]).assign(query=qid, rel=relevance)
+    frame.to_csv(tmp_path / "rank.csv", index=False)
+    out = ok(capsys, "train", tmp_path / "rank.csv", "--target", "rel", "--qid", "query",
+             "--objective", "rank:ndcg", "--rounds", "10", "--valid-fraction", "0.25",
+             "-o", tmp_path / "rank.json")  # fmt: skip
+    assert "ndcg@32" in out
+    booster = tb.Booster.load_model(tmp_path / "rank.json")
+    assert booster.feature_names == ["a", "b", "c"]  # the query column is not a feature
+    out = ok(capsys, "evaluate", tmp_path / "rank.json", tmp_path / "rank.csv", "--target",
+             "rel", "--qid", "query")  # fmt: skip
+    expected = tb.metrics.ndcg_score(relevance, booster.predict(X), qid, k=10)
+    line = next(row for row in out.splitlines() if row.startswith("ndcg@10 "))
+    assert float(line.split()[1]) == pytest.approx(expected, abs=1e-6)
+    fails(capsys, "evaluate", tmp_path / "rank.json", tmp_path / "rank.csv", "--target", "rel",
+          mentions="pass --qid COL")  # fmt: skip
+    fails(capsys, "train", tmp_path / "rank.csv", "--target", "rel", "--qid", "session",
+          "--objective", "rank:ndcg", "-o", tmp_path / "x.json",
+          mentions="--qid column 'session' is not in")  # fmt: skip
+
+
+def test_survival_model_is_evaluated_by_concordance(tmp_path, capsys):
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(300, 3))
+    time = rng.exponential(np.exp(-X[:, 0]))
+    signed = np.where(rng.random(300) < 0.7, time, -time)
+    pd.DataFrame(X, columns=["a", "b", "c"]).assign(t=signed).to_csv(
+        tmp_path / "surv.csv", index=False
+    )
+    ok(capsys, "train", tmp_path / "surv.csv", "--target", "t", "--objective", "survival:cox",
+       "--rounds", "10", "--quiet", "-o", tmp_path / "cox.json")  # fmt: skip
+    out = ok(capsys, "evaluate", tmp_path / "cox.json", tmp_path / "surv.csv", "--target", "t")
+    booster = tb.Booster.load_model(tmp_path / "cox.json")
+    expected = tb.metrics.concordance_index(np.abs(signed), booster.predict(X), signed > 0)
+    line = next(row for row in out.splitlines() if row.startswith("c-index "))
+    assert float(line.split()[1]) == pytest.approx(expected, abs=1e-6)
+    assert "cox-nloglik" in out

@@ -5,7 +5,16 @@ from __future__ import annotations
 
 import argparse
 
-from ._io import CLIError, add_format_option, load_booster, one_line, read_labelled_for_model
+from ._io import (
+    CLIError,
+    add_format_option,
+    load_booster,
+    one_line,
+    read_labelled_for_model,
+    read_training,
+    select_features,
+)
+from ._training import add_qid_option, split_qid
 
 # Metrics shown by ``evaluate`` for each kind of task; the objective's own metric is added.
 TASK_METRICS = {
@@ -13,6 +22,8 @@ TASK_METRICS = {
     "binary": ("auc", "logloss", "error"),
     "multiclass": ("mlogloss", "merror"),
     "quantile": (),  # one prediction per level: only the objective's pinball-type loss applies
+    "ranking": ("ndcg@10", "ndcg"),
+    "survival": ("c-index",),
 }
 
 
@@ -27,6 +38,7 @@ def add_parser(commands) -> None:
     evaluate.add_argument("data", metavar="DATA", help="labelled data file")
     evaluate.add_argument("--target", metavar="COL", help="label column (CSV/Parquet)")
     add_format_option(evaluate)
+    add_qid_option(evaluate)
 
 
 def evaluation_plan(booster) -> tuple[str, list[str]]:
@@ -40,6 +52,10 @@ def evaluation_plan(booster) -> tuple[str, list[str]]:
         task = "quantile"
     elif name.startswith(("reg:", "count:")):
         task = "regression"
+    elif name.startswith("rank:"):
+        task = "ranking"
+    elif name.startswith("survival:"):
+        task = "survival"
     else:
         raise CLIError(f"cannot evaluate a model with objective {name!r}")
     names = list(TASK_METRICS[task])
@@ -65,16 +81,28 @@ def scored_prediction(booster, X):
 
 
 def run(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from ..data import Dataset
     from ..metrics import get_metric
 
     booster = load_booster(args.model)
     task, metric_names = evaluation_plan(booster)
-    X, y = read_labelled_for_model(args.data, args.format, args.target, booster)
+    qid = None
+    if args.qid is None:
+        X, y = read_labelled_for_model(args.data, args.format, args.target, booster)
+    else:
+        X, y = read_training(args.data, args.format, args.target)
+        X, qid = split_qid(X, args.qid, args.data)
+        X = select_features(X, booster.feature_names, args.data)
+    if task == "ranking" and qid is None:
+        raise CLIError("a ranking model is scored per query: pass --qid COL")
     prediction = scored_prediction(booster, X)
+    data = Dataset(np.zeros((len(y), 1)), label=y, qid=qid)  # what the query metrics read
     rows = []
     for name in metric_names:
         try:
-            rows.append((name, get_metric(name, booster.params)(y, prediction)))
+            rows.append((name, get_metric(name, booster.params)(y, prediction, None, data)))
         except ValueError as exc:
             raise CLIError(f"cannot compute {name} on {args.data!r}: {one_line(exc)}") from None
     print(f"{task} model, {len(y)} rows of {args.data}")
