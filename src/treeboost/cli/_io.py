@@ -196,14 +196,40 @@ def one_line(exc: BaseException) -> str:
     return text or type(exc).__name__
 
 
+def _model_source(path: str) -> str:
+    """Which library wrote a model file, from its first bytes: XGBoost's JSON and UBJSON open an
+    object whose first key is "learner" (UBJSON also by the .ubj extension), LightGBM's text
+    model starts with "tree"; anything else is read as a treeboost model file."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(64)
+    except OSError as exc:
+        raise CLIError(f"cannot read model file {path!r}: {exc}") from None
+    start = head.lstrip()
+    if Path(path).suffix.lower() == ".ubj" or (
+        start.startswith(b"{") and b"learner" in start[:24]
+    ):
+        return "XGBoost"
+    if start.startswith(b"tree\n") or start.startswith(b"tree\r\n"):
+        return "LightGBM"
+    return "treeboost"
+
+
 def load_booster(path: str):
     from ..model.booster import Booster
 
     check_readable(path, "model file")
+    source = _model_source(path)
     try:
+        if source == "XGBoost":
+            return Booster.from_xgboost(Path(path))
+        if source == "LightGBM":
+            return Booster.from_lightgbm(Path(path))
         return Booster.load_model(Path(path))
+    except ImportError:
+        raise CLIError(f"{path!r} is a {source} model, which this treeboost cannot read") from None
     except ValueError as exc:
-        raise CLIError(f"{path!r} is not a valid treeboost model: {one_line(exc)}") from None
+        raise CLIError(f"{path!r} is not a valid {source} model: {one_line(exc)}") from None
 
 
 def check_output(path: str) -> None:
