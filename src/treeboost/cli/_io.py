@@ -21,6 +21,10 @@ class CLIError(Exception):
     """A user-facing failure: reported as one line, exit status 2."""
 
 
+# What a MODEL argument may be: the converters of interop/ read the foreign files.
+MODEL_HELP = "model file: treeboost JSON, XGBoost JSON/UBJSON or LightGBM text"
+
+
 def stdout_is_tty() -> bool:
     """Whether a person is watching stdout (live progress is drawn only then).
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from . import _io
 from ._io import (
     CLIError,
     add_format_option,
@@ -106,7 +107,7 @@ def add_parser(commands) -> None:
         "Brier score and expected calibration error before and after, on --test DATA when "
         "given; write the calibrated probabilities with -o.",
     )
-    calibrate.add_argument("model", metavar="MODEL", help="model JSON (binary or multiclass)")
+    calibrate.add_argument("model", metavar="MODEL", help=_io.MODEL_HELP)
     calibrate.add_argument("data", metavar="DATA", help="labelled calibration data")
     calibrate.add_argument("--target", metavar="COL", help="label column (CSV/Parquet)")
     add_format_option(calibrate)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 
+from . import _io
 from ._io import (
     CLIError,
     add_format_option,
@@ -34,7 +35,7 @@ def add_parser(commands) -> None:
         help="print metrics of a saved model on labelled data",
         description="Score a saved model on labelled data.",
     )
-    evaluate.add_argument("model", metavar="MODEL", help="model JSON")
+    evaluate.add_argument("model", metavar="MODEL", help=_io.MODEL_HELP)
     evaluate.add_argument("data", metavar="DATA", help="labelled data file")
     evaluate.add_argument("--target", metavar="COL", help="label column (CSV/Parquet)")
     add_format_option(evaluate)

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from . import _io
 from ._io import (
     CLIError,
     add_format_option,
@@ -93,7 +94,7 @@ def add_parser(commands) -> None:
         "with one row per feature (mean |SHAP value|, total gain, gain, weight, cover), sorted "
         "by mean |SHAP value|, and optionally a SHAP summary (beeswarm) and importance plot.",
     )
-    explain.add_argument("model", metavar="MODEL", help="model JSON")
+    explain.add_argument("model", metavar="MODEL", help=_io.MODEL_HELP)
     explain.add_argument("data", metavar="DATA", help="data file (a target column is ignored)")
     add_format_option(explain)
     explain.add_argument(

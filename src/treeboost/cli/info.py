@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 
+from . import _io
 from ._io import load_booster, names_preview
 
 # Parameters shown when the model holds them.
@@ -32,7 +33,7 @@ def add_parser(commands) -> None:
     info = commands.add_parser(
         "info", help="describe a saved model", description="Describe a saved model."
     )
-    info.add_argument("model", metavar="MODEL", help="model JSON")
+    info.add_argument("model", metavar="MODEL", help=_io.MODEL_HELP)
 
 
 def run(args: argparse.Namespace) -> int:

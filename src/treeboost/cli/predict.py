@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 
+from . import _io
 from ._io import add_format_option, check_output, load_booster, read_features, write_csv
 
 
@@ -15,7 +16,7 @@ def add_parser(commands) -> None:
         help="write predictions of a saved model as CSV",
         description="Predict with a saved model; writes a CSV with a header row.",
     )
-    predict.add_argument("model", metavar="MODEL", help="model JSON written by 'treeboost train'")
+    predict.add_argument("model", metavar="MODEL", help=_io.MODEL_HELP)
     predict.add_argument("data", metavar="DATA", help="data file")
     add_format_option(predict)
     predict.add_argument(
