@@ -136,6 +136,12 @@ CAPABILITIES = (
         "benchmarks/coverage/RESULTS.md",
     ),
     Capability(
+        "gbnn",
+        "neural networks trained by boosting (tb.boost) against scikit-learn's MLP and treeboost",
+        "benchmarks.gbnn.run",
+        "benchmarks/gbnn/RESULTS.md",
+    ),
+    Capability(
         "tune",
         "tb.tune search strategies against a tabulated objective",
         "benchmarks.tune.run",
