@@ -276,7 +276,8 @@ def _build_top_layout(f: Forest) -> tuple:
         bottom[bottom_offset[t] : bottom_offset[t] + width] = slot_node[width - 1 :]
     # float32 input compares against the largest float32 not above each threshold: the same
     # decision for every float32 value, without widening each value to float64.
-    thr32 = thr64.astype(np.float32)
+    with np.errstate(over="ignore"):  # beyond float32's range: inf, lowered just below
+        thr32 = thr64.astype(np.float32)
     above = thr32.astype(np.float64) > thr64
     thr32[above] = np.nextafter(thr32[above], np.float32(-np.inf))
     # Trees no deeper than their top levels end every walk in a leaf slot: its value is read
