@@ -361,7 +361,8 @@ def test_info_describes_the_model(work, capsys):
 
 @pytest.mark.parametrize(
     "command",
-    ["train", "predict", "evaluate", "explain", "calibrate", "tune", "info", "demo", "warmup"],
+    ["train", "predict", "evaluate", "explain", "calibrate", "conformal", "tune", "info", "demo",
+     "warmup"],  # fmt: skip
 )
 def test_help_works_on_every_command(command, capsys):
     out = ok(capsys, command, "--help")
@@ -372,7 +373,8 @@ def test_every_command_is_a_module_and_main_stays_the_function():
     from treeboost.cli import _app
 
     assert list(_app.COMMANDS) == [
-        "train", "predict", "evaluate", "explain", "calibrate", "tune", "info", "demo", "warmup"
+        "train", "predict", "evaluate", "explain", "calibrate", "conformal", "tune", "info", "demo",
+        "warmup",
     ]  # fmt: skip
     for name, module in _app.COMMANDS.items():
         assert module.__name__ == f"treeboost.cli.{name}"

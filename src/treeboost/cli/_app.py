@@ -13,7 +13,7 @@ import argparse
 import os
 import sys
 
-from . import calibrate, demo, evaluate, explain, info, predict, train, tune, warmup
+from . import calibrate, conformal, demo, evaluate, explain, info, predict, train, tune, warmup
 from ._io import CLIError, one_line
 
 EXIT_ERROR = 2
@@ -26,6 +26,7 @@ COMMANDS = {
     "evaluate": evaluate,
     "explain": explain,
     "calibrate": calibrate,
+    "conformal": conformal,
     "tune": tune,
     "info": info,
     "demo": demo,

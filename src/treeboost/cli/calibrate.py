@@ -1,6 +1,7 @@
 """``treeboost calibrate``: fit a probability calibrator (Platt, isotonic or Venn-ABERS, from
 :mod:`treeboost.calibration`) on held-out labelled data for a saved classifier, report
-calibration metrics before and after, and write calibrated probabilities."""
+calibration metrics before and after, write calibrated probabilities, and save the model with
+its calibration as one file (``--save``) that ``treeboost predict`` reads."""
 
 from __future__ import annotations
 
@@ -25,38 +26,7 @@ METHODS = ("sigmoid", "isotonic", "venn_abers")
 CLASSIFICATION_OBJECTIVES = ("binary:logistic", "multi:softprob")
 
 
-def _booster_classifier(booster):
-    """A fitted scikit-learn classifier view of a Booster (classes 0..k-1), which
-    CalibratedClassifier(cv="prefit") accepts. Defined here so scikit-learn loads only when
-    the command runs."""
-    from sklearn.base import BaseEstimator, ClassifierMixin
-
-    class BoosterClassifier(ClassifierMixin, BaseEstimator):
-        def __init__(self, booster=None):
-            self.booster = booster
-
-        def fit(self, X, y):  # pragma: no cover - the model is trained already
-            raise NotImplementedError("a saved treeboost model is calibrated as it is")
-
-        def __sklearn_is_fitted__(self) -> bool:
-            return True
-
-        @property
-        def classes_(self) -> np.ndarray:
-            return np.arange(max(2, self.booster.n_outputs))
-
-        def decision_function(self, X):
-            # Calibrators map the margin (log-odds), as Platt scaling is defined on.
-            return self.booster.predict(X, output_margin=True)
-
-        def predict_proba(self, X):
-            prob = self.booster.predict(X)
-            return np.column_stack([1.0 - prob, prob]) if prob.ndim == 1 else prob
-
-    return BoosterClassifier(booster)
-
-
-def _class_labels(y: np.ndarray, n_classes: int, path: str) -> np.ndarray:
+def class_labels(y: np.ndarray, n_classes: int, path: str) -> np.ndarray:
     valid = (y >= 0) & (y < n_classes) & (y == np.round(y))
     if not valid.all():
         row = int(np.flatnonzero(~valid)[0])
@@ -131,6 +101,11 @@ def add_parser(commands) -> None:
     calibrate.add_argument(
         "--n-bins", type=int, default=10, metavar="N", help="bins of the ECE and plot (default 10)"
     )
+    calibrate.add_argument(
+        "--save",
+        metavar="FILE",
+        help="write the model and its calibration as one JSON file, which predict reads",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -143,11 +118,12 @@ def run(args: argparse.Namespace) -> int:
         )
     if args.n_bins < 1:
         raise CLIError(f"--n-bins {args.n_bins} must be >= 1")
-    for path in (args.output, args.plot):
+    for path in (args.output, args.plot, args.save):
         if path is not None:
             check_output(path)
-    if args.plot == "-":
-        raise CLIError("--plot writes a PNG file; '-' (stdout) is only valid for -o")
+    for option, path in (("--plot", args.plot), ("--save", args.save)):
+        if path == "-":
+            raise CLIError(f"{option} writes a file; '-' (stdout) is only valid for -o")
     if args.plot:
         try:
             import matplotlib  # noqa: F401
@@ -158,19 +134,20 @@ def run(args: argparse.Namespace) -> int:
     n_classes = max(2, booster.n_outputs)
 
     X_cal, y_cal = read_labelled_for_model(args.data, args.format, args.target, booster)
-    y_cal = _class_labels(y_cal, n_classes, args.data)
+    y_cal = class_labels(y_cal, n_classes, args.data)
     if np.unique(y_cal).size < 2:
         raise CLIError(f"{args.data!r} holds a single class; calibration needs both outcomes")
     if args.test is None:
         X_eval, y_eval, eval_name = X_cal, y_cal, args.data
     else:
         X_eval, y_eval = read_labelled_for_model(args.test, args.format, args.target, booster)
-        y_eval = _class_labels(y_eval, n_classes, args.test)
+        y_eval = class_labels(y_eval, n_classes, args.test)
         eval_name = args.test
 
     from ..calibration import CalibratedClassifier
+    from ..uncertainty.booster_models import BoosterClassifier
 
-    calibrator = CalibratedClassifier(_booster_classifier(booster), method=args.method, cv="prefit")
+    calibrator = CalibratedClassifier(BoosterClassifier(booster), method=args.method, cv="prefit")
     try:
         calibrator.fit(X_cal, y_cal)
     except ValueError as exc:
@@ -185,6 +162,11 @@ def run(args: argparse.Namespace) -> int:
         _write_probabilities(calibrator, X_eval, after, args)
     if args.plot:
         _write_plot(y_eval, before, after, args)
+    if args.save:
+        try:
+            calibrator.save(args.save)
+        except OSError as exc:
+            raise CLIError(f"cannot write {args.save!r}: {exc.strerror or exc}") from None
     if args.output != "-":
         _print_report(scores_before, scores_after, len(y_cal), len(y_eval), eval_name, args)
     return 0
@@ -228,6 +210,6 @@ def _print_report(before, after, n_cal: int, n_eval: int, eval_name: str, args) 
     print(f"{'metric':<8}  {'model':>8}  {'calibrated':>10}")
     for name in before:
         print(f"{name:<8}  {before[name]:>8.4f}  {after[name]:>10.4f}")
-    written = [p for p in (args.output, args.plot) if p]
+    written = [p for p in (args.output, args.plot, args.save) if p]
     if written:
         print("wrote " + ", ".join(written))

@@ -23,6 +23,7 @@ from ._estimators import (
     take_rows,
     validate_input,
 )
+from ._savable import SavableMixin
 from .isotonic import IsotonicCalibrator, SigmoidCalibrator
 from .venn_abers import VennAbers, merge_cross_p0_p1, merge_p0_p1
 
@@ -65,7 +66,7 @@ def _as_matrix(positive_or_columns: list[np.ndarray]) -> np.ndarray:
     return _normalise(np.column_stack(positive_or_columns))
 
 
-class CalibratedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
+class CalibratedClassifier(SavableMixin, ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     """Calibrated probabilities for any classifier with ``predict_proba`` or
     ``decision_function`` (treeboost or scikit-learn).
 

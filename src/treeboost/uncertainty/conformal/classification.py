@@ -33,6 +33,7 @@ from .._estimators import (
     take_rows,
     validate_input,
 )
+from .._savable import SavableMixin
 
 __all__ = ["ConformalClassifier", "Confidence"]
 
@@ -79,7 +80,7 @@ class Confidence(NamedTuple):
     credibility: np.ndarray
 
 
-class ConformalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
+class ConformalClassifier(SavableMixin, ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     """Prediction sets that hold the true class with probability at least ``1 - alpha``.
 
     Parameters

@@ -25,6 +25,7 @@ from .._estimators import (
     validate_input,
 )
 from .._quantile import conformal_quantile, conformal_rank, kth_smallest_per_row, lower_rank
+from .._savable import SavableMixin
 
 __all__ = ["ConformalRegressor"]
 
@@ -54,7 +55,7 @@ def _quantile_bounds(model: Any, X: Any) -> np.ndarray:
     return prediction[:, [0, -1]]
 
 
-class ConformalRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
+class ConformalRegressor(SavableMixin, RegressorMixin, MetaEstimatorMixin, BaseEstimator):
     """Prediction intervals with finite-sample coverage for any regressor.
 
     Parameters
@@ -95,6 +96,8 @@ class ConformalRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
         The calibration (or out-of-fold) scores.
     estimator_ : the fitted model (``split``, ``cqr``), or ``estimators_`` one per fold.
     """
+
+    _pair_type = _QuantilePair
 
     def __init__(
         self,
