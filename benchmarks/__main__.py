@@ -131,7 +131,7 @@ CAPABILITIES = (
     ),
     Capability(
         "coverage",
-        "coverage of the conformal methods at alpha = 0.1; calibration before and after",
+        "conformal coverage at alpha 0.1 against theory, under shift and a regime change",
         "benchmarks.coverage.run",
         "benchmarks/coverage/RESULTS.md",
     ),

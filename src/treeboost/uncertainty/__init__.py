@@ -22,6 +22,10 @@ _ESTIMATORS = {
     "loo_predict": "cross_val",
     "oof_predict": "cross_val",
     "VennAbers": "venn_abers",
+    "AdaptiveConformal": "conformal.adaptive",
+    "aci_coverage_bound": "conformal.adaptive",
+    "WeightedConformalRegressor": "conformal.weighted",
+    "weighted_conformal_quantile": "conformal.weighted",
 }
 _METRICS = tuple(_scores_all)
 
