@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 import treeboost as tb
+from cli_calls import fails, ok
 from treeboost import cli
 from treeboost.cli import _io
 from treeboost.cli._training import parse_value
@@ -22,34 +23,6 @@ from treeboost.training.progress import TrainingProgress
 REPO = Path(__file__).resolve().parents[1]
 AGARICUS = REPO.parent / "shared" / "data" / "xgboost-demo" / "agaricus.txt.train"
 AGARICUS_TEST = AGARICUS.with_name("agaricus.txt.test")
-
-
-def call(capsys, *args):
-    """Run ``treeboost ARGS`` in-process: (exit code, stdout, stderr)."""
-    capsys.readouterr()
-    try:
-        code = cli.main([str(a) for a in args])
-    except SystemExit as exc:  # argparse: --help and usage errors
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def ok(capsys, *args):
-    code, out, err = call(capsys, *args)
-    assert code == 0, err
-    return out
-
-
-def fails(capsys, *args, mentions):
-    code, out, err = call(capsys, *args)
-    assert code == 2, (out, err)
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("treeboost: error:"), lines[0]
-    for word in [mentions] if isinstance(mentions, str) else mentions:
-        assert word in lines[0], lines[0]
-    return lines[0]
 
 
 def run(*args, cwd):

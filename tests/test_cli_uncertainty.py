@@ -8,33 +8,7 @@ import pandas as pd
 import pytest
 
 import treeboost as tb
-from treeboost import cli
-
-
-def call(capsys, *args):
-    capsys.readouterr()
-    try:
-        code = cli.main([str(a) for a in args])
-    except SystemExit as exc:  # argparse: --help and usage errors
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def ok(capsys, *args):
-    code, out, err = call(capsys, *args)
-    assert code == 0, err
-    return out
-
-
-def fails(capsys, *args, mentions):
-    code, out, err = call(capsys, *args)
-    assert code == 2, (out, err)
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("treeboost: error:"), err
-    for word in [mentions] if isinstance(mentions, str) else mentions:
-        assert word in lines[0], lines[0]
-    return lines[0]
+from cli_calls import fails, ok
 
 
 @pytest.fixture(scope="module")
