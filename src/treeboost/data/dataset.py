@@ -198,7 +198,7 @@ class Dataset:
     label_lower_bound, label_upper_bound : array-like of shape (n_rows,), optional
         Interval-censored targets of ``survival:aft``: the event happened between the two
         bounds (equal bounds: observed exactly; upper ``inf``: right-censored). The label may
-        be left unset when they are given.
+        be left unset when they are given: training then sets it to the lower bound.
     feature_names : list of str, optional
         Unique names, one per column. Default: the DataFrame's column names, else (or, with a
         ``reference``, the reference's names) ``"f0", "f1", ...``.

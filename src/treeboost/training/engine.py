@@ -125,11 +125,12 @@ def train(
 def _cox_baseline(model: Booster, dtrain: Dataset) -> BaselineHazard:
     """The Breslow baseline cumulative hazard of the training rows under the final model (up
     to its best iteration), for survival curves."""
+    from ..metrics.survival import cox_time_event
     from ..objectives.survival import breslow_baseline
 
-    y = dtrain.label
+    time, event = cox_time_event(dtrain.label)
     margin = model.predict(dtrain, output_margin=True)
-    times, hazard = breslow_baseline(np.abs(y), y > 0, margin, dtrain.weight)
+    times, hazard = breslow_baseline(time, event, margin, dtrain.weight)
     return BaselineHazard(np.asarray(times, np.float64), np.asarray(hazard, np.float64))
 
 
@@ -237,17 +238,16 @@ def _make_folds(dtrain: Dataset, nfold: int, stratified: bool, seed: int, shuffl
 def _query_folds(qid: np.ndarray, nfold: int, seed: int, shuffle: bool):
     """Folds of whole queries: each query's rows go to one test fold (queries dealt out in
     turn, in a seeded random order when ``shuffle``)."""
-    ids = np.unique(qid)
-    if nfold > ids.shape[0]:
+    ids, query_of_row = np.unique(qid, return_inverse=True)
+    n_queries = ids.shape[0]
+    if nfold > n_queries:
         raise ValueError(
-            f"nfold={nfold} exceeds the number of query groups ({ids.shape[0]}); folds never "
+            f"nfold={nfold} exceeds the number of query groups ({n_queries}); folds never "
             "split a query"
         )
-    if shuffle:
-        ids = np.random.default_rng(seed).permutation(ids)
-    fold_of_id = np.empty(ids.shape[0], dtype=np.int64)
-    fold_of_id[:] = np.arange(ids.shape[0]) % nfold
-    sorter = np.argsort(ids)
-    fold_of_row = fold_of_id[sorter][np.searchsorted(ids[sorter], qid)]
+    order = np.random.default_rng(seed).permutation(n_queries) if shuffle else np.arange(n_queries)
+    fold_of_query = np.empty(n_queries, dtype=np.int64)
+    fold_of_query[order] = np.arange(n_queries) % nfold
+    fold_of_row = fold_of_query[query_of_row]
     rows = np.arange(qid.shape[0])
     return [(rows[fold_of_row != f], rows[fold_of_row == f]) for f in range(nfold)]
