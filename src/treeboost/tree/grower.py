@@ -64,6 +64,18 @@ class _Node:
 
 
 @dataclass
+class _SplitPlan:
+    """A chosen split's row rule and children's values (see TreeGrower._plan_split)."""
+
+    table: np.ndarray  # per bin of the feature, 1 = the row goes left
+    left_bounds: tuple[float, float]
+    right_bounds: tuple[float, float]
+    apply_now: bool  # both children stay leaves: their values go straight into the margins
+    left_value: float
+    right_value: float
+
+
+@dataclass
 class GrownTree:
     """A tree plus where its leaves' rows sit in ``sample_indices``. When the grower was given
     margins to update, only leaves not yet applied are listed (it has applied them all)."""
@@ -419,14 +431,7 @@ class TreeGrower:
         self._weights = feature_weights
         self._margin = margin
         self._output = output
-        self._level_features: dict[int, np.ndarray] = {}
-        self._categories: dict[int, np.ndarray] = {}
-        if self.growth.grow_policy == "lossguide":
-            leaves = self._grow_lossguide(root, columns)
-        else:
-            leaves = self._grow_depthwise(root, columns)
-        leaves = sorted((leaf for leaf in leaves if not leaf.applied), key=lambda n: n.node_id)
-        tree = Tree.from_lists(columns, self._categories)
+        leaves, tree = self._grow_from_root(root, columns)
         grown = _grown(
             tree,
             np.array([leaf.node_id for leaf in leaves], dtype=np.int64),
@@ -438,6 +443,18 @@ class TreeGrower:
         )
         self._gh = self._sample_indices = self._margin = None
         return grown
+
+    def _grow_from_root(self, root: _Node, columns) -> tuple[list[_Node], Tree]:
+        """Grow from a root whose histogram is built; the leaves whose values are not in the
+        margins yet (by node id) and the tree."""
+        self._level_features: dict[int, np.ndarray] = {}
+        self._categories: dict[int, np.ndarray] = {}
+        if self.growth.grow_policy == "lossguide":
+            leaves = self._grow_lossguide(root, columns)
+        else:
+            leaves = self._grow_depthwise(root, columns)
+        leaves = sorted((leaf for leaf in leaves if not leaf.applied), key=lambda n: n.node_id)
+        return leaves, Tree.from_lists(columns, self._categories)
 
     def _new_node(
         self, columns, start, end, depth, sum_g, sum_h, lower=-np.inf, upper=np.inf, path=None
@@ -480,9 +497,9 @@ class TreeGrower:
         self._evaluate(node, features)
         return self.split.accepts(node.gain)
 
-    def _split(self, node: _Node, columns, final: bool = False) -> tuple[_Node, _Node]:
-        """Split ``node``; ``final`` says both children will stay leaves."""
-        n_chunks = n_chunks_for(node.n_rows)
+    def _plan_split(self, node: _Node, final: bool) -> _SplitPlan:
+        """Everything a split of ``node`` needs besides its rows; ``final`` says both children
+        will stay leaves."""
         f = node.feature
         n_bins = int(self.bin_offsets[f + 1] - self.bin_offsets[f])
         right_g, right_h = node.sum_g - node.left_g, node.sum_h - node.left_h
@@ -498,43 +515,61 @@ class TreeGrower:
                 left_bounds, right_bounds = (node.lower, midpoint), (midpoint, node.upper)
             else:
                 left_bounds, right_bounds = (midpoint, node.upper), (node.lower, midpoint)
-        child_path = node.path | {f} if self.constraints.interaction_sets is not None else None
-        apply_now = final and self._margin is not None
         table = node.cat_table
-        if table is not None:
-            self._categories[node.node_id] = table
-        else:
+        if table is None:
             table = direction_table(node.split_bin, node.default_left, n_bins)
-        column = self.matrix.column(f)
-        if apply_now:
-            n_left = int(
+        return _SplitPlan(
+            table=table,
+            left_bounds=left_bounds,
+            right_bounds=right_bounds,
+            apply_now=final and self._margin is not None,
+            left_value=self._weight(node.left_g, node.left_h, *left_bounds),
+            right_value=self._weight(right_g, right_h, *right_bounds),
+        )
+
+    def _partition(self, node: _Node, plan: _SplitPlan) -> int:
+        """Partition the node's segment by the plan (applying the children's values to the
+        margins instead when ``plan.apply_now``); the rows that go left."""
+        n_chunks = n_chunks_for(node.n_rows)
+        column = self.matrix.column(node.feature)
+        if plan.apply_now:
+            return int(
                 apply_final_split_table(
                     column,
                     self._sample_indices,
                     node.start,
                     node.end,
-                    table,
-                    self._weight(node.left_g, node.left_h, *left_bounds),
-                    self._weight(right_g, right_h, *right_bounds),
+                    plan.table,
+                    plan.left_value,
+                    plan.right_value,
                     self._margin,
                     self._output,
                     n_chunks,
                     self._chunk_counts,
                 )
             )
-        else:
-            n_left = int(
-                partition_rows_table(
-                    column,
-                    self._sample_indices,
-                    node.start,
-                    node.end,
-                    table,
-                    n_chunks,
-                    self._scratch,
-                    self._chunk_counts,
-                )
+        return int(
+            partition_rows_table(
+                column,
+                self._sample_indices,
+                node.start,
+                node.end,
+                plan.table,
+                n_chunks,
+                self._scratch,
+                self._chunk_counts,
             )
+        )
+
+    def _attach_children(
+        self, node: _Node, plan: _SplitPlan, n_left: int, columns
+    ) -> tuple[_Node, _Node]:
+        """The two children of ``node`` once its rows are partitioned, ``n_left`` going left."""
+        f = node.feature
+        right_g, right_h = node.sum_g - node.left_g, node.sum_h - node.left_h
+        child_path = node.path | {f} if self.constraints.interaction_sets is not None else None
+        if node.cat_table is not None:
+            self._categories[node.node_id] = node.cat_table
         mid = node.start + n_left
         left = self._new_node(
             columns,
@@ -543,13 +578,14 @@ class TreeGrower:
             node.depth + 1,
             node.left_g,
             node.left_h,
-            *left_bounds,
+            *plan.left_bounds,
             child_path,
         )
         right = self._new_node(
-            columns, mid, node.end, node.depth + 1, right_g, right_h, *right_bounds, child_path
-        )
-        left.applied = right.applied = apply_now
+            columns, mid, node.end, node.depth + 1, right_g, right_h, *plan.right_bounds,
+            child_path,
+        )  # fmt: skip
+        left.applied = right.applied = plan.apply_now
         i = node.node_id
         columns["left"][i] = left.node_id
         columns["right"][i] = right.node_id
@@ -564,19 +600,38 @@ class TreeGrower:
         columns["gain"][i] = float(node.gain)
         return left, right
 
-    def _child_histograms(self, parent: _Node, left: _Node, right: _Node) -> None:
-        """Build the smaller child's histogram; the larger one is the parent's minus it."""
-        needs = self._can_split(left) or self._can_split(right)
-        if not needs:
-            self.histograms.release(parent.hist)
+    def _split_nodes(self, requests: list[tuple[_Node, bool]], columns) -> list[tuple]:
+        """Split each ``(node, final)`` in order (children are numbered in this order); a
+        distributed grower partitions all of them in one exchange."""
+        out = []
+        for node, final in requests:
+            plan = self._plan_split(node, final)
+            out.append(self._attach_children(node, plan, self._partition(node, plan), columns))
+        return out
+
+    def _children_histograms(self, families: list[tuple[_Node, _Node, _Node]]) -> None:
+        """For each (parent, left, right): build the smaller child's histogram (all of them at
+        once), the larger one is the parent's minus it."""
+        pending = []
+        for parent, left, right in families:
+            if not (self._can_split(left) or self._can_split(right)):
+                self.histograms.release(parent.hist)
+                parent.hist = None
+                continue
+            small, large = (left, right) if left.n_rows <= right.n_rows else (right, left)
+            # Only the parent's active features can be active in its children.
+            small.active = large.active = parent.active
+            pending.append((parent, small, large))
+        self._build_histograms([small for _, small, _ in pending])
+        for parent, small, large in pending:
+            large.hist = self.histograms.subtract_into_parent(
+                parent.hist, small.hist, parent.active
+            )
             parent.hist = None
-            return
-        small, large = (left, right) if left.n_rows <= right.n_rows else (right, left)
-        # Only the parent's active features can be active in its children.
-        small.active = large.active = parent.active
-        self._build_histogram(small)
-        large.hist = self.histograms.subtract_into_parent(parent.hist, small.hist, parent.active)
-        parent.hist = None
+
+    def _build_histograms(self, nodes: list[_Node]) -> None:
+        for node in nodes:
+            self._build_histogram(node)
 
     def _build_histogram(self, node: _Node) -> None:
         node.hist, node.active = self.histograms.build(
@@ -600,7 +655,7 @@ class TreeGrower:
         frontier = [root]
         self._prepare(root)
         while frontier:
-            next_frontier = []
+            requests = []
             for node in frontier:
                 budget_left = max_leaves <= 0 or n_leaves < max_leaves
                 if node.feature < 0 or not self.split.accepts(node.gain) or not budget_left:
@@ -609,15 +664,18 @@ class TreeGrower:
                     leaves.append(node)
                     continue
                 final = self.growth.max_depth > 0 and node.depth + 1 >= self.growth.max_depth
-                left, right = self._split(node, columns, final)
+                requests.append((node, final))
                 n_leaves += 1
+            families, next_frontier = [], []
+            for (node, final), (left, right) in zip(requests, self._split_nodes(requests, columns)):
                 if final:
                     self.histograms.release(node.hist)
                     node.hist = None
                     leaves.extend((left, right))
                     continue
-                self._child_histograms(node, left, right)
+                families.append((node, left, right))
                 next_frontier.extend((left, right))
+            self._children_histograms(families)
             for child in next_frontier:
                 self._prepare(child)
             frontier = next_frontier
@@ -636,7 +694,7 @@ class TreeGrower:
             _, _, node = heapq.heappop(heap)
             last = max_leaves > 0 and n_leaves + 1 >= max_leaves
             depth_capped = self.growth.max_depth > 0 and node.depth + 1 >= self.growth.max_depth
-            left, right = self._split(node, columns, final=last or depth_capped)
+            [(left, right)] = self._split_nodes([(node, last or depth_capped)], columns)
             n_leaves += 1
             if last or depth_capped:
                 self.histograms.release(node.hist)
@@ -645,7 +703,7 @@ class TreeGrower:
                 if last:
                     break
                 continue
-            self._child_histograms(node, left, right)
+            self._children_histograms([(node, left, right)])
             for child in (left, right):
                 if self._prepare(child):
                     heapq.heappush(heap, (-child.gain, child.node_id, child))
