@@ -38,7 +38,17 @@ _LAZY = {
 # Workflow subpackages load on first attribute access (``tb.explain``, ``tb.tune`` ...), so
 # ``import treeboost`` stays fast and pulls in no optional dependency.
 _SUBMODULES = frozenset(
-    {"boost", "explain", "metrics", "plotting", "sklearn", "timeseries", "tune", "uncertainty"}
+    {
+        "boost",
+        "dask",
+        "explain",
+        "metrics",
+        "plotting",
+        "sklearn",
+        "timeseries",
+        "tune",
+        "uncertainty",
+    }
 )
 
 # Public module names that are not folders of their own: ``tb.calibration`` and

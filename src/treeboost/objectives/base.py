@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from fractions import Fraction
 
 import numpy as np
+
+from ..kernels.exact import N_EXPONENTS, mantissa_sums
 
 # Floor under the per-row hessian of the classification losses: a confident row would otherwise
 # contribute exactly zero curvature, and a leaf made only of such rows would divide by zero.
@@ -12,6 +15,24 @@ HESSIAN_FLOOR = 1e-16
 
 # The unweighted case is passed to kernels as an empty array, so each kernel has one signature.
 _NO_WEIGHT = np.empty(0, dtype=np.float64)
+
+
+def exact_sum(values: np.ndarray) -> Fraction:
+    """The exact sum of finite float64 ``values`` (no rounding at all).
+
+    Base margins are means of labels; summed exactly, they do not depend on the order of the
+    rows, so data split across machines and summed per part gives the very same base margin as
+    one array (kernels/exact.py sums the mantissas per exponent).
+    """
+    bits = np.ascontiguousarray(values, dtype=np.float64).ravel().view(np.int64)
+    high = np.zeros(N_EXPONENTS, dtype=np.int64)
+    low = np.zeros(N_EXPONENTS, dtype=np.int64)
+    mantissa_sums(bits, high, low)
+    total = Fraction(0)
+    for e in np.flatnonzero((high != 0) | (low != 0)).tolist():
+        whole = (int(high[e]) << 26) + int(low[e])
+        total += Fraction(whole) * Fraction(2) ** (max(e, 1) - 1075)
+    return total
 
 
 class Objective(ABC):

@@ -12,6 +12,7 @@ from .base import (
     as_margin,
     as_weight,
     check_gh_out,
+    exact_sum,
     margin_rows,
     weights_or_ones,
 )
@@ -70,8 +71,9 @@ class LogisticObjective(Objective):
         """Return the logit of the weighted positive rate, clipped to [1e-6, 1 - 1e-6]."""
         y = as_labels(y, self.name)
         w = self._row_weights(y, weight)
-        total = w.sum()
-        rate = float(np.dot(w, y) / total) if total > 0 else 0.5
+        # Exact sums: the rate does not depend on row order (nor on how Dask splits the rows).
+        total = exact_sum(w)
+        rate = float(exact_sum(w * y) / total) if total > 0 else 0.5
         rate = min(max(rate, _BASE_RATE_CLIP), 1.0 - _BASE_RATE_CLIP)
         return np.array([np.log(rate / (1.0 - rate))], dtype=np.float64)
 

@@ -24,6 +24,7 @@ from .base import (
     as_margin,
     as_weight,
     check_gh_out,
+    exact_sum,
     margin_rows,
     weights_or_ones,
 )
@@ -101,10 +102,12 @@ class _ElementwiseRegression(Objective):
 
 
 def _weighted_mean(y: np.ndarray, w: np.ndarray | None) -> float:
+    """The weighted mean, from exact sums (see :func:`exact_sum`): the same whatever the row
+    order or however the rows are split and summed."""
     if w is None:
-        return float(y.mean()) if y.size else 0.0
-    total = w.sum()
-    return float(np.dot(w, y) / total) if total > 0 else 0.0
+        return float(exact_sum(y) / y.size) if y.size else 0.0
+    total = exact_sum(w)
+    return float(exact_sum(w * y) / total) if total > 0 else 0.0
 
 
 class SquaredErrorObjective(Objective):

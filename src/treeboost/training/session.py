@@ -80,7 +80,32 @@ def check_dataset(data: Any, what: str) -> Dataset:
     return data
 
 
-def _metric_names(params: dict[str, Any], default: str) -> list[str]:
+def grower_settings(p: dict[str, Any]) -> tuple[SplitParams, GrowthParams, CategoricalParams]:
+    """The grower's settings from validated training parameters."""
+    split = SplitParams(
+        reg_lambda=p["reg_lambda"],
+        reg_alpha=p["reg_alpha"],
+        gamma=p["gamma"],
+        min_child_weight=p["min_child_weight"],
+        max_delta_step=p["max_delta_step"] or 0.0,
+        learning_rate=p["learning_rate"] / p["num_parallel_tree"],
+    )
+    growth = GrowthParams(
+        grow_policy=p["grow_policy"],
+        max_depth=p["max_depth"],
+        max_leaves=p["max_leaves"],
+        colsample_bylevel=p["colsample_bylevel"],
+        colsample_bynode=p["colsample_bynode"],
+    )
+    categorical = CategoricalParams(
+        max_cat_to_onehot=p["max_cat_to_onehot"],
+        max_cat_threshold=p["max_cat_threshold"],
+        cat_smooth=p["cat_smooth"],
+    )
+    return split, growth, categorical
+
+
+def metric_names(params: dict[str, Any], default: str) -> list[str]:
     value = params["eval_metric"]
     if value is None:
         return [default] if default else []
@@ -150,7 +175,7 @@ class BoostingSession:
         self.train_margin = self._initial_margin(dtrain)
 
         self.metrics: list[Metric] = [
-            get_metric(name, p) for name in _metric_names(p, self.objective.default_metric)
+            get_metric(name, p) for name in metric_names(p, self.objective.default_metric)
         ]
         self.custom_metric = custom_metric
         self.eval_sets: list[_EvalSet] = []
@@ -188,31 +213,15 @@ class BoostingSession:
                 "its leaves are re-fitted to residual quantiles after growth, which can undo the "
                 "ordering the constraint imposes"
             )
+        split_params, growth_params, categorical_params = grower_settings(p)
         self.grower = TreeGrower(
             self.train_bins,
             mapper.bin_upper_bounds_,
-            SplitParams(
-                reg_lambda=p["reg_lambda"],
-                reg_alpha=p["reg_alpha"],
-                gamma=p["gamma"],
-                min_child_weight=p["min_child_weight"],
-                max_delta_step=p["max_delta_step"] or 0.0,
-                learning_rate=p["learning_rate"] / p["num_parallel_tree"],
-            ),
-            GrowthParams(
-                grow_policy=p["grow_policy"],
-                max_depth=p["max_depth"],
-                max_leaves=p["max_leaves"],
-                colsample_bylevel=p["colsample_bylevel"],
-                colsample_bynode=p["colsample_bynode"],
-            ),
+            split_params,
+            growth_params,
             constraints,
             categorical=np.array([t == "c" for t in dtrain.feature_types], dtype=bool),
-            categorical_params=CategoricalParams(
-                max_cat_to_onehot=p["max_cat_to_onehot"],
-                max_cat_threshold=p["max_cat_threshold"],
-                cat_smooth=p["cat_smooth"],
-            ),
+            categorical_params=categorical_params,
         )
         self.feature_weights = dtrain.feature_weights
         self.dart_weights: list[float] = []
