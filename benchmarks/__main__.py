@@ -136,6 +136,13 @@ CAPABILITIES = (
         "benchmarks/coverage/RESULTS.md",
     ),
     Capability(
+        "dask",
+        "Dask training against xgboost.dask: fit time, peak memory per worker, bytes per round "
+        "for 1, 2 and 4 workers on a table larger than a worker's memory limit",
+        "benchmarks.dask.run",
+        "benchmarks/dask/RESULTS.md",
+    ),
+    Capability(
         "gbnn",
         "neural networks trained by boosting (tb.boost) against scikit-learn's MLP and treeboost",
         "benchmarks.gbnn.run",

@@ -11,6 +11,9 @@ from ..data.binning import BinMapper
 from ._shard import BinnedPart
 from ._sketch import merged_mapper, summarise_column
 
+# Rows the sketch reads at most, all partitions together (BinMapper's default subsample).
+SKETCH_ROWS = 200_000
+
 
 def _is_dask_array(obj: Any) -> bool:
     import dask.array as da
@@ -79,18 +82,34 @@ def _column_values(part: Any, f: int) -> np.ndarray | None:
     return series.to_numpy(dtype=np.float64, na_value=np.nan)
 
 
-def _sketch_partition(part: Any, weight: Any, template: Dataset, size: int) -> list:
+def _sketch_partition(
+    part: Any, weight: Any, template: Dataset, size: int, n_sample: int, seed: tuple
+) -> list:
     """Per feature: a numeric feature's summary (points, mass); a categorical feature's
-    distinct values when its categories are not declared by a dtype, else None."""
+    distinct values when its categories are not declared by a dtype, else None. ``n_sample``
+    rows are sketched (drawn at random when fewer than the partition's)."""
+    n_rows = len(part)
+    rows = None
+    if n_sample < n_rows:
+        rng = np.random.default_rng(seed)
+        rows = np.sort(rng.choice(n_rows, size=max(n_sample, 1), replace=False))
+        part = part.iloc[rows] if hasattr(part, "iloc") else part[rows]
+    scale = 1.0 if rows is None else n_rows / rows.shape[0]
     w = None if weight is None else np.asarray(weight, dtype=np.float64).ravel()
+    if w is not None and rows is not None:
+        w = w[rows]
     out = []
     for f, kind in enumerate(template.feature_types):
         column = _column_values(part, f)
         if kind == "c":
             out.append(None if column is None else np.unique(column[~np.isnan(column)]))
         else:
-            out.append(summarise_column(column, w, size))
+            out.append(summarise_column(column, w, size, scale))
     return out
+
+
+def _partition_length(part: Any) -> int:
+    return len(part)
 
 
 def _bin_partition(part, label, weight, base_margin, template: Dataset) -> BinnedPart:
@@ -133,6 +152,9 @@ class DaskDataset:
         are used (training then matches one machine on that Dataset).
     sketch_size : int, default 1024
         Points per feature and partition in the quantile sketch.
+    sketch_seed : int, default 0
+        Seed of the rows sketched when the table has more than 200,000 (as one machine's
+        BinMapper samples that many).
     """
 
     def __init__(
@@ -148,6 +170,7 @@ class DaskDataset:
         reference: DaskDataset | None = None,
         bins: BinMapper | Dataset | None = None,
         sketch_size: int = 1024,
+        sketch_seed: int = 0,
     ):
         import dask
 
@@ -206,7 +229,7 @@ class DaskDataset:
                     )
                 self.template._bin_mapper = bins
             else:
-                self._sketch(parts, columns["weight"], sketch_size)
+                self._sketch(parts, columns["weight"], sketch_size, row_chunks, seed=sketch_seed)
 
         with dask.config.set({"optimization.fuse.active": False}):
             binned = [
@@ -218,12 +241,22 @@ class DaskDataset:
         self.part_rows = [int(n) for n in client.gather(client.map(_n_rows, self.parts))]
         self.offsets = [int(o) for o in np.concatenate(([0], np.cumsum(self.part_rows)))[:-1]]
 
-    def _sketch(self, parts: list, weights: list, size: int) -> None:
+    def _sketch(self, parts: list, weights: list, size: int, row_chunks, seed: int) -> None:
         import dask
 
         template = self.template
-        tasks = [dask.delayed(_sketch_partition)(p, w, template, size)
-                 for p, w in zip(parts, weights)]  # fmt: skip
+        if row_chunks is None:
+            lengths = self.client.compute([dask.delayed(_partition_length)(p) for p in parts])
+            row_chunks = self.client.gather(lengths)
+        n_rows = int(sum(row_chunks))
+        # One machine's subsample, drawn from the partitions in proportion to their rows.
+        budget = SKETCH_ROWS if n_rows > SKETCH_ROWS else n_rows
+        tasks = [
+            dask.delayed(_sketch_partition)(
+                p, w, template, size, int(np.ceil(budget * int(n) / max(n_rows, 1))), (seed, i)
+            )
+            for i, (p, w, n) in enumerate(zip(parts, weights, row_chunks))
+        ]
         summaries = self.client.gather(self.client.compute(tasks))
         sizes = []
         for f, kind in enumerate(template.feature_types):
