@@ -70,8 +70,9 @@ CASES = {
     "binary-lossguide-sampled": ({"objective": "binary:logistic", "grow_policy": "lossguide",
                                   "max_leaves": 12, "subsample": 0.7, "colsample_bytree": 0.8,
                                   "colsample_bynode": 0.8}, 2),
-    "regression-lossguide": ({"objective": "reg:squarederror", "grow_policy": "lossguide",
-                              "max_leaves": 16, "reg_alpha": 0.1}, 0),
+    "regression-lossguide-weighted": ({"objective": "reg:squarederror",
+                                       "grow_policy": "lossguide", "max_leaves": 16,
+                                       "reg_alpha": 0.1}, 0),
     "regression-depthwise-monotone": ({"objective": "reg:squarederror",
                                        "grow_policy": "depthwise", "max_depth": 3,
                                        "monotone_constraints": [1, 0, 0, 0, 0, 0]}, 0),
@@ -84,10 +85,14 @@ CASES = {
 def test_same_model_file_as_one_machine_with_the_same_bins(client, case):
     params, n_classes = CASES[case]
     X, y = _data(n_classes=n_classes)
-    local = tb.Dataset(X, label=y)
+    weight = None
+    if "weighted" in case:
+        weight = np.random.default_rng(9).uniform(0.1, 3.0, size=y.shape[0])
+    local = tb.Dataset(X, label=y, weight=weight)
     expected = tb.train(params, local, 6)
     dtrain = DaskDataset(
-        client, da.from_array(X, chunks=(500, 6)), da.from_array(y, chunks=500), bins=local
+        client, da.from_array(X, chunks=(500, 6)), da.from_array(y, chunks=500), bins=local,
+        weight=None if weight is None else da.from_array(weight, chunks=500),
     )
     _same_model(expected, train(client, params, dtrain, 6))
 
