@@ -8,7 +8,12 @@ from typing import Any
 
 import numpy as np
 
-from ..sklearn.estimators import TreeBoostClassifier, TreeBoostRegressor, _check_positive_int
+from ..sklearn.estimators import (
+    TreeBoostClassifier,
+    TreeBoostRegressor,
+    _check_positive_int,
+    eval_pairs,
+)
 from .dataset import DaskDataset
 from .predict import predict
 from .training import train
@@ -46,18 +51,9 @@ class _DaskModel:
             client, X, encode(y), weight=sample_weight, max_bin=self.max_bin,
             categorical_features=self.categorical_features,
         )  # fmt: skip
-        eval_set = list(eval_set or [])
-        if sample_weight_eval_set is not None and len(sample_weight_eval_set) != len(eval_set):
-            raise ValueError(
-                f"sample_weight_eval_set has {len(sample_weight_eval_set)} entries; "
-                f"it needs one per eval_set pair ({len(eval_set)})"
-            )
         evals = []
-        for i, pair in enumerate(eval_set):
-            if not (isinstance(pair, (tuple, list)) and len(pair) == 2):
-                raise ValueError(f"eval_set[{i}] must be an (X, y) pair")
-            weight = None if sample_weight_eval_set is None else sample_weight_eval_set[i]
-            data = DaskDataset(client, pair[0], encode(pair[1]), weight=weight, reference=dtrain)
+        for i, Xv, yv, wv in eval_pairs(eval_set, sample_weight_eval_set):
+            data = DaskDataset(client, Xv, encode(yv), weight=wv, reference=dtrain)
             evals.append((data, f"validation_{i}"))
         evals_result: dict = {}
         self._Booster = train(

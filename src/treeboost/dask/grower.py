@@ -17,7 +17,7 @@ import numpy as np
 from ..tree.grower import TreeGrower, _Node
 from ..tree.histogram import HistogramBuilder
 from ..tree.matrix import BinnedMatrix
-from ..tree.tree import NODE_ARRAYS, Tree
+from ..tree.tree import Tree
 
 
 class WorkerLostError(RuntimeError):
@@ -117,21 +117,14 @@ class DistributedGrower(TreeGrower):
         """Grow one tree for ``output`` on the rows the shards drew (``n_rows`` in all); every
         shard's margins hold the tree when it returns."""
         hist = self.shards.sum("root", output, tree_features)
-        f = tree_features[0]
-        sums = hist[self.bin_offsets[f] : self.bin_offsets[f + 1]].sum(axis=0)
-        columns: dict[str, list] = {name: [] for name in NODE_ARRAYS}
-        root = self._new_node(columns, 0, n_rows, 0, float(sums[0]), float(sums[1]))
-        root.hist = hist
-        root.active = tree_features
-        self._tree_features = tree_features
-        self._rng = rng
-        self._weights = feature_weights
-        self._output = output
         # The margins are the shards'; any non-None value tells the grower final splits may
         # apply their leaves directly.
-        self._margin = np.empty((0, 1))
+        remote_margin = np.empty((0, 1))
         try:
-            leaves, tree = self._grow_from_root(root, columns)
+            leaves, tree = self._grow_from(
+                hist, tree_features, n_rows, tree_features, rng, feature_weights, remote_margin,
+                output,
+            )  # fmt: skip
         finally:
             self._margin = None
         leaf_nodes = np.array([leaf.node_id for leaf in leaves], dtype=np.int64)

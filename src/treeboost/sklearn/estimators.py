@@ -119,6 +119,23 @@ def init_with_parameters(extra: dict[str, Any]):
     return __init__
 
 
+def eval_pairs(eval_set, sample_weight_eval_set) -> list[tuple]:
+    """``(i, X, y, weight or None)`` for each pair of ``eval_set``, checked for shape."""
+    eval_set = list(eval_set or [])
+    if sample_weight_eval_set is not None and len(sample_weight_eval_set) != len(eval_set):
+        raise ValueError(
+            f"sample_weight_eval_set has {len(sample_weight_eval_set)} entries; "
+            f"it needs one per eval_set pair ({len(eval_set)})"
+        )
+    out = []
+    for i, pair in enumerate(eval_set):
+        if not (isinstance(pair, (tuple, list)) and len(pair) == 2):
+            raise ValueError(f"eval_set[{i}] must be an (X, y) pair")
+        weight = None if sample_weight_eval_set is None else sample_weight_eval_set[i]
+        out.append((i, pair[0], pair[1], weight))
+    return out
+
+
 class _TreeBoostModel(BaseEstimator):
     """Shared constructor and fitting logic of the estimators."""
 
@@ -356,24 +373,13 @@ class _TreeBoostModel(BaseEstimator):
         (``qid``, ``label_lower_bound`` ...), ``eval_row_info`` one such dict per eval set."""
         self._check_wrapper_params(eval_set)
         dtrain = self._training_dataset(X, y, sample_weight, feature_weights, **(row_info or {}))
-        eval_set = list(eval_set or [])
-        if sample_weight_eval_set is not None and len(sample_weight_eval_set) != len(eval_set):
-            raise ValueError(
-                f"sample_weight_eval_set has {len(sample_weight_eval_set)} entries; "
-                f"it needs one per eval_set pair ({len(eval_set)})"
-            )
         evals = []
-        for i, pair in enumerate(eval_set):
-            if not (isinstance(pair, (tuple, list)) and len(pair) == 2):
-                raise ValueError(f"eval_set[{i}] must be an (X, y) pair")
-            Xv = self._validate_X(pair[0], reset=False)
-            yv = np.asarray(pair[1])
+        for i, Xv, yv, wv in eval_pairs(eval_set, sample_weight_eval_set):
+            Xv = self._validate_X(Xv, reset=False)
+            yv = np.asarray(yv)
             yv = encode_label(yv if (yv.ndim == 2 and yv.shape[1] > 1) else yv.ravel())
-            wv = None
-            if sample_weight_eval_set is not None and sample_weight_eval_set[i] is not None:
-                wv = _check_sample_weight(
-                    sample_weight_eval_set[i], Xv, dtype=np.float64, ensure_non_negative=True
-                )
+            if wv is not None:
+                wv = _check_sample_weight(wv, Xv, dtype=np.float64, ensure_non_negative=True)
             evals.append(
                 (
                     Dataset(

@@ -415,23 +415,12 @@ class TreeGrower:
         if self._compiled is not None and tree_features.shape[0] and not self.use_python:
             return self._grow_compiled(gh, sample_indices, tree_features, margin, output)
         n = sample_indices.shape[0]
-        # The root's totals are read off its histogram (any one feature's bins hold every row),
-        # which saves a pass over the gradients.
         root_hist, root_active = self.histograms.build(gh, sample_indices, 0, n, tree_features)
-        f = tree_features[0]
-        sums = root_hist[self.bin_offsets[f] : self.bin_offsets[f + 1]].sum(axis=0)
-        columns: dict[str, list] = {name: [] for name in NODE_ARRAYS}
-        root = self._new_node(columns, 0, n, 0, float(sums[0]), float(sums[1]))
-        root.hist = root_hist
-        root.active = root_active
         self._gh = gh
         self._sample_indices = sample_indices
-        self._tree_features = tree_features
-        self._rng = rng
-        self._weights = feature_weights
-        self._margin = margin
-        self._output = output
-        leaves, tree = self._grow_from_root(root, columns)
+        leaves, tree = self._grow_from(
+            root_hist, root_active, n, tree_features, rng, feature_weights, margin, output
+        )
         grown = _grown(
             tree,
             np.array([leaf.node_id for leaf in leaves], dtype=np.int64),
@@ -444,9 +433,24 @@ class TreeGrower:
         self._gh = self._sample_indices = self._margin = None
         return grown
 
-    def _grow_from_root(self, root: _Node, columns) -> tuple[list[_Node], Tree]:
-        """Grow from a root whose histogram is built; the leaves whose values are not in the
-        margins yet (by node id) and the tree."""
+    def _grow_from(
+        self, root_hist, root_active, n_rows, tree_features, rng, feature_weights, margin, output
+    ) -> tuple[list[_Node], Tree]:
+        """Grow from the root's histogram (over ``n_rows`` rows): the leaves whose values are
+        not in the margins yet (by node id) and the tree."""
+        # The root's totals are read off its histogram (any one feature's bins hold every row),
+        # which saves a pass over the gradients.
+        f = tree_features[0]
+        sums = root_hist[self.bin_offsets[f] : self.bin_offsets[f + 1]].sum(axis=0)
+        columns: dict[str, list] = {name: [] for name in NODE_ARRAYS}
+        root = self._new_node(columns, 0, n_rows, 0, float(sums[0]), float(sums[1]))
+        root.hist = root_hist
+        root.active = root_active
+        self._tree_features = tree_features
+        self._rng = rng
+        self._weights = feature_weights
+        self._margin = margin
+        self._output = output
         self._level_features: dict[int, np.ndarray] = {}
         self._categories: dict[int, np.ndarray] = {}
         if self.growth.grow_policy == "lossguide":
