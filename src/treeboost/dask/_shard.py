@@ -48,43 +48,69 @@ MAX_LABEL_SUMMARY = 4096
 
 @dataclass
 class BinnedPart:
-    """One partition after binning (what travels from the binning task to the shard, on the
-    same worker)."""
+    """One partition after binning (what travels from the binning task to the worker's block,
+    on the same worker)."""
 
     binned: np.ndarray
     label: np.ndarray | None
     weight: np.ndarray | None
     base_margin: np.ndarray | None
-    offset: int  # global position of the partition's first row
 
     @property
     def n_rows(self) -> int:
         return int(self.binned.shape[0])
 
 
-def _concat(parts: list[BinnedPart], field: str) -> np.ndarray | None:
+def _stacked(parts: list[BinnedPart], field: str) -> np.ndarray | None:
     values = [getattr(p, field) for p in parts]
-    if not parts or all(v is None for v in values):
+    if all(v is None for v in values):
         return None
     if any(v is None for v in values):
         raise ValueError(f"some partitions have {field} and others do not")
-    return np.concatenate(values)
+    return values[0] if len(values) == 1 else np.concatenate(values)
+
+
+@dataclass
+class Block:
+    """A worker's partitions of one data set stacked in one array (the partitions' own copies
+    are then let go, so a worker holds its binned rows once)."""
+
+    binned: np.ndarray
+    label: np.ndarray | None
+    weight: np.ndarray | None
+    base_margin: np.ndarray | None
+    # (global position of the first row, rows) of each partition, in stacking order.
+    segments: list
+
+    @property
+    def n_rows(self) -> int:
+        return int(self.binned.shape[0])
+
+
+def stack_parts(parts: list[BinnedPart], offsets: list[int]) -> Block:
+    """Stack a worker's binned partitions (runs on that worker)."""
+    binned = parts[0].binned if len(parts) == 1 else np.concatenate([p.binned for p in parts])
+    return Block(
+        binned=np.ascontiguousarray(binned),
+        label=_stacked(parts, "label"),
+        weight=_stacked(parts, "weight"),
+        base_margin=_stacked(parts, "base_margin"),
+        segments=[(int(o), p.n_rows) for p, o in zip(parts, offsets)],
+    )
 
 
 class _Rows:
-    """Binned rows of one data set on this worker (its partitions stacked in order)."""
+    """Binned rows of one data set on this worker."""
 
-    def __init__(self, parts: list[BinnedPart], bin_offsets: np.ndarray, n_features: int):
-        self.parts = parts
-        if parts:
-            binned = np.ascontiguousarray(np.concatenate([p.binned for p in parts]))
-        else:
-            binned = np.zeros((0, n_features), dtype=np.uint8)
-        self.bins = binned_matrix(binned, bin_offsets)
-        self.label = _concat(parts, "label")
-        self.weight = _concat(parts, "weight")
-        self.base_margin = _concat(parts, "base_margin")
-        self.n_rows = int(binned.shape[0])
+    def __init__(self, block: Block | None, bin_offsets: np.ndarray, n_features: int):
+        if block is None:
+            block = Block(np.zeros((0, n_features), dtype=np.uint8), None, None, None, [])
+        self.segments = block.segments
+        self.bins = binned_matrix(block.binned, bin_offsets)
+        self.label = block.label
+        self.weight = block.weight
+        self.base_margin = block.base_margin
+        self.n_rows = block.n_rows
         self.margin: np.ndarray | None = None
 
 
@@ -96,8 +122,8 @@ class Shard:
         params: dict,
         bin_offsets: np.ndarray,
         n_features: int,
-        train_parts: list,
-        eval_parts: list,
+        train_block: Block | None,
+        eval_blocks: list,
         n_threads: int,
     ):
         self.params = params
@@ -106,8 +132,8 @@ class Shard:
         self.total_bins = int(self.bin_offsets[-1])
         self.objective = get_objective(params["objective"], params)
         self.k = int(self.objective.n_outputs)
-        self.train = _Rows(list(train_parts), self.bin_offsets, n_features)
-        self.evals = [_Rows(list(parts), self.bin_offsets, n_features) for parts in eval_parts]
+        self.train = _Rows(train_block, self.bin_offsets, n_features)
+        self.evals = [_Rows(block, self.bin_offsets, n_features) for block in eval_blocks]
         if self.train.n_rows:
             self.objective.validate_labels(self.train.label, self.train.weight)
         self.histograms = self.train.bins.histograms()
@@ -171,11 +197,11 @@ class Shard:
             return self.train.n_rows
         drawn = np.empty(self.train.n_rows, dtype=bool)
         at = 0
-        for part in self.train.parts:
-            drawn[at : at + part.n_rows] = (
-                np.random.Generator(_at(state, part.offset)).random(part.n_rows) < fraction
+        for offset, n_rows in self.train.segments:
+            drawn[at : at + n_rows] = (
+                np.random.Generator(_at(state, offset)).random(n_rows) < fraction
             )
-            at += part.n_rows
+            at += n_rows
         self._set_drawn(drawn)
         return int(drawn.sum())
 
@@ -183,10 +209,10 @@ class Shard:
         """The round drew no row anywhere: take ``global_row`` alone, where it lives."""
         drawn = np.zeros(self.train.n_rows, dtype=bool)
         at = 0
-        for part in self.train.parts:
-            if part.offset <= global_row < part.offset + part.n_rows:
-                drawn[at + global_row - part.offset] = True
-            at += part.n_rows
+        for offset, n_rows in self.train.segments:
+            if offset <= global_row < offset + n_rows:
+                drawn[at + global_row - offset] = True
+            at += n_rows
         self._set_drawn(drawn)
         return int(drawn.sum())
 

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..data import Dataset
 from ..data.binning import BinMapper
-from ._shard import BinnedPart
+from ._shard import BinnedPart, stack_parts
 from ._sketch import merged_mapper, summarise_column
 
 # Rows the sketch reads at most, all partitions together (BinMapper's default subsample).
@@ -115,11 +115,7 @@ def _partition_length(part: Any) -> int:
 def _bin_partition(part, label, weight, base_margin, template: Dataset) -> BinnedPart:
     data = Dataset(part, label=label, weight=weight, base_margin=base_margin, reference=template)
     return BinnedPart(
-        binned=data.binned,
-        label=data.label,
-        weight=data.weight,
-        base_margin=data.base_margin,
-        offset=-1,
+        binned=data.binned, label=data.label, weight=data.weight, base_margin=data.base_margin
     )
 
 
@@ -173,6 +169,7 @@ class DaskDataset:
         sketch_seed: int = 0,
     ):
         import dask
+        from distributed import wait as distributed_wait
 
         if reference is not None and not isinstance(reference, DaskDataset):
             raise TypeError(f"reference must be a DaskDataset, got {type(reference).__name__}")
@@ -237,9 +234,25 @@ class DaskDataset:
                 for p, y, w, m in zip(parts, columns["label"], columns["weight"],
                                       columns["base_margin"])
             ]  # fmt: skip
-        self.parts = client.compute(binned)
-        self.part_rows = [int(n) for n in client.gather(client.map(_n_rows, self.parts))]
-        self.offsets = [int(o) for o in np.concatenate(([0], np.cumsum(self.part_rows)))[:-1]]
+        parts = client.compute(binned)
+        self.part_rows = [int(n) for n in client.gather(client.map(_n_rows, parts))]
+        offsets = [int(o) for o in np.concatenate(([0], np.cumsum(self.part_rows)))[:-1]]
+        self.n_partitions = len(parts)
+        # One block per worker: its partitions stacked where they are; the partitions' own
+        # futures are dropped, so each worker keeps its binned rows once.
+        where = client.who_has(parts)
+        by_worker: dict[str, list[int]] = {}
+        for i, future in enumerate(parts):
+            by_worker.setdefault(where[future.key][0], []).append(i)
+        self.blocks = {
+            address: client.submit(
+                stack_parts, [parts[i] for i in rows], [offsets[i] for i in rows],
+                workers=[address], allow_other_workers=False, pure=False,
+            )
+            for address, rows in by_worker.items()
+        }  # fmt: skip
+        distributed_wait(list(self.blocks.values()))
+        del parts
 
     def _sketch(self, parts: list, weights: list, size: int, row_chunks, seed: int) -> None:
         import dask
@@ -303,5 +316,5 @@ class DaskDataset:
     def __repr__(self) -> str:
         return (
             f"DaskDataset(rows={self.num_row()}, features={self.num_col()}, "
-            f"partitions={len(self.parts)})"
+            f"partitions={self.n_partitions}, workers={len(self.blocks)})"
         )

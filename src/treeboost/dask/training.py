@@ -27,7 +27,7 @@ from ..tree.constraints import resolve_constraints
 from ..tree.grower import sample_features
 from ._shard import Shard, metric_reduction
 from .dataset import DaskDataset
-from .grower import DistributedGrower, ShardGroup
+from .grower import DistributedGrower, ShardGroup, WorkerLostError
 
 # Objectives whose base margin is a function of the weighted mean label: shards send exact
 # sums. The others (class rates, medians) get each shard's distinct labels with their weights.
@@ -57,39 +57,33 @@ def _check_supported(p: dict, objective) -> None:
 
 
 def _place_shards(client, dtrain: DaskDataset, evals: list, params: dict) -> ShardGroup:
-    """One shard actor per worker that holds partitions, created on that worker with its own
-    partitions (nothing moves)."""
-    futures = list(dtrain.parts) + [f for data, _ in evals for f in data.parts]
-    where = client.who_has(futures)
+    """One shard actor per worker that holds rows, created on that worker with its own blocks
+    (nothing moves)."""
     addresses: list[str] = []
-    for future in futures:
-        address = where[future.key][0]
-        if address not in addresses:
-            addresses.append(address)
+    for data in [dtrain, *(data for data, _ in evals)]:
+        addresses += [address for address in data.blocks if address not in addresses]
     threads = client.nthreads()
+    lost = [address for address in addresses if address not in threads]
+    if lost:
+        raise WorkerLostError(
+            f"worker(s) {', '.join(lost)} holding binned rows left the cluster before training; "
+            "build the DaskDataset again"
+        )
     mapper = dtrain.bin_mapper
     n_jobs = resolve_n_threads(params["n_jobs"]) if params["n_jobs"] is not None else None
-    actors, futures = [], []
+    futures = []
     for address in addresses:
-        train_parts = [f for f in dtrain.parts if where[f.key][0] == address]
-        offsets = [o for f, o in zip(dtrain.parts, dtrain.offsets) if where[f.key][0] == address]
-        eval_parts = [[f for f in data.parts if where[f.key][0] == address] for data, _ in evals]
-        n_threads = threads.get(address, 1) if n_jobs is None else min(n_jobs, threads[address])
+        eval_blocks = [data.blocks.get(address) for data, _ in evals]
+        n_threads = threads[address] if n_jobs is None else min(n_jobs, threads[address])
         future = client.submit(
-            _new_shard, params, mapper.bin_offsets_, dtrain.num_col(), train_parts, offsets,
-            eval_parts, n_threads, actor=True, workers=[address], allow_other_workers=False,
+            Shard, params, mapper.bin_offsets_, dtrain.num_col(), dtrain.blocks.get(address),
+            eval_blocks, n_threads, actor=True, workers=[address], allow_other_workers=False,
             pure=False,
         )  # fmt: skip
         futures.append(future)
     # The actor lives as long as its future is held: the group keeps both.
     actors = [future.result() for future in futures]
     return ShardGroup(client, actors, addresses, futures)
-
-
-def _new_shard(params, bin_offsets, n_features, train_parts, offsets, eval_parts, n_threads):
-    for part, offset in zip(train_parts, offsets):
-        part.offset = offset
-    return Shard(params, bin_offsets, n_features, train_parts, eval_parts, n_threads)
 
 
 def _base_margin(p: dict, objective, shards: ShardGroup) -> np.ndarray:
