@@ -10,6 +10,7 @@ the order of floating-point sums.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import numpy as np
@@ -57,7 +58,10 @@ class ShardGroup:
             pending = [getattr(actor, method)(*args) for actor in self.actors]
             results = [future.result() for future in pending]
         except Exception as exc:
-            lost = self._lost_workers()
+            # Errors of the shards' own checks come back as they are; anything else (a closed
+            # connection, a dead actor) waits a moment for the scheduler to notice a lost worker.
+            patience = 0.0 if isinstance(exc, (ValueError, TypeError)) else 10.0
+            lost = self._lost_workers(patience)
             if lost:
                 when = "before training" if self.round is None else f"in round {self.round}"
                 raise WorkerLostError(
@@ -79,12 +83,19 @@ class ShardGroup:
             total += result
         return total
 
-    def _lost_workers(self) -> list[str]:
-        try:
-            alive = set(self.client.scheduler_info()["workers"])
-        except Exception:  # the scheduler itself is unreachable
-            return list(self.addresses)
-        return [address for address in self.addresses if address not in alive]
+    def _lost_workers(self, patience: float) -> list[str]:
+        """The shards' workers the scheduler no longer lists, polled for up to ``patience``
+        seconds."""
+        deadline = time.monotonic() + patience
+        while True:
+            try:
+                alive = set(self.client.scheduler_info()["workers"])
+            except Exception:  # the scheduler itself is unreachable
+                return list(self.addresses)
+            lost = [address for address in self.addresses if address not in alive]
+            if lost or time.monotonic() >= deadline:
+                return lost
+            time.sleep(0.1)
 
 
 class _RemoteRows(BinnedMatrix):
