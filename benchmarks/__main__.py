@@ -143,6 +143,13 @@ CAPABILITIES = (
         "benchmarks/dask/RESULTS.md",
     ),
     Capability(
+        "online",
+        "online boosting: step cost, predict latency as trees grow, CartPole A2C with boosted "
+        "trees",
+        "benchmarks.online.run",
+        "benchmarks/online/RESULTS.md",
+    ),
+    Capability(
         "gbnn",
         "neural networks trained by boosting (tb.boost) against scikit-learn's MLP and treeboost",
         "benchmarks.gbnn.run",

@@ -43,6 +43,7 @@ _SUBMODULES = frozenset(
         "dask",
         "explain",
         "metrics",
+        "online",
         "plotting",
         "sklearn",
         "timeseries",

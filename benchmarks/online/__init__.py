@@ -1,0 +1,1 @@
+"""Online boosting benchmark: ``python -m benchmarks.online.run``."""
