@@ -130,7 +130,9 @@ def _table_markdown(results: list[dict], args) -> str:
         f"each worker limited to {args.memory_limit}; binary:logistic, depth 6, 256 bins, "
         f"learning rate 0.1, {args.rounds} rounds, one thread per worker. Fit time includes "
         "building the library's distributed data (binning). Peak = the largest worker's peak "
-        "RSS. Bytes/round = what treeboost's shards returned to the driver per round.",
+        "RSS. Bytes/round = what treeboost's shards returned to the driver per round. "
+        "All workers share this machine's cores, so on a small machine more workers are not "
+        "faster: the table shows memory per worker, bytes moved and that each library finishes.",
         "",
         "| workers | library | fit s | of which data s | peak MiB per worker | test AUC | "
         "bytes/round | vs xgboost |",
