@@ -52,6 +52,11 @@ def _check_supported(p: dict, objective) -> None:
         )
     if p["booster"] == "dart":
         raise ValueError("booster='dart' is not supported by Dask training; use booster='gbtree'")
+    if p.get("device", "cpu") != "cpu":
+        raise ValueError(
+            f"parameter device={p['device']!r}: Dask training runs on the workers' CPUs; use "
+            "device='cpu'"
+        )
     if p.get("num_target", 0) not in (0, 1):
         raise ValueError("multi-target regression is not supported by Dask training")
 

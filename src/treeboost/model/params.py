@@ -157,8 +157,20 @@ def _objective(value: Any) -> Any:
     raise TypeError(f"parameter objective={value!r} must be an objective name or a callable")
 
 
+# Margins and gradients are float32 in places: a base score beyond this would overflow them.
+_MAX_BASE_SCORE = 1e37
+
+
 def _base_score(value: Any) -> Any:
-    return None if value is None else _number("base_score", value)
+    if value is None:
+        return None
+    value = _number("base_score", value)
+    if not abs(value) <= _MAX_BASE_SCORE:
+        raise ValueError(
+            f"parameter base_score={value!r} is out of range; valid: a finite number of "
+            f"magnitude at most {_MAX_BASE_SCORE:g} (gradients are float32)"
+        )
+    return value
 
 
 def _n_jobs(value: Any) -> Any:
@@ -233,10 +245,17 @@ def _interactions(value: Any) -> Any:
     return [list(g) for g in value]
 
 
+# XGBoost's names: "gpu" is an alias of "cuda". Whether a GPU is present is checked when
+# training starts (tree/gpu.py), not here: a model file read on a machine without one is valid.
+DEVICES = ("cpu", "cuda", "gpu")
+
+
 def _device(value: Any) -> str:
-    if value != "cpu":
-        raise ValueError(f"parameter device={value!r} is not available; valid: 'cpu'")
-    return value
+    if not isinstance(value, str) or value not in DEVICES:
+        raise ValueError(
+            f"parameter device={value!r} is not valid; valid: {', '.join(map(repr, DEVICES))}"
+        )
+    return "cuda" if value == "gpu" else value
 
 
 def _not_yet(name: str) -> Callable[[Any], Any]:

@@ -39,6 +39,7 @@ _PARAM_NAMES = (
     "scale_pos_weight",
     "random_state",
     "n_jobs",
+    "device",
     "monotone_constraints",
     "interaction_constraints",
     "huber_slope",
@@ -165,6 +166,7 @@ class _TreeBoostModel(BaseEstimator):
         early_stopping_rounds: int | None = None,
         random_state: Any = 0,
         n_jobs: int | None = None,
+        device: str = "cpu",
         callbacks: Any = None,
         monotone_constraints: Any = None,
         interaction_constraints: Any = None,
@@ -206,6 +208,7 @@ class _TreeBoostModel(BaseEstimator):
         self.early_stopping_rounds = early_stopping_rounds
         self.random_state = random_state
         self.n_jobs = n_jobs
+        self.device = device
         self.callbacks = callbacks
         self.monotone_constraints = monotone_constraints
         self.interaction_constraints = interaction_constraints

@@ -21,6 +21,7 @@ from ..kernels.partition import add_leaf_values
 from ..metrics import Metric, get_metric
 from ..model.booster import Booster
 from ..model.forest import add_tree_margin_raw
+from ..model.model_file import RUNTIME_PARAMS
 from ..model.params import numba_threads, resolve_n_threads, threads_for_rows, validate_params
 from ..objectives import CustomObjective, get_objective
 from ..objectives.regression import weighted_quantile
@@ -63,9 +64,9 @@ class _EvalSet:
 
 
 def _model_params(params: dict[str, Any]) -> dict[str, Any]:
-    """Parameters the model keeps: all but ``n_jobs``, which is a property of the run (the same
-    seed gives the same model file whatever the thread count)."""
-    return {name: value for name, value in params.items() if name != "n_jobs"}
+    """Parameters the model keeps: all but ``n_jobs`` and ``device``, properties of the run (the
+    same seed gives the same model file whatever the thread count or device)."""
+    return {name: value for name, value in params.items() if name not in RUNTIME_PARAMS}
 
 
 def check_dataset(data: Any, what: str) -> Dataset:
@@ -199,7 +200,13 @@ class BoostingSession:
 
         with numba_threads(self.n_threads):  # binning runs on first access
             mapper = dtrain.bin_mapper
-            self.train_bins = binned_matrix(dtrain.binned, mapper.bin_offsets_)
+            if p["device"] == "cuda":
+                # Imported here: numba.cuda loads only for runs that ask for the GPU.
+                from ..tree.gpu import cuda_binned_matrix
+
+                self.train_bins = cuda_binned_matrix(dtrain.binned, mapper.bin_offsets_)
+            else:
+                self.train_bins = binned_matrix(dtrain.binned, mapper.bin_offsets_)
             for es in self.eval_sets:
                 if es.binned_ok:
                     es.bins = binned_matrix(es.data.binned, mapper.bin_offsets_)
@@ -214,7 +221,15 @@ class BoostingSession:
                 "ordering the constraint imposes"
             )
         split_params, growth_params, categorical_params = grower_settings(p)
-        self.grower = TreeGrower(
+        grower_class = TreeGrower
+        # The device matrix computes the round's gradient pairs where it can (tree/gpu.py).
+        self._device_gradients = None
+        if p["device"] == "cuda":
+            from ..tree.gpu import CudaTreeGrower
+
+            grower_class = CudaTreeGrower
+            self._device_gradients = self.train_bins.gradients
+        self.grower = grower_class(
             self.train_bins,
             mapper.bin_upper_bounds_,
             split_params,
@@ -308,9 +323,19 @@ class BoostingSession:
         rng = self._round_rng()
         self._sync_learning_rate()
         dart = self._dart_drop(rng) if p["booster"] == "dart" else None
-        self.objective.gradient_hessian(
-            self.dtrain.label, self.train_margin, self.dtrain.weight, self.gh, n_threads
-        )
+        if self._device_gradients is None:
+            self.objective.gradient_hessian(
+                self.dtrain.label, self.train_margin, self.dtrain.weight, self.gh, n_threads
+            )
+        else:
+            self._device_gradients(
+                self.objective,
+                self.dtrain.label,
+                self.train_margin,
+                self.dtrain.weight,
+                self.gh,
+                n_threads,
+            )
         for _ in range(p["num_parallel_tree"]):
             subsampled = p["subsample"] < 1.0
             left_out = None
