@@ -7,7 +7,7 @@ from .libraries import LIBRARIES, PEERS
 from .scoring import HIGHER_IS_BETTER, METRIC, Record, summarise
 
 FOCAL = "treeboost"
-GAP_LIMIT = 0.02  # the "more than 2% worse than the best peer" line
+GAP_LIMIT = 0.02  # "more than 2% worse than the best peer": the target's line
 TIME_LIMIT = 1.5
 
 

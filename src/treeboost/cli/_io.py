@@ -91,11 +91,37 @@ def _read_frame(path: str, fmt: str):
         # round_trip: a number written with all its digits reads back as the same float (the
         # default fast parser can be one unit in the last place off, which moves split
         # thresholds: the same rows from CSV and Parquet would train different models).
-        return pd.read_csv(path, sep=sep, float_precision="round_trip")
+        frame = pd.read_csv(path, sep=sep, float_precision="round_trip")
     except pd.errors.EmptyDataError:
         raise CLIError(f"{path!r} is empty; expected a CSV file with a header row") from None
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
         raise CLIError(f"cannot read {path!r} as CSV: {one_line(exc)}") from None
+    _check_overflowing_numbers(frame, path)
+    return frame
+
+
+def _check_overflowing_numbers(frame, path: str) -> None:
+    """A column of numbers with one beyond the float64 range (``1e999``) reads as text, and
+    would silently train as a categorical feature: refuse it, naming the column and value."""
+    import math
+
+    for name in frame.columns:
+        column = frame[name]
+        if column.dtype != object:
+            continue
+        present = column.dropna()
+        if not len(present) or not all(isinstance(v, str) for v in present):
+            continue
+        try:
+            numbers = [float(v) for v in present]
+        except ValueError:  # text: a categorical column
+            continue
+        for text, number in zip(present, numbers):
+            if math.isinf(number):
+                raise CLIError(
+                    f"column {name!r} in {path!r} holds {text[:30]!r}, a number beyond the "
+                    "float64 range (about 1.8e308)"
+                )
 
 
 def _read_libsvm(path: str, n_features: int | None = None):
@@ -104,14 +130,39 @@ def _read_libsvm(path: str, n_features: int | None = None):
 
     try:
         X, y = load_svmlight_file(path, n_features=n_features, zero_based=True)
+    except UnicodeDecodeError:
+        raise CLIError(f"cannot read {path!r} as LibSVM: not a text file") from None
     except ValueError as exc:
         message = one_line(exc)
         if n_features is not None and "n_features" in message:
             message = f"it has more features than the model's {n_features}"
         raise CLIError(f"cannot read {path!r} as LibSVM: {message}") from None
-    except UnicodeDecodeError:
-        raise CLIError(f"cannot read {path!r} as LibSVM: not a text file") from None
+    except OverflowError:  # a feature index beyond the integer range of the reader
+        raise CLIError(
+            f"cannot read {path!r} as LibSVM: a feature index is too large"
+        ) from None
+    _check_dense_size(path, X.shape)
     return X.toarray(), y
+
+
+# The share of available memory a LibSVM file may take once made dense (its rows become a
+# dense float64 table): the rest is for binning and training.
+_DENSE_SHARE = 4
+
+
+def _check_dense_size(path: str, shape: tuple[int, int]) -> None:
+    """Refuse, before allocating, a sparse file whose dense table would not fit in memory (one
+    line ``1 99999999999:1`` would otherwise ask for terabytes)."""
+    from ..tree.histogram import available_memory
+
+    needed = 8 * int(shape[0]) * int(shape[1])
+    available = available_memory()
+    if available is not None and needed * _DENSE_SHARE > available:
+        raise CLIError(
+            f"cannot read {path!r} as LibSVM: its largest feature index makes a dense table of "
+            f"{shape[0]} rows x {shape[1]} columns, {needed / 2**30:.1f} GiB, more than a "
+            f"quarter of the {available / 2**30:.1f} GiB available"
+        )
 
 
 def _numeric_target(frame, target: str, path: str):
@@ -131,6 +182,12 @@ def _numeric_target(frame, target: str, path: str):
     if np.isnan(y).any():
         row = int(np.flatnonzero(np.isnan(y))[0])
         raise CLIError(f"target column {target!r} in {path!r} is missing a value at row {row}")
+    if np.isinf(y).any():
+        row = int(np.flatnonzero(np.isinf(y))[0])
+        raise CLIError(
+            f"target column {target!r} in {path!r} holds {y[row]} at row {row}; labels must be "
+            "finite"
+        )
     return y
 
 

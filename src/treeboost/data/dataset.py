@@ -105,6 +105,40 @@ def _check_weight(weight: Any, n_rows: int) -> np.ndarray:
     return w
 
 
+# Gradients and hessians are float32 (largest finite value 3.4e38). A weighted gradient of a
+# squared-error-like loss is about (|label| + |margin|) * weight, so that product is bounded
+# well inside the float32 range; a nonzero weight below the smallest normal float32 would turn
+# into zero (the row silently dropped). Beyond these bounds a model would learn nothing or NaN.
+GRADIENT_SCALE_LIMIT = 1e37
+MIN_POSITIVE_WEIGHT = 1e-37
+
+
+def _check_gradient_scale(
+    label: np.ndarray | None, weight: np.ndarray | None, base_margin: np.ndarray | None
+) -> None:
+    if weight is not None:
+        positive = weight[weight > 0]
+        if positive.size and positive.min() < MIN_POSITIVE_WEIGHT:
+            position = int(np.flatnonzero((weight > 0) & (weight < MIN_POSITIVE_WEIGHT))[0])
+            raise ValueError(
+                f"weight contains {float(weight[position])!r} at position {position}; a nonzero "
+                f"weight must be >= {MIN_POSITIVE_WEIGHT:g} (gradients are float32): rescale "
+                "the weights"
+            )
+    size = 0.0
+    if label is not None and label.size:
+        size += float(np.max(np.abs(label)))
+    if base_margin is not None and base_margin.size:
+        size += float(np.max(np.abs(base_margin)))
+    scale = 1.0 if weight is None or not weight.size else float(np.max(weight))
+    if size * scale > GRADIENT_SCALE_LIMIT or scale > GRADIENT_SCALE_LIMIT:
+        raise ValueError(
+            f"label, base_margin and weight are too large for float32 gradients: "
+            f"(max |label| + max |base_margin|) x max weight = {size:.3g} x {scale:.3g}; "
+            f"it must be <= {GRADIENT_SCALE_LIMIT:g}: rescale the labels or the weights"
+        )
+
+
 def _check_base_margin(base_margin: Any, n_rows: int) -> np.ndarray:
     margin = _as_float64(base_margin, "base_margin")
     if margin.ndim not in (1, 2) or margin.shape[0] != n_rows or margin.size == 0:
@@ -406,7 +440,11 @@ class Dataset:
 
     @label.setter
     def label(self, value: Any) -> None:
-        self._label = None if value is None else _check_label(value, self.num_row())
+        label = None if value is None else _check_label(value, self.num_row())
+        _check_gradient_scale(
+            label, getattr(self, "_weight", None), getattr(self, "_base_margin", None)
+        )
+        self._label = label
 
     @property
     def weight(self) -> np.ndarray | None:
@@ -415,7 +453,11 @@ class Dataset:
 
     @weight.setter
     def weight(self, value: Any) -> None:
-        self._weight = None if value is None else _check_weight(value, self.num_row())
+        weight = None if value is None else _check_weight(value, self.num_row())
+        _check_gradient_scale(
+            getattr(self, "_label", None), weight, getattr(self, "_base_margin", None)
+        )
+        self._weight = weight
 
     @property
     def base_margin(self) -> np.ndarray | None:
@@ -424,7 +466,9 @@ class Dataset:
 
     @base_margin.setter
     def base_margin(self, value: Any) -> None:
-        self._base_margin = None if value is None else _check_base_margin(value, self.num_row())
+        margin = None if value is None else _check_base_margin(value, self.num_row())
+        _check_gradient_scale(getattr(self, "_label", None), getattr(self, "_weight", None), margin)
+        self._base_margin = margin
 
     @property
     def qid(self) -> np.ndarray | None:

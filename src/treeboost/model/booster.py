@@ -12,7 +12,7 @@ from ..data.sparse import as_csr, is_sparse
 from ..objectives import Objective
 from ..tree.tree import Tree
 from .forest import CSR_BLOCK_VALUES, Forest
-from .params import trees_per_round
+from .params import _device, trees_per_round
 from .survival import BaselineHazard, survival_probabilities
 
 IMPORTANCE_TYPES = ("weight", "gain", "cover", "total_gain", "total_cover")
@@ -55,6 +55,15 @@ class Booster:
         return len(self.feature_names)
 
     def append_tree(self, tree: Tree, output: int) -> None:
+        if not np.all(np.isfinite(tree.value)):
+            # A model holding it would predict NaN or infinity for every row reaching the leaf.
+            raise ValueError(
+                f"round {len(self.trees) // self.trees_per_round} of objective "
+                f"{self.objective.name!r} gave non-finite leaf values (its float32 gradients "
+                f"overflowed; learning_rate={self.params.get('learning_rate')!r}, "
+                f"base_score={self.params.get('base_score')!r}): lower learning_rate, bring "
+                "base_score nearer the labels, set max_delta_step, or rescale the labels"
+            )
         self.trees.append(tree)
         self.tree_outputs.append(int(output))
         self._forest_cache = None
@@ -153,8 +162,15 @@ class Booster:
             begin = 0
         else:
             try:
-                begin, end = (int(v) for v in iteration_range)
-            except (TypeError, ValueError):
+                pair = tuple(iteration_range)
+                if len(pair) != 2 or not all(
+                    isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+                    or isinstance(v, (float, np.floating)) and float(v).is_integer()
+                    for v in pair
+                ):
+                    raise ValueError
+                begin, end = (int(v) for v in pair)
+            except (TypeError, ValueError, OverflowError):
                 raise ValueError(
                     f"iteration_range={iteration_range!r} must be a pair of integers (begin, end)"
                 ) from None
@@ -247,7 +263,12 @@ class Booster:
         return out
 
     def _contribs(
-        self, X: np.ndarray, tree_begin: int, tree_end: int, base_margin: np.ndarray | None
+        self,
+        X: np.ndarray,
+        tree_begin: int,
+        tree_end: int,
+        base_margin: np.ndarray | None,
+        device: str = "cpu",
     ) -> np.ndarray:
         """TreeSHAP contributions of a validated raw matrix over trees [tree_begin, tree_end)."""
         from .treeshap import contributions
@@ -256,7 +277,12 @@ class Booster:
         out = np.zeros((n, k, m + 1), dtype=np.float64)
         out[:, :, m] = self._base_margins(n, base_margin)
         if tree_end > tree_begin and n:
-            contributions(self._forest(), X, tree_begin, tree_end, out)
+            if device == "cpu":
+                contributions(self._forest(), X, tree_begin, tree_end, out)
+            else:
+                from ..tree.gpu import shap_contributions
+
+                shap_contributions(self._forest(), X, tree_begin, tree_end, out)
         return out[:, 0, :] if k == 1 else out
 
     def _interactions(
@@ -280,6 +306,7 @@ class Booster:
         pred_contribs: bool = False,
         pred_interactions: bool = False,
         iteration_range: tuple[int, int] | None = None,
+        device: str = "cpu",
     ) -> np.ndarray:
         """Predict for ``data`` (array, DataFrame or Dataset).
 
@@ -304,12 +331,18 @@ class Booster:
         iteration_range : (begin, end), optional
             Rounds to use. Default: up to the best iteration when early stopping set one,
             otherwise all rounds.
+        device : {"cpu", "cuda", "gpu"}
+            Where margins are computed: "cuda" (or "gpu") walks the trees on the GPU, one
+            thread per row, for dense input to models without categorical splits, and so does
+            ``pred_contribs`` (TreeSHAP); leaf indices, interactions and sparse input stay on
+            the CPU (docs/gpu.md). Any model predicts on the CPU, whatever device trained it.
 
         Returns
         -------
         ndarray
             (n_rows,) for one output, (n_rows, n_outputs) otherwise.
         """
+        device = _device(device)
         X, base_margin = self._matrix(data)
         begin, end = self._tree_range(iteration_range)
         if is_sparse(X) and (pred_contribs or pred_interactions):
@@ -332,13 +365,19 @@ class Booster:
         if pred_interactions:
             return self._interactions(X, begin, end, base_margin)
         if pred_contribs:
-            return self._contribs(X, begin, end, base_margin)
+            return self._contribs(X, begin, end, base_margin, device)
         if pred_leaf:
             leaves = np.zeros((X.shape[0], end - begin), dtype=np.int32)
             if end > begin and X.shape[0]:
                 self._forest().predict_leaf(X, begin, end, leaves)
             return leaves
-        margin = self.predict_margin_matrix(X, begin, end, base_margin)
+        if device == "cpu" or is_sparse(X):
+            margin = self.predict_margin_matrix(X, begin, end, base_margin)
+        else:
+            from ..tree.gpu import predict_margin as predict_margin_on_device
+
+            margin = self._base_margins(X.shape[0], base_margin)
+            predict_margin_on_device(self._forest(), X, begin, end, margin)
         if output_margin:
             return margin[:, 0] if self.n_outputs == 1 else margin
         return self.objective.transform(margin)
@@ -410,10 +449,13 @@ class Booster:
 
     # -- persistence -----------------------------------------------------------------------
     def save_model(self, path: str | os.PathLike) -> None:
-        """Write the model as JSON (format documented in docs/model-format.md)."""
-        text = self.save_raw()
-        with open(path, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        """Write the model as JSON (format documented in docs/model-format.md).
+
+        The write is atomic: ``path`` holds either its previous content or the whole new model,
+        never a partly written file (a temporary file in the same directory replaces it)."""
+        from .model_file import atomic_write_text
+
+        atomic_write_text(path, self.save_raw())
 
     def save_raw(self) -> str:
         """The model file's JSON text (deterministic: same model, same bytes)."""
@@ -483,8 +525,9 @@ class Booster:
 
         text = xgboost_json_from_booster(self)
         if path is not None:
-            with open(path, "w", encoding="utf-8") as fh:
-                fh.write(text)
+            from .model_file import atomic_write_text
+
+            atomic_write_text(path, text)
         return text
 
     @classmethod

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import tempfile
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,8 +49,8 @@ FEATURE_TYPES = ("float", "c")
 
 # Settings of the machine that trained the model, not of the model: neither written nor kept on
 # loading, so that the same data, parameters and seed give the same bytes whatever the thread
-# count.
-RUNTIME_PARAMS = ("n_jobs",)
+# count or device (a model trained on a GPU predicts anywhere).
+RUNTIME_PARAMS = ("n_jobs", "device")
 
 # max_bin <= 65536 counts the missing bin, so a split bin (a value bin) is at most 65535.
 MAX_SPLIT_BIN = 65535
@@ -74,6 +76,18 @@ class ModelContents:
     best_iteration: int | None = None
     best_score: float | None = None
     survival_baseline: BaselineHazard | None = None
+
+    def __post_init__(self) -> None:
+        # Whoever builds the contents (read_model, the converters of interop/, save_raw), a
+        # Booster only ever holds trees whose covers TreeSHAP can weigh and whose margins stay
+        # finite, so every model saves to a file that loads again.
+        for i, tree in enumerate(self.trees):
+            problem = cover_problem(tree.cover, tree.left, tree.right)
+            if problem:
+                raise ValueError(f"invalid model: tree {i}: {problem}")
+        problem = margin_range_problem(np.asarray(self.base_margin, dtype=np.float64), self.trees)
+        if problem:
+            raise ValueError(f"invalid model: {problem}")
 
     @property
     def n_outputs(self) -> int:
@@ -167,6 +181,61 @@ def _json_labels(labels: list) -> list:
             label = str(label)
         out.append(label)
     return out
+
+
+def atomic_write_text(path: str | os.PathLike, text: str, encoding: str = "utf-8") -> None:
+    """Write ``text`` to ``path`` so that the path always holds either its old content or all
+    of the new one: the text goes to a temporary file in the same directory, is flushed to
+    disk, and replaces ``path`` in one ``os.replace`` (atomic on POSIX and Windows). A crash or
+    a kill mid-save leaves at most a stray ``.tmp`` file beside the target, never a half-written
+    model at the target path."""
+    target = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(target))
+    data = text.encode(encoding)
+    fd, tmp = tempfile.mkstemp(
+        dir=directory, prefix=f".{os.path.basename(target)}.", suffix=".tmp"
+    )
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        # mkstemp creates the file 0600; give it the mode a plain open() would have.
+        os.chmod(tmp, 0o666 & ~_current_umask())
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    # The rename itself reaches the disk once the directory is synced (POSIX; best effort).
+    if hasattr(os, "O_DIRECTORY"):
+        try:
+            fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+        except OSError:
+            return
+        try:
+            os.fsync(fd)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+
+
+def _current_umask() -> int:
+    """The process umask, read without changing it where Linux reports it (/proc), since
+    ``os.umask`` sets it process-wide and another thread could create a file meanwhile."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)  # the common default while it is briefly set
+    os.umask(mask)
+    return mask
 
 
 # -- parsing ---------------------------------------------------------------------------------
@@ -274,6 +343,16 @@ def _int_list(value: Any, where: str, length: int, dtype: type) -> np.ndarray:
     return np.asarray(value, dtype=np.int64)
 
 
+def _is_text(value: str) -> bool:
+    """Whether a string is Unicode text (a lone surrogate from a ``\\ud800`` escape is not, and
+    would fail later wherever the name is printed or written as UTF-8)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _describe(value: Any) -> str:
     if isinstance(value, list):
         return f"a list of {len(value)}"
@@ -300,6 +379,8 @@ def _read_categories(value: Any, types: list[str]) -> list:
             isinstance(v, (str, int, float, bool)) for v in labels
         ):
             raise _fail("categories", f"feature {i} must list its category labels")
+        if not all(_is_text(v) for v in labels if isinstance(v, str)):
+            raise _fail("categories", f"feature {i} has a label that is not valid Unicode text")
         if len(set(labels)) != len(labels):
             raise _fail("categories", f"feature {i} lists a category twice")
         out.append(labels)
@@ -409,6 +490,9 @@ def _check_structure(
         raise _fail(where, "default_left must hold 0 or 1")
     if np.any(columns["sample_count"] < 0):
         raise _fail(where, "sample_count must be >= 0")
+    problem = cover_problem(columns["cover"], left, right)
+    if problem:
+        raise _fail(where, problem)
 
 
 # -- loading ---------------------------------------------------------------------------------
@@ -442,6 +526,8 @@ def _read_feature_names(names: Any) -> list[str]:
     for i, name in enumerate(names):
         if not isinstance(name, str):
             raise _fail("feature_names", f"item {i} is {name!r}, not a string")
+        if not _is_text(name):
+            raise _fail("feature_names", f"item {i} is {name!r}, not valid Unicode text")
         if name in seen:
             raise _fail(
                 "feature_names",
@@ -486,6 +572,41 @@ def _read_baseline(value: Any, objective: str) -> BaselineHazard | None:
     return BaselineHazard(times, hazard)
 
 
+def cover_problem(cover: np.ndarray, left: np.ndarray, right: np.ndarray) -> str | None:
+    """What is wrong with a tree's covers, or None. Cover is a sum of hessians over the node's
+    rows, so it is >= 0 and children carry parts of their parent's (TreeSHAP weighs paths by
+    child / parent cover; a child above its parent would let the weights grow without bound).
+    The tolerance absorbs the float32 rounding of imported models."""
+    if np.any(cover < 0):
+        return f"cover must be >= 0, got {float(cover[cover < 0][0])!r}"
+    split = np.flatnonzero(left >= 0)
+    limit = cover[split] * (1 + 1e-6) + 1e-300
+    over = (cover[left[split]] > limit) | (cover[right[split]] > limit)
+    if np.any(over):
+        return f"node {int(split[over][0])} has a child whose cover exceeds its own"
+    return None
+
+
+def margin_range_problem(base_margin: np.ndarray, trees: list[Tree]) -> str | None:
+    """None when the largest margin the model can produce (base margin plus every tree's
+    largest leaf value) is finite, so that no input can make a prediction overflow."""
+    bound = float(np.max(np.abs(base_margin), initial=0.0))
+    for tree in trees:
+        bound += float(np.max(np.abs(tree.value), initial=0.0))
+    if not math.isfinite(bound) or bound > np.finfo(np.float64).max / 2:
+        return (
+            "leaf values are so large that their sum overflows float64 (the margin of some "
+            "row would be infinite)"
+        )
+    return None
+
+
+def _check_margin_range(base_margin: np.ndarray, trees: list[Tree]) -> None:
+    problem = margin_range_problem(base_margin, trees)
+    if problem:
+        raise _fail("trees", problem)
+
+
 def read_model(text: str | bytes) -> ModelContents:
     """Parse and validate model JSON; raises :class:`ModelFormatError` on any defect."""
     doc = _parse(text)
@@ -522,11 +643,12 @@ def read_model(text: str | bytes) -> ModelContents:
         raise _fail(
             "feature_types", f"must list one of {FEATURE_TYPES} per feature ({len(names)} features)"
         )
-    if not isinstance(doc["trees"], list) or len(doc["trees"]) % n_outputs:
+    per_round = trees_per_round(n_outputs, params)
+    if not isinstance(doc["trees"], list) or len(doc["trees"]) % per_round:
         raise _fail(
             "trees",
-            f"must be a list whose length is a multiple of {n_outputs} "
-            "(one tree per output and round)",
+            f"must be a list whose length is a multiple of {per_round} (one tree per output "
+            f"and parallel tree, {n_outputs} x {params.get('num_parallel_tree', 1)}, per round)",
         )
     categories = _read_categories(doc.get("categories"), types)
     trees, outputs = [], []
@@ -534,7 +656,8 @@ def read_model(text: str | bytes) -> ModelContents:
         tree, output = _read_tree(entry, i, len(names), n_outputs, categories)
         trees.append(tree)
         outputs.append(output)
-    best_iteration, best_score = _read_best(doc, len(trees) // trees_per_round(n_outputs, params))
+    _check_margin_range(base_margin, trees)
+    best_iteration, best_score = _read_best(doc, len(trees) // per_round)
     return ModelContents(
         objective=objective,
         base_margin=base_margin,

@@ -9,6 +9,8 @@ variant (tree/matrix.py) hands the grower its builder.
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
 from ..kernels.histogram import MAX_CHUNKS, build_histogram, n_chunks_for, subtract_histogram
@@ -24,6 +26,66 @@ _SPARSE_CHUNK_BYTES = 256 << 20
 # columns (4.8 MiB) 25 ms either way; a third of the rows 28 ms against 19-36 ms.
 _CSC_MIN_HIST_BYTES = 8 << 20
 _CSC_ROW_FRACTION = 3
+
+
+# Histogram buffers a grower holds at once beyond the per-chunk scratch: the node being split,
+# its sibling, and the parents kept for subtraction (a few levels deep).
+_HELD_HISTOGRAMS = 4
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available to this process now, or None when it cannot be told: psutil
+    where installed, else Linux's MemAvailable (/proc/meminfo), else ``os.sysconf``."""
+    try:
+        import psutil
+
+        return int(psutil.virtual_memory().available)
+    except Exception:  # not installed (psutil is a dev extra), or no answer on this platform
+        pass
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return int(os.sysconf("SC_AVPHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def histogram_bytes(total_bins: int, n_rows: int, sparse: bool = False) -> int:
+    """Bytes of the histograms training over ``total_bins`` bins and ``n_rows`` rows allocates
+    up front: one float64 (gradient, hessian) pair per bin, per row chunk and held buffer (the
+    chunks as the builders below choose them; sparse bins cap their chunks' bytes)."""
+    one = 16 * max(int(total_bins), 1)
+    chunks = int(n_chunks_for(max(int(n_rows), 0)))
+    if sparse:
+        chunks = max(1, min(chunks, _SPARSE_CHUNK_BYTES // one))
+    return one * (chunks + _HELD_HISTOGRAMS)
+
+
+def check_histogram_memory(
+    total_bins: int,
+    n_rows: int,
+    n_features: int,
+    available: int | None = None,
+    sparse: bool = False,
+) -> None:
+    """Fail fast, before allocating, when the histograms alone would not fit in memory.
+
+    Raises ``MemoryError`` naming the bytes needed and the bytes available."""
+    needed = histogram_bytes(total_bins, n_rows, sparse)
+    if available is None:
+        available = available_memory()
+    if available is not None and needed > available:
+        raise MemoryError(
+            f"training histograms need {needed / 2**30:.1f} GiB ({n_features} features, "
+            f"{total_bins} bins in all, 16 bytes per bin per buffer) but only "
+            f"{available / 2**30:.1f} GiB of memory is available; lower max_bin or use fewer "
+            "features"
+        )
 
 
 class HistogramBuilder:
@@ -176,4 +238,11 @@ class SparseHistogramBuilder(HistogramBuilder):
         return hist, summed[active.view(bool)]
 
 
-__all__ = ["HistogramBuilder", "MAX_CHUNKS", "SparseHistogramBuilder"]
+__all__ = [
+    "HistogramBuilder",
+    "MAX_CHUNKS",
+    "SparseHistogramBuilder",
+    "available_memory",
+    "check_histogram_memory",
+    "histogram_bytes",
+]

@@ -25,7 +25,7 @@ from ..data.sparse import SparseBins
 from ..kernels.categorical import add_tree_binned_tables
 from ..kernels.predict import add_tree_binned
 from ..kernels.sparse import add_tree_binned_csr
-from .histogram import HistogramBuilder, SparseHistogramBuilder
+from .histogram import HistogramBuilder, SparseHistogramBuilder, check_histogram_memory
 from .tree import Tree
 
 
@@ -164,6 +164,12 @@ def binned_matrix(binned: np.ndarray | SparseBins, bin_offsets: np.ndarray) -> B
     """The :class:`BinnedMatrix` variant for a Dataset's ``binned`` rows."""
     if isinstance(binned, BinnedMatrix):
         return binned
+    # Before any histogram is allocated: a request that cannot fit fails now, saying how much
+    # it needed, instead of swapping or being killed in the first round.
+    offsets = np.asarray(bin_offsets)
+    check_histogram_memory(
+        int(offsets[-1]), binned.shape[0], binned.shape[1], sparse=isinstance(binned, SparseBins)
+    )
     if isinstance(binned, SparseBins):
         return SparseBinnedMatrix(binned, bin_offsets)
     return DenseBinnedMatrix(np.ascontiguousarray(binned), bin_offsets)

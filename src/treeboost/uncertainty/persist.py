@@ -38,9 +38,9 @@ __all__ = ["FORMAT", "VERSION", "dumps", "load", "read_kind", "save"]
 def save(model: Any, path: str | os.PathLike) -> None:
     """Write a fitted ``CalibratedClassifier``, ``ConformalRegressor`` or
     ``ConformalClassifier`` wrapping treeboost models to ``path`` (see :func:`dumps`)."""
-    text = dumps(model)
-    with open(path, "w", encoding="ascii") as fh:
-        fh.write(text)
+    from ..model.model_file import atomic_write_text
+
+    atomic_write_text(path, dumps(model), encoding="ascii")
 
 
 def dumps(model: Any) -> str:
