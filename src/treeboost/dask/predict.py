@@ -37,7 +37,7 @@ def predict(
     ----------
     client : distributed.Client
     model : Booster
-        Any treeboost model (trained here, on Dask, or loaded); it is sent to the workers once.
+        Any treeboost model (trained here, on Dask, or loaded); the task graph carries it.
     data : dask.array.Array (2-d) or dask.dataframe.DataFrame
     output_margin, pred_leaf, pred_contribs, iteration_range
         As for :meth:`treeboost.Booster.predict`.
@@ -58,8 +58,9 @@ def predict(
         "pred_contribs": pred_contribs,
         "iteration_range": iteration_range,
     }
-    # One copy of the model on every worker, shared by all partitions' tasks.
-    shared = client.scatter(model, broadcast=True)
+    # The graph carries the model itself (a scattered future would be released when this
+    # function returns, before the lazy result is computed).
+    shared = model
     if isinstance(data, da.Array):
         if data.ndim != 2:
             raise ValueError(f"data must be a 2-d dask array, got {data.ndim} dimension(s)")
