@@ -540,7 +540,7 @@ def test_weight_scale_does_not_change_an_unregularised_model(scale):
 @pytest.mark.xfail(
     reason="tree/split.py's MIN_SPLIT_GAIN = 1e-12 is an absolute floor; gains scale with the "
     "weights, so uniform weights of 1e-30 make every split 'noise' and the model learns nothing "
-    "(not editable here; see docs/reliability.md, known gaps)",
+    "(a relative floor would change tie-breaking in every model; docs/reliability.md, known gaps)",
     strict=True,
 )
 def test_tiny_uniform_weights_still_learn():
@@ -566,8 +566,8 @@ def test_integral_float_iteration_range_is_accepted():
 
 
 def test_huge_base_score_is_refused_naming_it():
-    """Regression: base_score=1e300 trained a model predicting NaN for every row. Now the first
-    tree's non-finite leaves are refused (Booster.append_tree) with a line naming base_score."""
+    """Regression: base_score=1e300 trained a model predicting NaN for every row. Now it is
+    refused with a line naming base_score (the parameter check, before any tree)."""
     rng = np.random.default_rng(0)
     X = rng.normal(size=(50, 3))
     dtrain = tb.Dataset(X, label=rng.normal(size=50))
