@@ -354,7 +354,7 @@ class CudaTreeGrower(TreeGrower):
         p = self.split
         n_features = features.shape[0]
         if n_features == 0:
-            gain, feature, split_bin, default_left, left_g, left_h = -np.inf, -1, 0, False, 0.0, 0.0
+            result = (-np.inf, -1, 0, False, 0.0, 0.0)
         else:
             d_features = self.histograms.device_features(features)[0]
             d_out = cuda.device_array((n_features, 5), dtype=np.float64)
@@ -366,15 +366,8 @@ class CudaTreeGrower(TreeGrower):
                 GAIN_TIE_TOLERANCE, d_out,
             )  # fmt: skip
             per_feature = d_out.copy_to_host()
-            gain, feature, split_bin, default_left, left_g, left_h = _best_of_features(
-                per_feature, np.ascontiguousarray(features, dtype=np.int32)
-            )
-        node.gain = gain if feature >= 0 else -np.inf
-        node.feature = int(feature)
-        node.split_bin = int(split_bin)
-        node.default_left = bool(default_left)
-        node.left_g = float(left_g)
-        node.left_h = float(left_h)
+            result = _best_of_features(per_feature, np.ascontiguousarray(features, dtype=np.int32))
+        self._take_split(node, result)
 
     def _partition(self, node, plan) -> int:
         """Partition the node's segment of the device rows (or, for a final split, add the

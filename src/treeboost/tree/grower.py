@@ -375,6 +375,11 @@ class TreeGrower:
                 node.lower,
                 node.upper,
             )
+        self._take_split(node, result)
+
+    @staticmethod
+    def _take_split(node: _Node, result: tuple) -> None:
+        """Record a split scan's (gain, feature, split_bin, default_left, left_g, left_h)."""
         gain, feature, split_bin, default_left, left_g, left_h = result
         node.gain = gain if feature >= 0 else -np.inf
         node.feature = int(feature)
