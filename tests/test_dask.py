@@ -139,13 +139,12 @@ def test_sketch_is_exact_on_few_values_and_within_its_bound_on_many(client):
     )  # fmt: skip
     exact, merged = local.bin_mapper.bin_upper_bounds_, sketched.bin_mapper.bin_upper_bounds_
     np.testing.assert_array_equal(merged[0], exact[0])  # 20 values: summarised exactly
-    # Every merged threshold's rank is within n / size of the quantile it stands for.
+    # Every merged threshold's rank is near an even split: the sketch's n / size, doubled for
+    # comparing with evenly spaced levels rather than the exact quantiles.
     ranks = np.searchsorted(np.sort(X[:, 1]), merged[1])
-    targets = np.searchsorted(np.sort(X[:, 1]), exact[1])
     assert merged[1].shape[0] > 100
     levels = np.arange(1, merged[1].shape[0] + 1) * n / (merged[1].shape[0] + 1)
     assert np.abs(ranks - levels).max() <= 2 * n / size
-    assert targets.shape == exact[1].shape
 
 
 def test_summary_and_merge_on_their_own():

@@ -224,27 +224,22 @@ class Shard:
         """The root histogram of a new tree for ``output`` over the drawn rows."""
         self.sample_indices = self.rows.copy()
         self.segments = {0: (0, self.sample_indices.shape[0])}
-        return self._histogram(output, 0, features)
+        return self.histograms_of(output, [0], features)[0]
 
     def histograms_of(self, output: int, nodes: list[int], features: np.ndarray) -> np.ndarray:
-        """Histograms of ``nodes`` (stacked), over ``features``."""
+        """Histograms of ``nodes`` (stacked) over ``features``; other features' bins are 0."""
         out = np.zeros((len(nodes), self.total_bins, 2), dtype=np.float64)
-        for i, node in enumerate(nodes):
-            out[i] = self._histogram(output, node, features)
-        return out
-
-    def _histogram(self, output: int, node: int, features: np.ndarray) -> np.ndarray:
-        start, end = self.segments[node]
-        if end <= start:
-            return np.zeros((self.total_bins, 2), dtype=np.float64)
+        bins = _feature_bins(features, self.bin_offsets)
         with numba_threads(self.n_threads):
-            hist, _ = self.histograms.build(
-                self.gh[output], self.sample_indices, start, end, features
-            )
-        out = np.zeros((self.total_bins, 2), dtype=np.float64)
-        idx = _feature_bins(features, self.bin_offsets)
-        out[idx] = hist[idx]
-        self.histograms.release(hist)
+            for i, node in enumerate(nodes):
+                start, end = self.segments[node]
+                if end <= start:
+                    continue
+                hist, _ = self.histograms.build(
+                    self.gh[output], self.sample_indices, start, end, features
+                )
+                out[i, bins] = hist[bins]
+                self.histograms.release(hist)
         return out
 
     def split(self, output: int, requests: list[tuple]) -> np.ndarray:

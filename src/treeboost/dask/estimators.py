@@ -11,7 +11,6 @@ import numpy as np
 from ..sklearn.estimators import (
     TreeBoostClassifier,
     TreeBoostRegressor,
-    _check_positive_int,
     eval_pairs,
 )
 from .dataset import DaskDataset
@@ -44,7 +43,6 @@ class _DaskModel:
 
     def _dask_fit(self, X, y, sample_weight, eval_set, sample_weight_eval_set, verbose,
                   extra: dict, encode=lambda y: y) -> None:  # fmt: skip
-        _check_positive_int("n_estimators", self.n_estimators)
         self._check_wrapper_params(eval_set)
         client = self.client
         dtrain = DaskDataset(
@@ -55,19 +53,7 @@ class _DaskModel:
         for i, Xv, yv, wv in eval_pairs(eval_set, sample_weight_eval_set):
             data = DaskDataset(client, Xv, encode(yv), weight=wv, reference=dtrain)
             evals.append((data, f"validation_{i}"))
-        evals_result: dict = {}
-        self._Booster = train(
-            client,
-            self._train_params(extra),
-            dtrain,
-            num_boost_round=self.n_estimators,
-            evals=evals,
-            early_stopping_rounds=self.early_stopping_rounds,
-            callbacks=self.callbacks,
-            verbose_eval=verbose,
-            evals_result=evals_result,
-        )
-        self.evals_result_ = evals_result
+        self._train_booster(train, dtrain, evals, verbose, extra, client)
         self.n_features_in_ = dtrain.num_col()
         if hasattr(X, "columns"):
             self.feature_names_in_ = np.asarray(dtrain.feature_names, dtype=object)

@@ -396,8 +396,14 @@ class _TreeBoostModel(BaseEstimator):
                     f"validation_{i}",
                 )
             )
+        self._train_booster(train, dtrain, evals, verbose, extra_params)
+
+    def _train_booster(self, train_fn, dtrain, evals, verbose, extra_params, *leading) -> None:
+        """Train with ``train_fn(*leading, params, dtrain, ...)`` (treeboost.train, or a
+        distributed train taking its client first) under the estimator's settings."""
         evals_result: dict = {}
-        self._Booster = train(
+        self._Booster = train_fn(
+            *leading,
             self._train_params(extra_params),
             dtrain,
             num_boost_round=self.n_estimators,

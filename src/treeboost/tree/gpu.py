@@ -24,12 +24,11 @@ from ..kernels.cuda import objectives as gpu_objectives
 from ..kernels.cuda import predict as gpu_predict
 from ..kernels.cuda import shap as gpu_shap
 from ..kernels.cuda import training as gpu
-from ..kernels.predict import add_tree_binned
 from ..kernels.shap import tree_expected_values
 from ..kernels.split import GAIN_TIE_TOLERANCE, _best_of_features, leaf_score
 from ..objectives.base import HESSIAN_FLOOR
 from .grower import TreeGrower, _grown
-from .matrix import BinnedMatrix
+from .matrix import BinnedMatrix, DenseBinnedMatrix
 
 # The simulator runs each device thread as a Python thread: one small block per launch (every
 # kernel loops over its rows by grid stride) keeps its tests fast. On a GPU, 256 threads per
@@ -79,6 +78,8 @@ class CudaBinnedMatrix(BinnedMatrix):
     def __init__(self, binned: np.ndarray, bin_offsets: np.ndarray):
         super().__init__(binned.shape, bin_offsets)
         self.binned = np.ascontiguousarray(binned)
+        # The host's view of the same bins, for the walks that update host margins.
+        self._host = DenseBinnedMatrix(self.binned, bin_offsets)
         self.columns = cuda.to_device(np.ascontiguousarray(self.binned.T))
         self.d_offsets = cuda.to_device(self.bin_offsets)
         self._labels: tuple | None = None  # (host y, host weight, device y, device weight)
@@ -92,24 +93,13 @@ class CudaBinnedMatrix(BinnedMatrix):
         return CudaHistogramBuilder(self)
 
     def column(self, feature: int) -> np.ndarray:
-        return np.ascontiguousarray(self.binned[:, feature])
+        return self._host.column(feature)
 
     def add_tree(
         self, tree, output: int, margin: np.ndarray, rows: np.ndarray | None = None
     ) -> None:
         # Host walk: the margins it updates live on the host (left-out rows, DART).
-        add_tree_binned(
-            self.binned,
-            self.all_rows if rows is None else rows,
-            tree.left,
-            tree.right,
-            tree.feature,
-            tree.split_bin,
-            tree.default_left,
-            tree.value,
-            output,
-            margin,
-        )
+        self._host.add_tree(tree, output, margin, rows)
 
     # -- gradients and margins on the device ---------------------------------------------------
     def _device_labels(self, y: np.ndarray, weight: np.ndarray | None):
