@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._presets import njit_serial
+from ._presets import njit_parallel, njit_serial, prange
 from .categorical import best_categorical_split
 from .histogram import build_histogram, n_chunks_for, subtract_histogram
 from .partition import apply_final_split_table, direction_table, partition_rows_table
@@ -76,6 +76,92 @@ def _release(ints, node, free_slots, n_free):
 
 @njit_serial
 def grow_dense_tree(
+    binned,
+    columns,
+    gh,
+    sample_indices,
+    features,
+    bin_offsets,
+    upper_bounds,
+    upper_offsets,
+    is_categorical,
+    cat_tables,
+    max_cat_to_onehot,
+    max_cat_threshold,
+    cat_smooth,
+    reg_lambda,
+    reg_alpha,
+    gamma,
+    min_split_gain,
+    min_child_weight,
+    max_delta_step,
+    learning_rate,
+    max_depth,
+    max_leaves,
+    lossguide,
+    margin,
+    output,
+    apply_margin,
+    walk_rows,
+    chunk_hists,
+    pool,
+    scratch,
+    chunk_counts,
+    ints,
+    floats,
+    out_left,
+    out_right,
+    out_feature,
+    out_threshold,
+    out_split_bin,
+    out_default_left,
+    out_value,
+    out_cover,
+    out_gain,
+    out_sample_count,
+):
+    """Grow one tree (see :func:`_grow_tree`); with ``apply_margin``, the rows ``walk_rows``
+    (rows of the matrix outside ``sample_indices``, such as those a subsampled round left out)
+    take the new tree's leaf values in ``margin[:, output]`` too, walked through its bins.
+    Returns the number of nodes."""
+    n_nodes = _grow_tree(
+        binned, columns, gh, sample_indices, features, bin_offsets, upper_bounds, upper_offsets,
+        is_categorical, cat_tables, max_cat_to_onehot, max_cat_threshold, cat_smooth,
+        reg_lambda, reg_alpha, gamma, min_split_gain, min_child_weight, max_delta_step,
+        learning_rate, max_depth, max_leaves, lossguide, margin, output, apply_margin,
+        chunk_hists, pool, scratch, chunk_counts, ints, floats, out_left, out_right,
+        out_feature, out_threshold, out_split_bin, out_default_left, out_value, out_cover,
+        out_gain, out_sample_count,
+    )  # fmt: skip
+    if apply_margin and walk_rows.shape[0] > 0:
+        _walk_rows(binned, walk_rows, ints, cat_tables, out_left, out_right, out_feature,
+                   out_split_bin, out_default_left, out_value, output, margin)  # fmt: skip
+    return n_nodes
+
+
+@njit_parallel
+def _walk_rows(
+    binned, rows, ints, cat_tables, left, right, feature, split_bin, default_left, value,
+    output, margin,
+):  # fmt: skip
+    """``margin[i, output] +=`` the grown tree's leaf value for the binned rows ``rows``."""
+    for r in prange(rows.shape[0]):
+        i = rows[r]
+        node = 0
+        while left[node] >= 0:
+            b = binned[i, feature[node]]
+            if ints[node, _IS_CAT] == 1:
+                go_left = cat_tables[node, b] != 0
+            elif b == 0:
+                go_left = default_left[node] != 0
+            else:
+                go_left = b <= split_bin[node]
+            node = left[node] if go_left else right[node]
+        margin[i, output] += value[node]
+
+
+@njit_serial
+def _grow_tree(
     binned,
     columns,
     gh,

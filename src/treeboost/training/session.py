@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..data import Dataset
-from ..kernels.partition import add_leaf_values
+from ..kernels.partition import add_leaf_values, split_by_draws
 from ..metrics import Metric, get_metric
 from ..model.booster import Booster
 from ..model.forest import add_tree_margin_raw
@@ -340,11 +340,14 @@ class BoostingSession:
             subsampled = p["subsample"] < 1.0
             left_out = None
             if subsampled:
-                drawn = rng.random(self.dtrain.num_row()) < p["subsample"]
-                if not drawn.any():
-                    drawn[rng.integers(self.dtrain.num_row())] = True
-                rows = np.flatnonzero(drawn).astype(np.int32)
-                left_out = np.flatnonzero(~drawn)
+                n_rows = self.dtrain.num_row()
+                rows, left_out = split_by_draws(rng.random(n_rows), p["subsample"])
+                if rows.size == 0:
+                    # Never an empty sample: one row drawn at random instead.
+                    drawn = np.zeros(n_rows, dtype=bool)
+                    drawn[rng.integers(n_rows)] = True
+                    rows = np.flatnonzero(drawn).astype(np.int32)
+                    left_out = np.flatnonzero(~drawn)
             else:
                 rows = self.all_rows
             tree_features = sample_features(
@@ -365,16 +368,14 @@ class BoostingSession:
                     margin=self.train_margin if fused else None,
                     output=k,
                     feature_weights=self.feature_weights,
+                    left_out=left_out if fused else None,
                 )
                 tree = grown.tree
                 if self.refresh_alphas is not None:
                     self._refresh_leaves(grown, k, sample_indices)
                 if dart is not None:
                     tree.value *= dart.new_weight
-                if fused:
-                    if left_out is not None and left_out.size:
-                        self.train_bins.add_tree(tree, k, self.train_margin, left_out)
-                else:
+                if not fused:
                     if subsampled or dart is not None:
                         self.train_bins.add_tree(tree, k, self.train_margin)
                     else:

@@ -304,7 +304,7 @@ class CudaTreeGrower(TreeGrower):
         self._d_margin = None
 
     def grow(self, gh, sample_indices, tree_features, rng, margin=None, output=0,
-             feature_weights=None):  # fmt: skip
+             feature_weights=None, left_out=None):  # fmt: skip
         """:meth:`TreeGrower.grow` on the device: ``gh`` and the margins are the device copies
         (see :class:`CudaBinnedMatrix`), ``sample_indices`` is copied to the device, partitioned
         there and copied back at the end, so the leaf segments of the result refer to it."""
@@ -334,6 +334,8 @@ class CudaTreeGrower(TreeGrower):
                     cuda.to_device(ends), cuda.to_device(values),
                 )  # fmt: skip
             m.download_margin(margin, output)
+            if left_out is not None and left_out.size:
+                m.add_tree(tree, output, margin, left_out)
         sample_indices[:] = d_idx.copy_to_host()
         self._d_margin = None
         return _grown(tree, leaf_nodes, starts, ends, None, output, sample_indices)

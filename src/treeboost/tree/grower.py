@@ -218,9 +218,12 @@ class TreeGrower:
             "floats": np.empty((capacity, N_FLOAT_COLUMNS), dtype=np.float64),
             "nodes": {name: np.empty(capacity, dtype=dt) for name, dt in NODE_ARRAYS.items()},
             "no_margin": np.zeros((1, 1), dtype=np.float64),
+            "no_rows": np.zeros(0, dtype=np.int64),
         }
 
-    def _grow_compiled(self, gh, sample_indices, tree_features, margin, output) -> GrownTree:
+    def _grow_compiled(
+        self, gh, sample_indices, tree_features, margin, output, left_out
+    ) -> GrownTree:
         c = self._compiled
         p = self.split
         nodes = c["nodes"]
@@ -251,6 +254,7 @@ class TreeGrower:
             c["no_margin"] if margin is None else margin,
             output,
             margin is not None,
+            c["no_rows"] if left_out is None else left_out,
             self.histograms._chunk_hists,
             c["pool"],
             self._scratch,
@@ -268,6 +272,7 @@ class TreeGrower:
                 categories[int(node)] = c["cat_tables"][node, : n_bins[f]].copy()
         tree = Tree(**{name: nodes[name][:n_nodes].copy() for name in NODE_ARRAYS},
                     categories=categories)  # fmt: skip
+        tree._depth = ints[:, 2].astype(np.int32)  # the kernel's node depths
         leaf_nodes = np.flatnonzero((tree.left < 0) & (ints[:, 7] == 0)).astype(np.int64)
         return _grown(tree, leaf_nodes, ints[leaf_nodes, 0], ints[leaf_nodes, 1], margin,
                       output, sample_indices)  # fmt: skip
@@ -410,15 +415,18 @@ class TreeGrower:
         margin: np.ndarray | None = None,
         output: int = 0,
         feature_weights: np.ndarray | None = None,
+        left_out: np.ndarray | None = None,
     ) -> GrownTree:
         """Grow a tree on rows ``sample_indices`` (reordered in place) using ``tree_features``.
 
         With ``margin`` given, ``margin[row, output]`` gets every row's leaf value: splits whose
         children are both leaves are applied while scanning their rows (they are never
-        partitioned), the other leaves from their segments.
+        partitioned), the other leaves from their segments; the rows ``left_out`` (int64, rows
+        of the matrix not in the sample) get theirs from a walk of the new tree.
         """
         if self._compiled is not None and tree_features.shape[0] and not self.use_python:
-            return self._grow_compiled(gh, sample_indices, tree_features, margin, output)
+            return self._grow_compiled(gh, sample_indices, tree_features, margin, output,
+                                       left_out)  # fmt: skip
         n = sample_indices.shape[0]
         root_hist, root_active = self.histograms.build(gh, sample_indices, 0, n, tree_features)
         self._gh = gh
@@ -436,6 +444,8 @@ class TreeGrower:
             sample_indices,
         )
         self._gh = self._sample_indices = self._margin = None
+        if margin is not None and left_out is not None and left_out.size:
+            self.matrix.add_tree(tree, output, margin, left_out)
         return grown
 
     def _grow_from(
