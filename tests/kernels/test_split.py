@@ -140,3 +140,22 @@ def test_compacted_scan_equals_the_sequential_twin(seed):
         float(rng.choice([0.0, 1.0, 10.0])),
     )
     assert find_best_split(*args) == find_best_split_sequential(*args)
+
+
+@pytest.mark.parametrize("n_features,n_bins", [(3, 40), (30, 256)])
+def test_scan_on_one_thread_and_in_parallel_groups_agree(n_features, n_bins):
+    """Scans below PARALLEL_SCAN_BINS run on the calling thread, larger ones in parallel
+    groups: both give the candidate-by-candidate answer."""
+    from treeboost.kernels.split import PARALLEL_SCAN_BINS, find_best_split_sequential
+
+    total = n_features * n_bins
+    assert (total < PARALLEL_SCAN_BINS) == (n_features == 3)
+    rng = np.random.default_rng(n_features)
+    hist = np.column_stack([rng.normal(size=total), rng.uniform(0.1, 2.0, total)])
+    offsets = np.arange(n_features + 1, dtype=np.int64) * n_bins
+    sum_g, sum_h = hist[:n_bins].sum(axis=0)
+    args = (hist, np.arange(n_features, dtype=np.int32), offsets, float(sum_g), float(sum_h),
+            1.0, 0.0, 0.0, 1.0)  # fmt: skip
+    result = find_best_split(*args)
+    assert result[1] >= 0
+    assert result == find_best_split_sequential(*args)

@@ -255,3 +255,36 @@ def test_compiled_path_is_used_only_where_it_applies():
     categorical = np.array([True, False, False, False])
     grower = TreeGrower(matrix, upper, SplitParams(), GrowthParams(), categorical=categorical)
     assert grower._compiled is not None  # category-set splits run in the kernel too
+
+
+@pytest.mark.parametrize("growth,split", COMPILED_CASES[::3])
+@pytest.mark.parametrize("fused", [False, True])
+def test_histograms_that_skip_frequent_bins_grow_the_same_trees(growth, split, fused,
+                                                                monkeypatch):  # fmt: skip
+    """Columns dominated by one value (zero counts, flags, a common category): the one-call
+    kernel lists the rows without each feature's most frequent bin and rebuilds that bin from
+    the node's totals; the trees, segments and margins are the Python grower's."""
+    import treeboost as tb
+
+    n_rows = 6000
+    rng = np.random.default_rng(5)
+    X = np.where(rng.random((n_rows, 8)) < 0.85, 0.0, rng.integers(1, 30, (n_rows, 8)) * 1.0)
+    X[:, 0] = rng.normal(size=n_rows)
+    X[rng.random(n_rows) < 0.05, 1] = np.nan
+    y = (X[:, 0] + (X[:, 1] > 3) + 0.2 * X[:, 2] * (X[:, 7] == 0) > 0.8) * 1.0
+    data = tb.Dataset(X, label=y, categorical_features=[7])
+    categorical = np.array([t == "c" for t in data.feature_types], dtype=bool)
+    # Gradient pairs that are multiples of 1/256: their sums are exact in any order.
+    p = np.clip(np.round(rng.uniform(0.05, 0.95, n_rows) * 256) / 256, 1 / 256, 255 / 256)
+    gh = np.column_stack([p - y, np.round(p * (1 - p) * 256) / 256]).astype(np.float32)
+    grower = TreeGrower(binned_matrix(data.binned, data.bin_mapper.bin_offsets_),
+                        data.bin_mapper.bin_upper_bounds_, split, growth,
+                        categorical=categorical)  # fmt: skip
+    assert grower._compiled["listed"][0].size == n_rows + 1, "rows are not listed"
+    for rows, features in [
+        (np.arange(n_rows, dtype=np.int32), np.arange(8, dtype=np.int32)),
+        (np.flatnonzero(rng.random(n_rows) < 0.7).astype(np.int32),
+         np.array([0, 1, 2, 5, 7], np.int32)),
+    ]:  # fmt: skip
+        a = _grow_both_ways(grower, gh, rows, features, n_rows, fused, monkeypatch)
+        assert a.tree.n_nodes > 3

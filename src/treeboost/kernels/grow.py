@@ -19,8 +19,18 @@ import numpy as np
 
 from ._presets import njit_parallel, njit_serial, prange
 from .categorical import best_categorical_split
-from .histogram import build_histogram, n_chunks_for, subtract_histogram
-from .partition import apply_final_split_table, direction_table, partition_rows_table
+from .histogram import (
+    build_histogram,
+    build_histogram_skipping,
+    n_chunks_for,
+    subtract_histogram,
+)
+from .partition import (
+    add_leaf_values,
+    apply_final_split_table,
+    direction_table,
+    partition_rows_table,
+)
 from .split import find_best_split, leaf_score, leaf_weight
 
 # Node state columns (float64): sums and the best split found for the node.
@@ -56,12 +66,39 @@ def _accepts(gain, gamma, min_split_gain):
 
 
 @njit_serial
-def _build(binned, gh, sample_indices, start, end, features, bin_offsets, chunk_hists, hist):
-    """Histogram of rows ``sample_indices[start:end]`` into ``hist``, chunked by the row count."""
+def _build(
+    binned, gh, sample_indices, start, end, features, bin_offsets, chunk_hists, hist, listed,
+    sum_g, sum_h,
+):  # fmt: skip
+    """Histogram of rows ``sample_indices[start:end]`` (totals ``sum_g``, ``sum_h``) into
+    ``hist``, chunked by the row count; from the rows' listed entries when there are any and
+    at least half the features are wanted (every feature's entries are added)."""
     n_chunks = min(n_chunks_for(end - start), chunk_hists.shape[0])
+    row_ptr, entries, mode_bins = listed
+    if _lists_rows(listed) and 2 * features.shape[0] >= binned.shape[1]:
+        build_histogram_skipping(
+            row_ptr, entries, gh, sample_indices, start, end, features, bin_offsets, mode_bins,
+            sum_g, sum_h, n_chunks, chunk_hists, hist,
+        )  # fmt: skip
+        return
     build_histogram(
         binned, gh, sample_indices, start, end, features, bin_offsets, n_chunks, chunk_hists, hist
     )
+
+
+@njit_serial
+def _lists_rows(listed):
+    return listed[0].shape[0] > 0
+
+
+@njit_serial
+def _row_totals(gh, sample_indices, start, end):
+    sum_g = 0.0
+    sum_h = 0.0
+    for i in range(start, end):
+        sum_g += np.float64(gh[sample_indices[i], 0])
+        sum_h += np.float64(gh[sample_indices[i], 1])
+    return sum_g, sum_h
 
 
 @njit_serial
@@ -103,6 +140,9 @@ def grow_dense_tree(
     output,
     apply_margin,
     walk_rows,
+    listed_rows,
+    listed_entries,
+    mode_bins,
     chunk_hists,
     pool,
     scratch,
@@ -120,22 +160,43 @@ def grow_dense_tree(
     out_gain,
     out_sample_count,
 ):
-    """Grow one tree (see :func:`_grow_tree`); with ``apply_margin``, the rows ``walk_rows``
-    (rows of the matrix outside ``sample_indices``, such as those a subsampled round left out)
-    take the new tree's leaf values in ``margin[:, output]`` too, walked through its bins.
+    """Grow one tree (see :func:`_grow_tree`). With ``apply_margin``, every row of the sample
+    has its leaf value added to ``margin[:, output]``, and so do the rows ``walk_rows`` (rows of
+    the matrix outside ``sample_indices``, such as those a subsampled round left out), walked
+    through the new tree's bins. Rows given as listed entries (``listed_rows`` non-empty; see
+    kernels/histogram.py, :func:`build_histogram_skipping`) build histograms from those.
     Returns the number of nodes."""
     n_nodes = _grow_tree(
         binned, columns, gh, sample_indices, features, bin_offsets, upper_bounds, upper_offsets,
         is_categorical, cat_tables, max_cat_to_onehot, max_cat_threshold, cat_smooth,
         reg_lambda, reg_alpha, gamma, min_split_gain, min_child_weight, max_delta_step,
         learning_rate, max_depth, max_leaves, lossguide, margin, output, apply_margin,
-        chunk_hists, pool, scratch, chunk_counts, ints, floats, out_left, out_right,
+        (listed_rows, listed_entries, mode_bins), chunk_hists, pool, scratch, chunk_counts,
+        ints, floats, out_left, out_right,
         out_feature, out_threshold, out_split_bin, out_default_left, out_value, out_cover,
         out_gain, out_sample_count,
     )  # fmt: skip
-    if apply_margin and walk_rows.shape[0] > 0:
-        _walk_rows(binned, walk_rows, ints, cat_tables, out_left, out_right, out_feature,
-                   out_split_bin, out_default_left, out_value, output, margin)  # fmt: skip
+    if apply_margin:
+        # Leaves not applied while their parent's rows were scanned take their values here.
+        n_open = 0
+        for node in range(n_nodes):
+            if out_left[node] < 0 and ints[node, _APPLIED] == 0:
+                n_open += 1
+        if n_open:
+            starts = np.empty(n_open, dtype=np.int64)
+            ends = np.empty(n_open, dtype=np.int64)
+            values = np.empty(n_open, dtype=np.float64)
+            at = 0
+            for node in range(n_nodes):
+                if out_left[node] < 0 and ints[node, _APPLIED] == 0:
+                    starts[at] = ints[node, _START]
+                    ends[at] = ints[node, _END]
+                    values[at] = out_value[node]
+                    at += 1
+            add_leaf_values(margin, output, sample_indices, starts, ends, values)
+        if walk_rows.shape[0] > 0:
+            _walk_rows(binned, walk_rows, ints, cat_tables, out_left, out_right, out_feature,
+                       out_split_bin, out_default_left, out_value, output, margin)  # fmt: skip
     return n_nodes
 
 
@@ -188,6 +249,7 @@ def _grow_tree(
     margin,
     output,
     apply_margin,
+    listed,
     chunk_hists,
     pool,
     scratch,
@@ -248,13 +310,19 @@ def _grow_tree(
     # Root: its totals are read off its histogram (any one feature's bins hold every row).
     n_free -= 1
     root_slot = free_slots[n_free]
-    _build(binned, gh, sample_indices, root, n, features, bin_offsets, chunk_hists, pool[root_slot])
-    f0 = features[0]
-    sum_g = 0.0
-    sum_h = 0.0
-    for b in range(bin_offsets[f0], bin_offsets[f0 + 1]):
-        sum_g += pool[root_slot, b, 0]
-        sum_h += pool[root_slot, b, 1]
+    if _lists_rows(listed):
+        sum_g, sum_h = _row_totals(gh, sample_indices, root, n)
+        _build(binned, gh, sample_indices, root, n, features, bin_offsets, chunk_hists,
+               pool[root_slot], listed, sum_g, sum_h)  # fmt: skip
+    else:
+        _build(binned, gh, sample_indices, root, n, features, bin_offsets, chunk_hists,
+               pool[root_slot], listed, 0.0, 0.0)  # fmt: skip
+        f0 = features[0]
+        sum_g = 0.0
+        sum_h = 0.0
+        for b in range(bin_offsets[f0], bin_offsets[f0 + 1]):
+            sum_g += pool[root_slot, b, 0]
+            sum_h += pool[root_slot, b, 1]
     n_nodes = _new_node(
         ints, floats, root, root, n, root, sum_g, sum_h, learning_rate, reg_lambda, reg_alpha,
         max_delta_step, out_left, out_right, out_feature, out_threshold, out_split_bin,
@@ -266,9 +334,9 @@ def _grow_tree(
         heap = np.empty(ints.shape[0], dtype=np.int64)  # candidate nodes, unordered
         n_heap = 0
         ok, n_free = _prepare(
-            ints, floats, root, binned, gh, sample_indices, features, numeric, cat, bin_offsets,
-            reg_lambda, reg_alpha, max_delta_step, min_child_weight, gamma, min_split_gain,
-            max_depth, chunk_hists, pool, free_slots, n_free,
+            ints, floats, root, binned, gh, sample_indices, features, numeric, cat, listed,
+            bin_offsets, reg_lambda, reg_alpha, max_delta_step, min_child_weight, gamma,
+            min_split_gain, max_depth, chunk_hists, pool, free_slots, n_free,
         )  # fmt: skip
         if ok:
             heap[0] = root
@@ -302,14 +370,14 @@ def _grow_tree(
                     break
                 continue
             n_free = _child_histograms(
-                ints, floats, node, left, binned, gh, sample_indices, features, bin_offsets,
+                ints, floats, node, left, binned, gh, sample_indices, features, listed, bin_offsets,
                 max_depth, min_child_weight, chunk_hists, pool, free_slots, n_free,
             )  # fmt: skip
             for child in (left, left + 1):
                 ok, n_free = _prepare(
                     ints, floats, child, binned, gh, sample_indices, features, numeric, cat,
-                    bin_offsets, reg_lambda, reg_alpha, max_delta_step, min_child_weight, gamma,
-                    min_split_gain, max_depth, chunk_hists, pool, free_slots, n_free,
+                    listed, bin_offsets, reg_lambda, reg_alpha, max_delta_step, min_child_weight,
+                    gamma, min_split_gain, max_depth, chunk_hists, pool, free_slots, n_free,
                 )  # fmt: skip
                 if ok:
                     heap[n_heap] = child
@@ -324,8 +392,8 @@ def _grow_tree(
     n_frontier = 1
     n_leaves = 1
     ok, n_free = _prepare(
-        ints, floats, root, binned, gh, sample_indices, features, numeric, cat, bin_offsets,
-        reg_lambda, reg_alpha, max_delta_step, min_child_weight, gamma, min_split_gain,
+        ints, floats, root, binned, gh, sample_indices, features, numeric, cat, listed,
+        bin_offsets, reg_lambda, reg_alpha, max_delta_step, min_child_weight, gamma, min_split_gain,
         max_depth, chunk_hists, pool, free_slots, n_free,
     )  # fmt: skip
     while n_frontier > 0:
@@ -354,7 +422,7 @@ def _grow_tree(
                 n_free = _release(ints, node, free_slots, n_free)
                 continue
             n_free = _child_histograms(
-                ints, floats, node, left, binned, gh, sample_indices, features, bin_offsets,
+                ints, floats, node, left, binned, gh, sample_indices, features, listed, bin_offsets,
                 max_depth, min_child_weight, chunk_hists, pool, free_slots, n_free,
             )  # fmt: skip
             next_frontier[n_next] = left
@@ -363,7 +431,7 @@ def _grow_tree(
         for i in range(n_next):
             ok, n_free = _prepare(
                 ints, floats, next_frontier[i], binned, gh, sample_indices, features, numeric,
-                cat, bin_offsets, reg_lambda, reg_alpha, max_delta_step, min_child_weight,
+                cat, listed, bin_offsets, reg_lambda, reg_alpha, max_delta_step, min_child_weight,
                 gamma, min_split_gain, max_depth, chunk_hists, pool, free_slots, n_free,
             )  # fmt: skip
         frontier, next_frontier = next_frontier, frontier
@@ -409,7 +477,7 @@ def _new_node(
 
 @njit_serial
 def _prepare(
-    ints, floats, node, binned, gh, sample_indices, features, numeric, cat, bin_offsets,
+    ints, floats, node, binned, gh, sample_indices, features, numeric, cat, listed, bin_offsets,
     reg_lambda, reg_alpha, max_delta_step, min_child_weight, gamma, min_split_gain, max_depth,
     chunk_hists, pool, free_slots, n_free,
 ):  # fmt: skip
@@ -422,7 +490,8 @@ def _prepare(
         ints[node, _HIST] = free_slots[n_free]
         start, end = ints[node, _START], ints[node, _END]
         _build(binned, gh, sample_indices, start, end, features, bin_offsets, chunk_hists,
-               pool[ints[node, _HIST]])  # fmt: skip
+               pool[ints[node, _HIST]], listed, floats[node, _SUM_G],
+               floats[node, _SUM_H])  # fmt: skip
     hist = pool[ints[node, _HIST]]
     gain, feature, split_bin, default_left, left_g, left_h = find_best_split(
         hist,
@@ -555,8 +624,8 @@ def _split(
 
 @njit_serial
 def _child_histograms(
-    ints, floats, parent, left, binned, gh, sample_indices, features, bin_offsets, max_depth,
-    min_child_weight, chunk_hists, pool, free_slots, n_free,
+    ints, floats, parent, left, binned, gh, sample_indices, features, listed, bin_offsets,
+    max_depth, min_child_weight, chunk_hists, pool, free_slots, n_free,
 ):  # fmt: skip
     """Build the smaller child's histogram; the larger one is the parent's minus it."""
     right = left + 1
@@ -572,7 +641,8 @@ def _child_histograms(
     slot = free_slots[n_free]
     ints[small, _HIST] = slot
     start, end = ints[small, _START], ints[small, _END]
-    _build(binned, gh, sample_indices, start, end, features, bin_offsets, chunk_hists, pool[slot])
+    _build(binned, gh, sample_indices, start, end, features, bin_offsets, chunk_hists, pool[slot],
+           listed, floats[small, _SUM_G], floats[small, _SUM_H])  # fmt: skip
     parent_slot = ints[parent, _HIST]
     subtract_histogram(pool[parent_slot], pool[slot], features, bin_offsets)
     ints[large, _HIST] = parent_slot

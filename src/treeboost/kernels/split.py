@@ -21,6 +21,9 @@ GAIN_TIE_TOLERANCE = 1e-6
 # Feature groups of one split scan run in parallel (a constant: the scan's result and its
 # order of work do not depend on the thread count).
 SCAN_GROUPS = 8
+# Below this many bins a scan runs on the calling thread: starting a parallel region costs a
+# few microseconds, about what two threads save on ~1,000 bins (measured on 2 cores).
+PARALLEL_SCAN_BINS = 1024
 
 
 @njit_serial
@@ -218,7 +221,7 @@ def _best_of_features(per_feature, features):
     return row[0], features[best], int(row[1]), row[2] != 0.0, row[3], row[4]
 
 
-@njit_parallel
+@njit_serial
 def find_best_split(
     hist,
     features,
@@ -238,38 +241,71 @@ def find_best_split(
     direction is the child with the larger hessian sum, where unseen missing values most
     plausibly belong.
 
-    Features are scanned in parallel, each to its own best candidate; the bests are then
-    compared in feature order, so the answer does not depend on the thread count.
+    Each feature is scanned to its own best candidate, and the bests are then compared in
+    feature order, so the answer does not depend on whether (or how) the features were
+    scanned in parallel: in groups on several threads when there are enough bins to repay
+    starting them, else on the calling thread.
     """
     parent_score = leaf_score(sum_g, sum_h, reg_lambda, reg_alpha, max_delta_step)
     min_h = max(min_child_weight, 1e-300)
     n_features = features.shape[0]
     per_feature = np.empty((n_features, 5), dtype=np.float64)
     widest = 1
+    total = 0
     for j in range(n_features):
-        widest = max(widest, bin_offsets[features[j] + 1] - bin_offsets[features[j]])
-    # A fixed number of feature groups, each with its own scratch (one allocation per group,
-    # not per feature); the result does not depend on the grouping.
+        width = bin_offsets[features[j] + 1] - bin_offsets[features[j]]
+        widest = max(widest, width)
+        total += width
+    if total < PARALLEL_SCAN_BINS:
+        scratch = np.empty((5, widest), dtype=np.float64)
+        _scan_features(hist, features, bin_offsets, 0, n_features, sum_g, sum_h,
+                       parent_score, reg_lambda, reg_alpha, max_delta_step, min_h, per_feature,
+                       scratch)  # fmt: skip
+    else:
+        _scan_features_parallel(hist, features, bin_offsets, widest, sum_g, sum_h,
+                                parent_score, reg_lambda, reg_alpha, max_delta_step, min_h,
+                                per_feature)  # fmt: skip
+    return _best_of_features(per_feature, features)
+
+
+@njit_serial
+def _scan_features(
+    hist, features, bin_offsets, lo, hi, sum_g, sum_h, parent_score, reg_lambda, reg_alpha,
+    max_delta_step, min_h, per_feature, scratch,
+):  # fmt: skip
+    """Each of ``features[lo:hi]`` scanned to its best candidate, into ``per_feature``."""
+    for j in range(lo, hi):
+        f = features[j]
+        _scan_feature(
+            hist,
+            bin_offsets[f],
+            bin_offsets[f + 1] - bin_offsets[f],
+            sum_g,
+            sum_h,
+            parent_score,
+            reg_lambda,
+            reg_alpha,
+            max_delta_step,
+            min_h,
+            per_feature[j],
+            scratch,
+        )
+
+
+@njit_parallel
+def _scan_features_parallel(
+    hist, features, bin_offsets, widest, sum_g, sum_h, parent_score, reg_lambda, reg_alpha,
+    max_delta_step, min_h, per_feature,
+):  # fmt: skip
+    """:func:`_scan_features` over all features in a fixed number of groups run in parallel,
+    each with its own scratch (one allocation per group, not per feature)."""
+    n_features = features.shape[0]
     n_groups = min(n_features, SCAN_GROUPS)
     for c in prange(n_groups):
         scratch = np.empty((5, widest), dtype=np.float64)
-        for j in range(c * n_features // n_groups, (c + 1) * n_features // n_groups):
-            f = features[j]
-            _scan_feature(
-                hist,
-                bin_offsets[f],
-                bin_offsets[f + 1] - bin_offsets[f],
-                sum_g,
-                sum_h,
-                parent_score,
-                reg_lambda,
-                reg_alpha,
-                max_delta_step,
-                min_h,
-                per_feature[j],
-                scratch,
-            )
-    return _best_of_features(per_feature, features)
+        _scan_features(hist, features, bin_offsets, c * n_features // n_groups,
+                       (c + 1) * n_features // n_groups, sum_g, sum_h, parent_score, reg_lambda,
+                       reg_alpha, max_delta_step, min_h, per_feature, scratch)  # fmt: skip
 
 
 @njit_inline

@@ -27,7 +27,7 @@ from ..kernels.cuda import training as gpu
 from ..kernels.shap import tree_expected_values
 from ..kernels.split import GAIN_TIE_TOLERANCE, _best_of_features, leaf_score
 from ..objectives.base import HESSIAN_FLOOR
-from .grower import TreeGrower, _grown
+from .grower import TreeGrower, _grown, applied
 from .matrix import BinnedMatrix, DenseBinnedMatrix
 
 # The simulator runs each device thread as a Python thread: one small block per launch (every
@@ -338,6 +338,8 @@ class CudaTreeGrower(TreeGrower):
                 m.add_tree(tree, output, margin, left_out)
         sample_indices[:] = d_idx.copy_to_host()
         self._d_margin = None
+        if margin is not None:
+            return applied(tree)
         return _grown(tree, leaf_nodes, starts, ends, None, output, sample_indices)
 
     def _evaluate_numeric(self, node, features: np.ndarray) -> None:

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..kernels.categorical import best_categorical_splits
 from ..kernels.grow import N_FLOAT_COLUMNS, N_INT_COLUMNS, grow_dense_tree, node_capacity
-from ..kernels.histogram import n_chunks_for
+from ..kernels.histogram import listed_entries, n_chunks_for
 from ..kernels.partition import (
     add_leaf_values,
     apply_final_split_table,
@@ -78,7 +78,7 @@ class _SplitPlan:
 @dataclass
 class GrownTree:
     """A tree plus where its leaves' rows sit in ``sample_indices``. When the grower was given
-    margins to update, only leaves not yet applied are listed (it has applied them all)."""
+    margins to update it has applied every leaf, and no leaves are listed."""
 
     tree: Tree
     leaf_starts: np.ndarray
@@ -87,22 +87,27 @@ class GrownTree:
     leaf_nodes: np.ndarray
 
 
+_NO_INDICES = np.zeros(0, dtype=np.int64)
+_NO_VALUES = np.zeros(0, dtype=np.float64)
+
+
+def applied(tree: Tree) -> GrownTree:
+    """The GrownTree of a tree whose leaf values are all in the margins already."""
+    return GrownTree(tree, _NO_INDICES, _NO_INDICES, _NO_VALUES, _NO_INDICES)
+
+
 def _grown(tree, leaf_nodes, leaf_starts, leaf_ends, margin, output, sample_indices) -> GrownTree:
     """The GrownTree of ``tree`` whose leaves ``leaf_nodes`` (ascending, those whose values are
     not in the margins yet) hold rows ``sample_indices[start:end]``; with ``margin``, their values
     are added to it."""
-    grown = GrownTree(
-        tree=tree,
-        leaf_starts=np.ascontiguousarray(leaf_starts, dtype=np.int64),
-        leaf_ends=np.ascontiguousarray(leaf_ends, dtype=np.int64),
-        leaf_values=tree.value[leaf_nodes].astype(np.float64),
-        leaf_nodes=leaf_nodes,
-    )
+    starts = np.ascontiguousarray(leaf_starts, dtype=np.int64)
+    ends = np.ascontiguousarray(leaf_ends, dtype=np.int64)
+    values = tree.value[leaf_nodes].astype(np.float64)
     if margin is not None:
-        add_leaf_values(
-            margin, output, sample_indices, grown.leaf_starts, grown.leaf_ends, grown.leaf_values
-        )
-    return grown
+        if values.size:
+            add_leaf_values(margin, output, sample_indices, starts, ends, values)
+        return applied(tree)
+    return GrownTree(tree, starts, ends, values, leaf_nodes)
 
 
 def sample_features(
@@ -134,6 +139,10 @@ def sample_features(
 # Node histograms the compiled path may keep at once (beyond this, deep or wide trees grow
 # node by node from Python, whose pool grows on demand).
 _POOL_BYTES = 64 << 20
+# Rows are listed without their features' most frequent bins when that leaves at most this share
+# of the matrix: a listed entry (4 bytes) costs more to read than a dense bin (1 byte), and
+# skipping pays once it saves about half of the histogram additions.
+LISTED_DENSITY = 0.5
 
 
 class TreeGrower:
@@ -145,6 +154,9 @@ class TreeGrower:
     """
 
     use_python = False
+    # Histograms of the one-call kernel skip each feature's most frequent bin when the
+    # matrix is mostly such bins (False: always read the dense rows; tests compare the two).
+    skip_frequent_bins = True
 
     def __init__(
         self,
@@ -219,7 +231,21 @@ class TreeGrower:
             "nodes": {name: np.empty(capacity, dtype=dt) for name, dt in NODE_ARRAYS.items()},
             "no_margin": np.zeros((1, 1), dtype=np.float64),
             "no_rows": np.zeros(0, dtype=np.int64),
+            "listed": self._listed_entries(layout[0]),
         }
+
+    def _listed_entries(self, binned: np.ndarray) -> tuple:
+        """The rows as listed entries for histograms that skip each feature's most frequent
+        value bin (kernels/histogram.py), when that lists at most ``LISTED_DENSITY`` of the
+        matrix; else empty arrays (histograms read the dense rows)."""
+        listed = None
+        if self.skip_frequent_bins:
+            every = np.ones(self.matrix.n_features, dtype=bool)
+            listed = listed_entries(binned, self.bin_offsets, every, LISTED_DENSITY)
+        if listed is None:
+            return (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int32),
+                    np.zeros(0, dtype=np.int64))  # fmt: skip
+        return listed
 
     def _grow_compiled(
         self, gh, sample_indices, tree_features, margin, output, left_out
@@ -255,6 +281,7 @@ class TreeGrower:
             output,
             margin is not None,
             c["no_rows"] if left_out is None else left_out,
+            *c["listed"],
             self.histograms._chunk_hists,
             c["pool"],
             self._scratch,
@@ -264,17 +291,20 @@ class TreeGrower:
             *(nodes[name] for name in NODE_ARRAYS),
         )
         ints = c["ints"][:n_nodes]
-        categories = {}
-        if self.has_categorical:
-            n_bins = c["n_bins"]
-            for node in np.flatnonzero((ints[:, 8] == 1) & (nodes["left"][:n_nodes] >= 0)):
-                f = nodes["feature"][node]
-                categories[int(node)] = c["cat_tables"][node, : n_bins[f]].copy()
         tree = Tree(**{name: nodes[name][:n_nodes].copy() for name in NODE_ARRAYS},
-                    categories=categories)  # fmt: skip
+                    categories={})  # fmt: skip
+        if self.has_categorical:
+            cat_nodes = np.flatnonzero((ints[:, 8] == 1) & (tree.left >= 0))
+            if cat_nodes.size:
+                n_bins = c["n_bins"][tree.feature[cat_nodes]].tolist()
+                tables = c["cat_tables"]
+                for node, width in zip(cat_nodes.tolist(), n_bins):
+                    tree.categories[node] = tables[node, :width].copy()
         tree._depth = ints[:, 2].astype(np.int32)  # the kernel's node depths
-        leaf_nodes = np.flatnonzero((tree.left < 0) & (ints[:, 7] == 0)).astype(np.int64)
-        return _grown(tree, leaf_nodes, ints[leaf_nodes, 0], ints[leaf_nodes, 1], margin,
+        if margin is not None:
+            return applied(tree)  # the kernel applied every leaf
+        leaf_nodes = np.flatnonzero(tree.left < 0).astype(np.int64)
+        return _grown(tree, leaf_nodes, ints[leaf_nodes, 0], ints[leaf_nodes, 1], None,
                       output, sample_indices)  # fmt: skip
 
     # -- node operations -------------------------------------------------------------------
