@@ -60,13 +60,3 @@ def test_add_leaf_values():
     np.testing.assert_array_equal(margin[:, 0], 0.0)
     np.testing.assert_array_equal(margin[:, 1], [1.5, -2.0, -2.0, -2.0, -2.0, 1.5])
 
-
-@pytest.mark.parametrize("fraction", [0.0, 0.3, 0.8, 1.0])
-def test_split_by_draws_is_the_masks_rows(fraction):
-    from treeboost.kernels.partition import split_by_draws
-
-    draws = np.random.default_rng(3).random(1001)
-    rows, left_out = split_by_draws(draws, fraction)
-    assert rows.dtype == np.int32 and left_out.dtype == np.int64
-    np.testing.assert_array_equal(rows, np.flatnonzero(draws < fraction))
-    np.testing.assert_array_equal(left_out, np.flatnonzero(~(draws < fraction)))

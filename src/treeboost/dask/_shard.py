@@ -16,6 +16,7 @@ import numpy as np
 
 from ..kernels.histogram import n_chunks_for
 from ..kernels.partition import add_leaf_values, apply_final_split_table, partition_rows_table
+from ..kernels.sampling import uniforms
 from ..metrics import get_metric
 from ..model.params import numba_threads
 from ..objectives import get_objective
@@ -188,19 +189,18 @@ class Shard:
                     self.train.label, self.train.margin, self.train.weight, self.gh, self.n_threads
                 )
 
-    def draw_rows(self, state: dict | None, fraction: float) -> int:
-        """The rows of the next tree: all (``state`` None), or each row with probability
-        ``fraction`` drawn from the driver's random stream at the row's global position, so
-        the draw equals one machine's. Returns how many were drawn."""
-        if state is None:
+    def draw_rows(self, key: int | None, fraction: float) -> int:
+        """The rows of the next tree: all (``key`` None), or each row with probability
+        ``fraction``, by the draw of stream ``key`` at the row's global position
+        (kernels/sampling.py), so the draw equals one machine's. Returns how many were
+        drawn."""
+        if key is None:
             self.rows, self.left_out = self.all_rows, None
             return self.train.n_rows
         drawn = np.empty(self.train.n_rows, dtype=bool)
         at = 0
         for offset, n_rows in self.train.segments:
-            drawn[at : at + n_rows] = (
-                np.random.Generator(_at(state, offset)).random(n_rows) < fraction
-            )
+            drawn[at : at + n_rows] = uniforms(np.uint64(key), offset, n_rows) < fraction
             at += n_rows
         self._set_drawn(drawn)
         return int(drawn.sum())
@@ -308,14 +308,6 @@ class Shard:
             total = float(rows.n_rows if rows.weight is None else rows.weight.sum())
             out.append((metric(rows.label, prediction, rows.weight), total))
         return out
-
-
-def _at(state: dict, offset: int) -> np.random.PCG64:
-    """The bit generator ``state`` advanced by ``offset`` draws."""
-    generator = np.random.PCG64()
-    generator.state = state
-    generator.advance(offset)
-    return generator
 
 
 def _feature_bins(features: np.ndarray, bin_offsets: np.ndarray) -> np.ndarray:

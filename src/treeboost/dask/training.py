@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from ..kernels.sampling import draw_features, tree_stream_keys, uniform_at
 from ..metrics import get_metric
 from ..model.booster import Booster
 from ..model.params import resolve_n_threads, validate_params
@@ -24,10 +25,12 @@ from ..training.callbacks import EvalsLog, TrainingCallback
 from ..training.engine import _standard_callbacks
 from ..training.session import _model_params, grower_settings, metric_names
 from ..tree.constraints import resolve_constraints
-from ..tree.grower import sample_features
 from ._shard import Shard, metric_reduction
 from .dataset import DaskDataset
 from .grower import DistributedGrower, ShardGroup, WorkerLostError
+
+# Column sampling with equal chances (Dask training takes no feature weights).
+_EQUAL_CHANCES = np.zeros(0, dtype=np.float64)
 
 # Objectives whose base margin is a function of the weighted mean label: shards send exact
 # sums. The others (class rates, medians) get each shard's distinct labels with their weights.
@@ -108,17 +111,6 @@ def _base_margin(p: dict, objective, shards: ShardGroup) -> np.ndarray:
     values = np.concatenate([s[0] for s in summaries])
     weights = np.concatenate([s[1] for s in summaries])
     return objective.init_margin(values, weights)
-
-
-def _advance(rng: np.random.Generator, n: int) -> None:
-    """Move ``rng`` on as ``rng.random(n)`` would, without drawing (a random double takes one
-    step of the generator and leaves its 32-bit buffer alone)."""
-    generator = rng.bit_generator
-    before = generator.state
-    generator.advance(n)
-    after = generator.state
-    after["has_uint32"], after["uinteger"] = before["has_uint32"], before["uinteger"]
-    generator.state = after
 
 
 def _combine(metric, reduction: str, shares: list) -> float:
@@ -267,20 +259,24 @@ def _boost(p, objective, dtrain, eval_list, remote_evals, shards, num_boost_roun
             break
         shards.round = epoch
         shards.rounds_run = epoch + 1
-        rng = np.random.default_rng([p["random_state"], epoch])
+        draws_more = p["colsample_bylevel"] < 1.0 or p["colsample_bynode"] < 1.0
+        rng = np.random.default_rng([p["random_state"], epoch]) if draws_more else None
         lr = float(model.params.get("learning_rate", p["learning_rate"])) / p["num_parallel_tree"]
         if lr != grower.split.learning_rate:
             grower.split = dataclasses.replace(grower.split, learning_rate=lr)
         shards.call("gradients")
-        for _ in range(p["num_parallel_tree"]):
+        for t in range(p["num_parallel_tree"]):
+            rows_key, columns_key = tree_stream_keys(p["random_state"], epoch, t)
             if p["subsample"] < 1.0:
-                drawn = sum(shards.call("draw_rows", rng.bit_generator.state, p["subsample"]))
-                _advance(rng, n_total)
+                drawn = sum(shards.call("draw_rows", int(rows_key), p["subsample"]))
                 if drawn == 0:
-                    drawn = sum(shards.call("draw_one", int(rng.integers(n_total))))
+                    # As on one machine: the row chosen by the draw after the last row.
+                    one = min(int(uniform_at(rows_key, n_total) * n_total), n_total - 1)
+                    drawn = sum(shards.call("draw_one", one))
             else:
                 drawn = sum(shards.call("draw_rows", None, 1.0))
-            tree_features = sample_features(all_features, p["colsample_bytree"], rng, None)
+            tree_features = draw_features(columns_key, all_features, p["colsample_bytree"],
+                                          _EQUAL_CHANCES)  # fmt: skip
             for k in range(objective.n_outputs):
                 model.append_tree(grower.grow_remote(k, drawn, tree_features, rng), k)
         for data, name in eval_list:

@@ -165,26 +165,3 @@ def apply_final_split_table(
         n_left += chunk_counts[c]
     return n_left
 
-
-@njit_serial
-def split_by_draws(draws, fraction):
-    """Row sampling: ``(rows, left_out)``, the ascending rows ``i`` with ``draws[i] < fraction``
-    (int32, the grower's sample indices) and the others (int64), in two passes without the
-    boolean mask and index conversions NumPy would make."""
-    n = draws.shape[0]
-    n_in = 0
-    for i in range(n):
-        if draws[i] < fraction:
-            n_in += 1
-    rows = np.empty(n_in, dtype=np.int32)
-    left_out = np.empty(n - n_in, dtype=np.int64)
-    a = 0
-    b = 0
-    for i in range(n):
-        if draws[i] < fraction:
-            rows[a] = i
-            a += 1
-        else:
-            left_out[b] = i
-            b += 1
-    return rows, left_out

@@ -27,6 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._presets import njit_inline, njit_parallel, njit_serial, prange
+from .sampling import TO_UNIT, WEYL, mix64
 
 # Objective kinds and pair methods, as the kernel's integer arguments.
 PAIRWISE = 0
@@ -38,33 +39,21 @@ MEAN = 1
 # Floor under the pair hessian and under the position-bias ratios that divide it.
 _EPS = 1e-16
 
-# SplitMix64 (Steele, Lea and Flood, 2014): the "mean" pair method's random stream, seeded per
-# query from the round's seed, so the pairs do not depend on which thread draws them.
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
-_MIX2 = np.uint64(0x94D049BB133111EB)
-_TO_UNIT = 1.0 / 9007199254740992.0  # 2**-53
-
-
-@njit_inline
-def mix64(z):
-    """SplitMix64's output function: a bijection of uint64 that scrambles every bit."""
-    z = (z ^ (z >> np.uint64(30))) * _MIX1
-    z = (z ^ (z >> np.uint64(27))) * _MIX2
-    return z ^ (z >> np.uint64(31))
+# The "mean" pair method's random stream: SplitMix64 (kernels/sampling.py) seeded per query from
+# the round's seed, so the pairs do not depend on which thread draws them.
 
 
 @njit_inline
 def query_stream(seed, q):
     """The initial state of query ``q``'s random stream in a round seeded with ``seed``."""
-    return mix64(seed + np.uint64(q) * _GOLDEN)
+    return mix64(seed + np.uint64(q) * WEYL)
 
 
 @njit_inline
 def draw_below(state, m):
     """Advance ``state``; return it and a draw uniform on 0 .. m - 1 (53 random bits)."""
-    state = state + _GOLDEN
-    unit = np.float64(mix64(state) >> np.uint64(11)) * _TO_UNIT
+    state = state + WEYL
+    unit = np.float64(mix64(state) >> np.uint64(11)) * TO_UNIT
     return state, min(np.int64(unit * m), m - 1)
 
 

@@ -17,7 +17,8 @@ from typing import Any
 import numpy as np
 
 from ..data import Dataset
-from ..kernels.partition import add_leaf_values, split_by_draws
+from ..kernels.partition import add_leaf_values
+from ..kernels.sampling import draw_features, draw_rows, tree_stream_keys
 from ..metrics import Metric, get_metric
 from ..model.booster import Booster
 from ..model.forest import add_tree_margin_raw
@@ -26,7 +27,7 @@ from ..model.params import numba_threads, resolve_n_threads, threads_for_rows, v
 from ..objectives import CustomObjective, get_objective
 from ..objectives.regression import weighted_quantile
 from ..tree.constraints import resolve_constraints
-from ..tree.grower import TreeGrower, sample_features
+from ..tree.grower import TreeGrower
 from ..tree.matrix import BinnedMatrix, binned_matrix
 from ..tree.split import CategoricalParams, GrowthParams, SplitParams
 from ..tree.tree import Tree
@@ -239,6 +240,16 @@ class BoostingSession:
             categorical_params=categorical_params,
         )
         self.feature_weights = dtrain.feature_weights
+        self._feature_chances = (
+            np.zeros(0, dtype=np.float64)
+            if self.feature_weights is None
+            else np.ascontiguousarray(self.feature_weights, dtype=np.float64)
+        )
+        self._draws_more = (
+            self.params["booster"] == "dart"
+            or self.params["colsample_bylevel"] < 1.0
+            or self.params["colsample_bynode"] < 1.0
+        )
         self.dart_weights: list[float] = []
         n = dtrain.num_row()
         self.gh = np.empty((k, n, 2), dtype=np.float32)
@@ -272,11 +283,16 @@ class BoostingSession:
             )
 
     # -- one round -------------------------------------------------------------------------
-    def _round_rng(self) -> np.random.Generator:
-        """The random stream of the next round, a function of the seed and the round number
-        only: training resumed from a checkpoint draws what an uninterrupted run would."""
+    def _round_rng(self) -> np.random.Generator | None:
+        """The generator of the next round's draws other than row and column sampling per tree
+        (DART's drops, per-level and per-node column sampling), a function of the seed and the
+        round number only: training resumed from a checkpoint draws what an uninterrupted run
+        would. None when the round draws nothing else."""
+        p = self.params
+        if not self._draws_more:
+            return None
         epoch = self.booster.num_boosted_rounds()
-        return np.random.default_rng([self.params["random_state"], epoch])
+        return np.random.default_rng([p["random_state"], epoch])
 
     def _sync_learning_rate(self) -> None:
         """Pick up a learning rate changed on the model between rounds (a scheduler callback)."""
@@ -336,22 +352,17 @@ class BoostingSession:
                 self.gh,
                 n_threads,
             )
-        for _ in range(p["num_parallel_tree"]):
+        epoch = self.booster.num_boosted_rounds()
+        for t in range(p["num_parallel_tree"]):
             subsampled = p["subsample"] < 1.0
             left_out = None
+            rows_key, columns_key = tree_stream_keys(p["random_state"], epoch, t)
             if subsampled:
-                n_rows = self.dtrain.num_row()
-                rows, left_out = split_by_draws(rng.random(n_rows), p["subsample"])
-                if rows.size == 0:
-                    # Never an empty sample: one row drawn at random instead.
-                    drawn = np.zeros(n_rows, dtype=bool)
-                    drawn[rng.integers(n_rows)] = True
-                    rows = np.flatnonzero(drawn).astype(np.int32)
-                    left_out = np.flatnonzero(~drawn)
+                rows, left_out = draw_rows(rows_key, self.dtrain.num_row(), p["subsample"])
             else:
                 rows = self.all_rows
-            tree_features = sample_features(
-                self.all_features, p["colsample_bytree"], rng, self.feature_weights
+            tree_features = draw_features(
+                columns_key, self.all_features, p["colsample_bytree"], self._feature_chances
             )
             for k in range(self.k):
                 sample_indices = rows.copy()
