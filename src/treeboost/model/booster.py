@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import math
 import os
 from typing import Any
 
@@ -55,7 +56,8 @@ class Booster:
         return len(self.feature_names)
 
     def append_tree(self, tree: Tree, output: int) -> None:
-        if not np.all(np.isfinite(tree.value)):
+        value = tree.value
+        if not (math.isfinite(float(value.max())) and math.isfinite(float(value.min()))):
             # A model holding it would predict NaN or infinity for every row reaching the leaf.
             raise ValueError(
                 f"round {len(self.trees) // self.trees_per_round} of objective "

@@ -293,7 +293,7 @@ class TreeGrower:
         ints = c["ints"][:n_nodes]
         tree = Tree(**{name: nodes[name][:n_nodes].copy() for name in NODE_ARRAYS},
                     categories={})  # fmt: skip
-        if self.has_categorical:
+        if self.has_categorical and ints[:, 8].any():
             cat_nodes = np.flatnonzero((ints[:, 8] == 1) & (tree.left >= 0))
             if cat_nodes.size:
                 n_bins = c["n_bins"][tree.feature[cat_nodes]].tolist()
