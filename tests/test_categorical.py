@@ -233,7 +233,8 @@ def test_sorted_scan_finds_the_best_partition_for_a_convex_loss(seed):
     parent = leaf_score(sum_g, sum_h, 0.0, 0.0, 0.0)
     table = np.zeros(k + 1, dtype=np.uint8)
     gain, lg, lh = best_categorical_split(
-        hist, 0, k + 1, sum_g, sum_h, parent, 0.0, 0.0, 0.0, 1e-300, 1, 64, 0.0, table
+        hist, 0, k + 1, sum_g, sum_h, parent, 0.0, 0.0, 0.0, 1e-300, 1, 64, 0.0, table,
+        int(sum_h), 0.0, 0,
     )
     assert gain == pytest.approx(_brute_force_best(hist, sum_g, sum_h, 0.0, 1e-300), rel=1e-9)
     assert lg == pytest.approx(hist[table.astype(bool), 0].sum())
@@ -245,11 +246,71 @@ def test_one_vs_rest_for_few_categories():
     table = np.zeros(4, dtype=np.uint8)
     parent = leaf_score(3.0, 15.0, 1.0, 0.0, 0.0)
     gain, lg, lh = best_categorical_split(
-        hist, 0, 4, 3.0, 15.0, parent, 1.0, 0.0, 0.0, 1.0, 4, 64, 10.0, table
+        hist, 0, 4, 3.0, 15.0, parent, 1.0, 0.0, 0.0, 1.0, 4, 64, 10.0, table, 15, 10.0, 100
     )
     assert table.tolist() == [1, 1, 0, 0] or table.tolist() == [0, 1, 0, 0]
     assert (lg, lh) == (5.0, 5.0)
     assert gain > 0
+
+
+def _sorted_problem():
+    """Squared error (hessian = rows): eight categories of 40 rows with a clear order of mean
+    gradients, and a ninth of 3 rows whose mean gradient is the most extreme of all."""
+    k = 9
+    hist = np.zeros((k + 1, 2))
+    hist[1:9, 1] = 40.0
+    hist[1:9, 0] = np.array([-3.0, -2.0, -1.5, -1.0, 1.0, 1.5, 2.0, 3.0]) * 40.0
+    hist[9] = [-4.0 * 3, 3.0]
+    sum_g, sum_h = hist[:, 0].sum(), hist[:, 1].sum()
+    return hist, k, sum_g, sum_h, leaf_score(sum_g, sum_h, 1.0, 0.0, 0.0)
+
+
+def test_categories_with_fewer_rows_than_cat_smooth_go_right():
+    hist, k, sum_g, sum_h, parent = _sorted_problem()
+    table = np.zeros(k + 1, dtype=np.uint8)
+    gain, lg, lh = best_categorical_split(hist, 0, k + 1, sum_g, sum_h, parent, 1.0, 0.0, 0.0,
+                                          1.0, 4, 64, 10.0, table, int(sum_h), 0.0, 0)  # fmt: skip
+    assert gain > 0
+    assert table[9] == 0  # 3 rows < cat_smooth: never in the searched order, so it goes right
+    assert table[1:9].tolist() in ([1, 1, 1, 1, 0, 0, 0, 0], [0, 0, 0, 0, 1, 1, 1, 1])
+    # Without the row floor the small category joins the order (its smoothed ratio sits at the
+    # negative end, next to the most negative large one).
+    table_all = np.zeros(k + 1, dtype=np.uint8)
+    best_categorical_split(hist, 0, k + 1, sum_g, sum_h, parent, 1.0, 0.0, 0.0, 1.0, 4, 64, 0.0,
+                           table_all, int(sum_h), 0.0, 0)  # fmt: skip
+    assert table_all[9] == table_all[1]
+
+
+def test_min_data_per_group_and_cat_l2_hold_back_sorted_splits():
+    hist, k, sum_g, sum_h, parent = _sorted_problem()
+
+    def split(cat_l2, min_data_per_group):
+        table = np.zeros(k + 1, dtype=np.uint8)
+        gain, _, lh = best_categorical_split(hist, 0, k + 1, sum_g, sum_h, parent, 1.0, 0.0,
+                                             0.0, 1.0, 4, 64, 10.0, table, int(sum_h), cat_l2,
+                                             min_data_per_group)  # fmt: skip
+        return gain, lh, table
+
+    free_gain, free_lh, _ = split(0.0, 0)
+    # The children's scores take reg_lambda + cat_l2: the same partition gains less.
+    damped_gain, damped_lh, _ = split(10.0, 0)
+    assert damped_lh == free_lh and damped_gain < free_gain
+    # Groups of at least 100 rows: only prefixes of 3 categories (120 rows) or more are tried.
+    gain, lh, _ = split(0.0, 100)
+    assert gain > 0 and lh >= 120
+    # No side can hold 200 of the 323 rows as well as leave 200 to the other: no split.
+    gain, _, table = split(0.0, 200)
+    assert gain == -np.inf and not table.any()
+
+
+def test_categorical_regularisers_are_validated():
+    import treeboost as tb
+
+    X = np.zeros((10, 1))
+    y = np.arange(10.0)
+    for name, value in (("cat_l2", -1.0), ("min_data_per_group", -5), ("min_data_per_group", 2.5)):
+        with pytest.raises((ValueError, TypeError), match=name):
+            tb.train({name: value}, tb.Dataset(X, label=y), 1)
 
 
 def test_native_beats_one_hot_and_ordinal_on_high_cardinality_signal():

@@ -43,15 +43,23 @@ def best_categorical_split(
     max_cat_threshold,
     cat_smooth,
     table_out,
+    n_rows,
+    cat_l2,
+    min_data_per_group,
 ):
     """Best split of one categorical feature; writes the left-going bins into ``table_out``
     (length ``n_bins``) and returns ``(gain, left_g, left_h)``, gain -inf if none is valid.
 
     Up to ``max_cat_to_onehot`` present categories: each category against the rest. More: the
-    present categories are ordered by ``G / (H + cat_smooth)`` (smoothing pulls rare categories
-    to the middle, where they cannot decide a split alone) and every prefix of up to
-    ``max_cat_threshold`` categories, from either end of the order, is a candidate. Missing
-    values are tried on both sides.
+    categories holding at least ``cat_smooth`` of the node's ``n_rows`` rows are ordered by
+    ``G / (H + cat_smooth)`` (smoothing pulls rare categories to the middle, where they cannot
+    decide a split alone) and prefixes of up to ``max_cat_threshold`` categories, from either
+    end of the order, are candidates: a prefix is tried once the categories added since the
+    last one tried hold ``min_data_per_group`` rows, and while the other side holds as many;
+    the children's scores take ``cat_l2`` on top of ``reg_lambda``. Rarer categories go with
+    the right side. Missing values are tried on both sides. Row counts are read off the
+    hessians (a category's share of the node's hessian sum, times ``n_rows``), as LightGBM
+    does.
     """
     miss_g = hist[off, 0]
     miss_h = hist[off, 1]
@@ -93,19 +101,36 @@ def best_categorical_split(
                     best_kind = 1
                     best_pos = i
     else:
+        rows_per_hess = n_rows / sum_h if sum_h > 0.0 else 0.0
+        n_kept = 0
+        for i in range(n_present):
+            c = order[i]
+            if np.round(hist[off + 1 + c, 1] * rows_per_hess) >= cat_smooth:
+                order[n_kept] = c
+                n_kept += 1
+        n_present = n_kept
+        order = order[:n_present]
         ratio = np.empty(n_present, dtype=np.float64)
         for i in range(n_present):
             c = order[i]
             ratio[i] = hist[off + 1 + c, 0] / (hist[off + 1 + c, 1] + cat_smooth)
         order = order[np.argsort(ratio, kind="mergesort")]
-        limit = min(max_cat_threshold, n_present - 1)
+        limit = min(max_cat_threshold, (n_present + 1) // 2, n_present - 1)
+        cat_lambda = reg_lambda + cat_l2
         for direction in range(2):
             acc_g = 0.0
             acc_h = 0.0
+            group = 0.0
             for i in range(limit):
                 c = order[i] if direction == 0 else order[n_present - 1 - i]
                 acc_g += hist[off + 1 + c, 0]
                 acc_h += hist[off + 1 + c, 1]
+                group += hist[off + 1 + c, 1] * rows_per_hess
+                if (sum_h - acc_h) * rows_per_hess < min_data_per_group:
+                    break
+                if group < min_data_per_group:
+                    continue
+                group = 0.0
                 for missing_left in range(2 if has_missing else 1):
                     lg = acc_g + (miss_g if missing_left else 0.0)
                     lh = acc_h + (miss_h if missing_left else 0.0)
@@ -115,7 +140,7 @@ def best_categorical_split(
                         sum_g,
                         sum_h,
                         parent_score,
-                        reg_lambda,
+                        cat_lambda,
                         reg_alpha,
                         max_delta_step,
                         min_h,
@@ -159,6 +184,9 @@ def best_categorical_splits(
     cat_smooth,
     tables,
     results,
+    n_rows,
+    cat_l2,
+    min_data_per_group,
 ):
     """:func:`best_categorical_split` for each of ``features`` in parallel: ``tables[j]`` gets
     feature j's left-bin table (first ``n_bins`` entries), ``results[j]`` its
@@ -182,6 +210,9 @@ def best_categorical_splits(
             max_cat_threshold,
             cat_smooth,
             tables[j],
+            n_rows,
+            cat_l2,
+            min_data_per_group,
         )
         results[j, 0] = gain
         results[j, 1] = lg

@@ -126,6 +126,8 @@ def grow_dense_tree(
     max_cat_to_onehot,
     max_cat_threshold,
     cat_smooth,
+    cat_l2,
+    min_data_per_group,
     reg_lambda,
     reg_alpha,
     gamma,
@@ -168,7 +170,8 @@ def grow_dense_tree(
     Returns the number of nodes."""
     n_nodes = _grow_tree(
         binned, columns, gh, sample_indices, features, bin_offsets, upper_bounds, upper_offsets,
-        is_categorical, cat_tables, max_cat_to_onehot, max_cat_threshold, cat_smooth,
+        is_categorical, cat_tables, max_cat_to_onehot, max_cat_threshold, cat_smooth, cat_l2,
+        min_data_per_group,
         reg_lambda, reg_alpha, gamma, min_split_gain, min_child_weight, max_delta_step,
         learning_rate, max_depth, max_leaves, lossguide, margin, output, apply_margin,
         (listed_rows, listed_entries, mode_bins), chunk_hists, pool, scratch, chunk_counts,
@@ -236,6 +239,8 @@ def _grow_tree(
     max_cat_to_onehot,
     max_cat_threshold,
     cat_smooth,
+    cat_l2,
+    min_data_per_group,
     reg_lambda,
     reg_alpha,
     gamma,
@@ -296,7 +301,8 @@ def _grow_tree(
             numeric[i_num] = features[j]
             i_num += 1
     cat_scratch = np.empty(cat_tables.shape[1], dtype=np.uint8)
-    cat = (categorical, cat_tables, cat_scratch, max_cat_to_onehot, max_cat_threshold, cat_smooth)
+    cat = (categorical, cat_tables, cat_scratch, max_cat_to_onehot, max_cat_threshold, cat_smooth,
+           cat_l2, min_data_per_group)  # fmt: skip
     n_pool = pool.shape[0]
     free_slots = np.empty(n_pool, dtype=np.int64)
     for s in range(n_pool):
@@ -524,7 +530,9 @@ def _best_categorical(
     """Each categorical feature's best set against the node's best numeric split; the higher
     gain wins, a tie (within 1e-6 relative) going to the lower feature index, as in
     tree/grower.py."""
-    categorical, cat_tables, scratch, max_cat_to_onehot, max_cat_threshold, cat_smooth = cat
+    (categorical, cat_tables, scratch, max_cat_to_onehot, max_cat_threshold, cat_smooth, cat_l2,
+     min_data_per_group) = cat  # fmt: skip
+    n_rows = ints[node, _END] - ints[node, _START]
     sum_g, sum_h = floats[node, _SUM_G], floats[node, _SUM_H]
     parent_score = leaf_score(sum_g, sum_h, reg_lambda, reg_alpha, max_delta_step)
     min_h = max(min_child_weight, 1e-300)
@@ -535,6 +543,7 @@ def _best_categorical(
         gain, lg, lh = best_categorical_split(
             hist, bin_offsets[f], n_bins, sum_g, sum_h, parent_score, reg_lambda, reg_alpha,
             max_delta_step, min_h, max_cat_to_onehot, max_cat_threshold, cat_smooth, table,
+            n_rows, cat_l2, min_data_per_group,
         )  # fmt: skip
         if gain == -np.inf:
             continue

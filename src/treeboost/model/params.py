@@ -58,6 +58,8 @@ DEFAULTS: dict[str, Any] = {
     "max_cat_to_onehot": 4,
     "max_cat_threshold": 64,
     "cat_smooth": 10.0,
+    "cat_l2": 10.0,
+    "min_data_per_group": 100,
     # Learning to rank (rank:ndcg, rank:map, rank:pairwise), under XGBoost's names.
     "lambdarank_pair_method": "topk",
     "lambdarank_num_pair_per_sample": None,
@@ -312,6 +314,8 @@ VALIDATORS: dict[str, Callable[[Any], Any]] = {
     "max_cat_to_onehot": lambda v: _number("max_cat_to_onehot", v, low=1, integer=True),
     "max_cat_threshold": lambda v: _number("max_cat_threshold", v, low=1, integer=True),
     "cat_smooth": _non_negative("cat_smooth"),
+    "cat_l2": _non_negative("cat_l2"),
+    "min_data_per_group": lambda v: _number("min_data_per_group", v, low=0, integer=True),
     "lambdarank_pair_method": _choice("lambdarank_pair_method", ("topk", "mean")),
     "lambdarank_num_pair_per_sample": lambda v: (
         None if v is None else _number("lambdarank_num_pair_per_sample", v, low=1, integer=True)

@@ -56,6 +56,8 @@ _PARAM_NAMES = (
     "max_cat_to_onehot",
     "max_cat_threshold",
     "cat_smooth",
+    "cat_l2",
+    "min_data_per_group",
 )
 
 # Classification objectives whose transformed output already is class probabilities.
@@ -185,6 +187,8 @@ class _TreeBoostModel(BaseEstimator):
         max_cat_to_onehot: int = 4,
         max_cat_threshold: int = 64,
         cat_smooth: float = 10.0,
+        cat_l2: float = 10.0,
+        min_data_per_group: int = 100,
     ):
         self.n_estimators = n_estimators
         self.learning_rate = learning_rate
@@ -227,6 +231,8 @@ class _TreeBoostModel(BaseEstimator):
         self.max_cat_to_onehot = max_cat_to_onehot
         self.max_cat_threshold = max_cat_threshold
         self.cat_smooth = cat_smooth
+        self.cat_l2 = cat_l2
+        self.min_data_per_group = min_data_per_group
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

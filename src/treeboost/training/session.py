@@ -103,6 +103,8 @@ def grower_settings(p: dict[str, Any]) -> tuple[SplitParams, GrowthParams, Categ
         max_cat_to_onehot=p["max_cat_to_onehot"],
         max_cat_threshold=p["max_cat_threshold"],
         cat_smooth=p["cat_smooth"],
+        cat_l2=p["cat_l2"],
+        min_data_per_group=p["min_data_per_group"],
     )
     return split, growth, categorical
 

@@ -267,6 +267,8 @@ class TreeGrower:
             self.categorical_params.max_cat_to_onehot,
             self.categorical_params.max_cat_threshold,
             self.categorical_params.cat_smooth,
+            self.categorical_params.cat_l2,
+            self.categorical_params.min_data_per_group,
             p.reg_lambda,
             p.reg_alpha,
             p.gamma,
@@ -362,6 +364,9 @@ class TreeGrower:
             c.cat_smooth,
             tables,
             results,
+            node.n_rows,
+            c.cat_l2,
+            c.min_data_per_group,
         )
         for j, f in enumerate(categorical):
             gain = results[j, 0]

@@ -44,6 +44,8 @@ class CategoricalParams:
     max_cat_to_onehot: int = 4
     max_cat_threshold: int = 64
     cat_smooth: float = 10.0
+    cat_l2: float = 10.0
+    min_data_per_group: int = 100
 
 
 @dataclass(frozen=True)
