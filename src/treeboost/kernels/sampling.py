@@ -43,7 +43,8 @@ def stream_key(seed, epoch, stream):
 def uniform_at(key, index):
     """Draw ``index`` of stream ``key``: a double in [0, 1)."""
     z = mix64(np.uint64(key) + (np.uint64(index) + _ONE) * WEYL)
-    return np.float64(z >> np.uint64(11)) * TO_UNIT
+    # 53 bits fit a signed integer, whose conversion to double is one instruction.
+    return np.float64(np.int64(z >> np.uint64(11))) * TO_UNIT
 
 
 @njit_serial
@@ -60,22 +61,8 @@ def draw_rows(key, n_rows, fraction):
     """Row sampling: ``(rows, left_out)``, the ascending rows ``i`` whose draw is below
     ``fraction`` (int32, the grower's sample indices) and the others (int64). A round that
     would draw no row takes one, chosen by draw ``n_rows``."""
-    n_in = 0
-    for i in range(n_rows):
-        if uniform_at(key, i) < fraction:
-            n_in += 1
-    if n_in == 0 and n_rows > 0:
-        one = min(np.int64(uniform_at(key, n_rows) * n_rows), n_rows - 1)
-        rows = np.full(1, one, dtype=np.int32)
-        left_out = np.empty(n_rows - 1, dtype=np.int64)
-        b = 0
-        for i in range(n_rows):
-            if i != one:
-                left_out[b] = i
-                b += 1
-        return rows, left_out
-    rows = np.empty(n_in, dtype=np.int32)
-    left_out = np.empty(n_rows - n_in, dtype=np.int64)
+    rows = np.empty(n_rows, dtype=np.int32)
+    left_out = np.empty(n_rows, dtype=np.int64)
     a = 0
     b = 0
     for i in range(n_rows):
@@ -85,7 +72,16 @@ def draw_rows(key, n_rows, fraction):
         else:
             left_out[b] = i
             b += 1
-    return rows, left_out
+    if a == 0 and n_rows > 0:
+        one = min(np.int64(uniform_at(key, n_rows) * n_rows), n_rows - 1)
+        rows[0] = one
+        b = 0
+        for i in range(n_rows):
+            if i != one:
+                left_out[b] = i
+                b += 1
+        a = 1
+    return rows[:a].copy(), left_out[:b].copy()
 
 
 @njit_serial
