@@ -288,3 +288,33 @@ def test_histograms_that_skip_frequent_bins_grow_the_same_trees(growth, split, f
     ]:  # fmt: skip
         a = _grow_both_ways(grower, gh, rows, features, n_rows, fused, monkeypatch)
         assert a.tree.n_nodes > 3
+
+
+@pytest.mark.parametrize("growth,split", COMPILED_CASES[:4])
+def test_features_constant_in_a_node_are_dropped_without_changing_the_tree(
+    growth, split, monkeypatch
+):
+    """Columns that vary within one group of rows only: once a node holds other groups, their
+    scans find no split, and the node's children skip them. The tree, segments and margins are
+    the Python grower's, which scans every feature at every node."""
+    import treeboost as tb
+
+    n_rows = 4000
+    rng = np.random.default_rng(11)
+    group = rng.integers(0, 6, n_rows)
+    X = np.zeros((n_rows, 8))
+    X[:, 0] = group
+    X[:, 1] = rng.normal(size=n_rows)
+    for g in range(6):
+        inside = group == g
+        X[inside, 2 + g] = rng.normal(size=int(inside.sum()))
+    y = ((group % 2) + X[:, 1] + X[:, 2:].sum(axis=1) > 0.7) * 1.0
+    data = tb.Dataset(X, label=y)
+    p = 1 / (1 + np.exp(-rng.normal(0, 0.5, n_rows)))
+    gh = np.column_stack([p - y, p * (1 - p)]).astype(np.float32)
+    grower = TreeGrower(binned_matrix(data.binned, data.bin_mapper.bin_offsets_),
+                        data.bin_mapper.bin_upper_bounds_, split, growth)  # fmt: skip
+    assert grower.prune_features
+    a = _grow_both_ways(grower, gh, np.arange(n_rows, dtype=np.int32),
+                        np.arange(8, dtype=np.int32), n_rows, True, monkeypatch)  # fmt: skip
+    assert a.tree.n_nodes > 7

@@ -31,7 +31,7 @@ from .partition import (
     direction_table,
     partition_rows_table,
 )
-from .split import find_best_split, leaf_score, leaf_weight
+from .split import find_best_split_each, leaf_score, leaf_weight
 
 # Node state columns (float64): sums and the best split found for the node.
 _SUM_G, _SUM_H, _GAIN, _LEFT_G, _LEFT_H = 0, 1, 2, 3, 4
@@ -138,6 +138,7 @@ def grow_dense_tree(
     max_depth,
     max_leaves,
     lossguide,
+    prune_features,
     margin,
     output,
     apply_margin,
@@ -173,7 +174,8 @@ def grow_dense_tree(
         is_categorical, cat_tables, max_cat_to_onehot, max_cat_threshold, cat_smooth, cat_l2,
         min_data_per_group,
         reg_lambda, reg_alpha, gamma, min_split_gain, min_child_weight, max_delta_step,
-        learning_rate, max_depth, max_leaves, lossguide, margin, output, apply_margin,
+        learning_rate, max_depth, max_leaves, lossguide, prune_features, margin, output,
+        apply_margin,
         (listed_rows, listed_entries, mode_bins), chunk_hists, pool, scratch, chunk_counts,
         ints, floats, out_left, out_right,
         out_feature, out_threshold, out_split_bin, out_default_left, out_value, out_cover,
@@ -251,6 +253,7 @@ def _grow_tree(
     max_depth,
     max_leaves,
     lossguide,
+    prune_features,
     margin,
     output,
     apply_margin,
@@ -300,6 +303,16 @@ def _grow_tree(
         else:
             numeric[i_num] = features[j]
             i_num += 1
+    # The numeric features each node scans: a child scans only those with a valid split in its
+    # parent. A split valid in a child is valid in its parent (each side of a child boundary is
+    # part of the same side in the parent, and hessians are not negative), so no candidate is
+    # lost, and small nodes deep in the tree skip the features that have become constant there.
+    # Without that guarantee (``prune_features`` False) every node scans them all.
+    capacity = ints.shape[0]
+    node_numeric = np.empty((capacity, max(numeric.shape[0], 1)), dtype=features.dtype)
+    node_counts = np.zeros(capacity, dtype=np.int64)
+    per_feature = np.empty((max(numeric.shape[0], 1), 5), dtype=np.float64)
+    scan = (node_numeric, node_counts, per_feature, prune_features)
     cat_scratch = np.empty(cat_tables.shape[1], dtype=np.uint8)
     cat = (categorical, cat_tables, cat_scratch, max_cat_to_onehot, max_cat_threshold, cat_smooth,
            cat_l2, min_data_per_group)  # fmt: skip
@@ -329,6 +342,8 @@ def _grow_tree(
         for b in range(bin_offsets[f0], bin_offsets[f0 + 1]):
             sum_g += pool[root_slot, b, 0]
             sum_h += pool[root_slot, b, 1]
+    node_numeric[root, : numeric.shape[0]] = numeric
+    node_counts[root] = numeric.shape[0]
     n_nodes = _new_node(
         ints, floats, root, root, n, root, sum_g, sum_h, learning_rate, reg_lambda, reg_alpha,
         max_delta_step, out_left, out_right, out_feature, out_threshold, out_split_bin,
@@ -340,7 +355,7 @@ def _grow_tree(
         heap = np.empty(ints.shape[0], dtype=np.int64)  # candidate nodes, unordered
         n_heap = 0
         ok, n_free = _prepare(
-            ints, floats, root, binned, gh, sample_indices, features, numeric, cat, listed,
+            ints, floats, root, binned, gh, sample_indices, features, scan, cat, listed,
             bin_offsets, reg_lambda, reg_alpha, max_delta_step, min_child_weight, gamma,
             min_split_gain, max_depth, chunk_hists, pool, free_slots, n_free,
         )  # fmt: skip
@@ -369,6 +384,7 @@ def _grow_tree(
                 out_left, out_right, out_feature, out_threshold, out_split_bin,
                 out_default_left, out_value, out_cover, out_gain, out_sample_count,
             )  # fmt: skip
+            _inherit(scan, node, left)
             n_leaves += 1
             if last or capped:
                 n_free = _release(ints, node, free_slots, n_free)
@@ -381,7 +397,7 @@ def _grow_tree(
             )  # fmt: skip
             for child in (left, left + 1):
                 ok, n_free = _prepare(
-                    ints, floats, child, binned, gh, sample_indices, features, numeric, cat,
+                    ints, floats, child, binned, gh, sample_indices, features, scan, cat,
                     listed, bin_offsets, reg_lambda, reg_alpha, max_delta_step, min_child_weight,
                     gamma, min_split_gain, max_depth, chunk_hists, pool, free_slots, n_free,
                 )  # fmt: skip
@@ -398,7 +414,7 @@ def _grow_tree(
     n_frontier = 1
     n_leaves = 1
     ok, n_free = _prepare(
-        ints, floats, root, binned, gh, sample_indices, features, numeric, cat, listed,
+        ints, floats, root, binned, gh, sample_indices, features, scan, cat, listed,
         bin_offsets, reg_lambda, reg_alpha, max_delta_step, min_child_weight, gamma, min_split_gain,
         max_depth, chunk_hists, pool, free_slots, n_free,
     )  # fmt: skip
@@ -423,6 +439,7 @@ def _grow_tree(
                 out_feature, out_threshold, out_split_bin, out_default_left, out_value,
                 out_cover, out_gain, out_sample_count,
             )  # fmt: skip
+            _inherit(scan, node, left)
             n_leaves += 1
             if final:
                 n_free = _release(ints, node, free_slots, n_free)
@@ -436,13 +453,23 @@ def _grow_tree(
             n_next += 2
         for i in range(n_next):
             ok, n_free = _prepare(
-                ints, floats, next_frontier[i], binned, gh, sample_indices, features, numeric,
+                ints, floats, next_frontier[i], binned, gh, sample_indices, features, scan,
                 cat, listed, bin_offsets, reg_lambda, reg_alpha, max_delta_step, min_child_weight,
                 gamma, min_split_gain, max_depth, chunk_hists, pool, free_slots, n_free,
             )  # fmt: skip
         frontier, next_frontier = next_frontier, frontier
         n_frontier = n_next
     return n_nodes
+
+
+@njit_serial
+def _inherit(scan, parent, left):
+    """Both children of ``parent`` (``left``, ``left + 1``) start from its numeric features."""
+    node_numeric, node_counts, _, _ = scan
+    n_numeric = node_counts[parent]
+    for child in (left, left + 1):
+        node_numeric[child, :n_numeric] = node_numeric[parent, :n_numeric]
+        node_counts[child] = n_numeric
 
 
 @njit_serial
@@ -483,7 +510,7 @@ def _new_node(
 
 @njit_serial
 def _prepare(
-    ints, floats, node, binned, gh, sample_indices, features, numeric, cat, listed, bin_offsets,
+    ints, floats, node, binned, gh, sample_indices, features, scan, cat, listed, bin_offsets,
     reg_lambda, reg_alpha, max_delta_step, min_child_weight, gamma, min_split_gain, max_depth,
     chunk_hists, pool, free_slots, n_free,
 ):  # fmt: skip
@@ -499,7 +526,10 @@ def _prepare(
                pool[ints[node, _HIST]], listed, floats[node, _SUM_G],
                floats[node, _SUM_H])  # fmt: skip
     hist = pool[ints[node, _HIST]]
-    gain, feature, split_bin, default_left, left_g, left_h = find_best_split(
+    node_numeric, node_counts, per_feature, prune_features = scan
+    n_numeric = node_counts[node]
+    numeric = node_numeric[node, :n_numeric]
+    gain, feature, split_bin, default_left, left_g, left_h = find_best_split_each(
         hist,
         numeric,
         bin_offsets,
@@ -509,7 +539,15 @@ def _prepare(
         reg_alpha,
         max_delta_step,
         min_child_weight,
+        per_feature[:n_numeric],
     )
+    if prune_features:
+        kept = 0
+        for j in range(n_numeric):
+            if per_feature[j, 0] > -np.inf:
+                node_numeric[node, kept] = numeric[j]
+                kept += 1
+        node_counts[node] = kept
     floats[node, _GAIN] = gain if feature >= 0 else -np.inf
     ints[node, _FEATURE] = feature
     ints[node, _BIN] = split_bin

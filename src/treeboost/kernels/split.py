@@ -246,10 +246,29 @@ def find_best_split(
     scanned in parallel: in groups on several threads when there are enough bins to repay
     starting them, else on the calling thread.
     """
+    per_feature = np.empty((features.shape[0], 5), dtype=np.float64)
+    return find_best_split_each(hist, features, bin_offsets, sum_g, sum_h, reg_lambda, reg_alpha,
+                                max_delta_step, min_child_weight, per_feature)  # fmt: skip
+
+
+@njit_serial
+def find_best_split_each(
+    hist,
+    features,
+    bin_offsets,
+    sum_g,
+    sum_h,
+    reg_lambda,
+    reg_alpha,
+    max_delta_step,
+    min_child_weight,
+    per_feature,
+):
+    """:func:`find_best_split`, leaving each feature's own best in ``per_feature[j]`` (gain,
+    split bin, default left, left_g, left_h; gain -inf when feature ``j`` has no valid split)."""
     parent_score = leaf_score(sum_g, sum_h, reg_lambda, reg_alpha, max_delta_step)
     min_h = max(min_child_weight, 1e-300)
     n_features = features.shape[0]
-    per_feature = np.empty((n_features, 5), dtype=np.float64)
     widest = 1
     total = 0
     for j in range(n_features):

@@ -241,6 +241,7 @@ class BoostingSession:
             categorical=np.array([t == "c" for t in dtrain.feature_types], dtype=bool),
             categorical_params=categorical_params,
         )
+        self.grower.prune_features = not isinstance(self.objective, CustomObjective)
         self.feature_weights = dtrain.feature_weights
         self._feature_chances = (
             np.zeros(0, dtype=np.float64)

@@ -157,6 +157,10 @@ class TreeGrower:
     # Histograms of the one-call kernel skip each feature's most frequent bin when the
     # matrix is mostly such bins (False: always read the dense rows; tests compare the two).
     skip_frequent_bins = True
+    # Nodes of the one-call kernel scan only the numeric features with a valid split in their
+    # parent, which loses nothing while hessians are not negative: true of every built-in
+    # objective; the training session turns it off for custom objectives.
+    prune_features = True
 
     def __init__(
         self,
@@ -279,6 +283,7 @@ class TreeGrower:
             self.growth.max_depth,
             self.growth.max_leaves,
             self.growth.grow_policy == "lossguide",
+            self.prune_features,
             c["no_margin"] if margin is None else margin,
             output,
             margin is not None,
