@@ -99,7 +99,10 @@ def render(results: dict, repeats: int, started: str, minutes: float) -> str:
         "scikit-learn estimators on the same pandas frame. One 80/20 split per table; fit "
         f"seconds are the median of {repeats} fits in one process, libraries alternated (the "
         "first fit of each library, with its compilation or import, was made before). Score: "
-        "test ROC AUC (binary, higher is better), RMSE (regression, lower is better).",
+        "test ROC AUC (binary, higher is better), RMSE (regression, lower is better). LightGBM "
+        "keeps its default `min_data_in_leaf=20` (the others bound leaves by hessian only, "
+        "`min_child_weight=1`), so its trees stop earlier on small tables: on ames it grew 28 "
+        "leaves per tree where treeboost grew 47 (measured once, not part of this table).",
         "",
         "| table | rows | columns | categorical | missing | treeboost s | XGBoost s | LightGBM s "
         "| × LightGBM | × faster peer | treeboost score | XGBoost score | LightGBM score |",
