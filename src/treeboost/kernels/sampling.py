@@ -86,21 +86,23 @@ def draw_rows(key, n_rows, fraction):
 
 @njit_serial
 def draw_features(key, features, fraction, weights):
-    """Column sampling: a sorted subset of ``features`` of size ``max(1, floor(fraction * n))``,
-    drawn without replacement. ``weights`` (one per feature index; empty for equal chances)
-    make a feature's chance of each pick proportional to its weight; features of weight 0 are
-    never drawn, so fewer come back when too few have weight."""
+    """Column sampling: a subset of ``features`` of size ``max(1, floor(fraction * n))``, drawn
+    without replacement and returned in the given order (sorted when ``features`` is).
+    ``weights`` (one per feature index; empty for equal chances) make a feature's chance of
+    each pick proportional to its weight; features of weight 0 are never drawn, so fewer come
+    back when too few have weight."""
     n = features.shape[0]
     if fraction >= 1.0 or n <= 1:
         return features.copy()
     n_keep = max(1, np.int64(fraction * n))
-    pool = features.copy()
+    # Picks are positions in ``features``; the chosen ones come back in their given order.
+    pool = np.arange(n)
     if weights.shape[0] == 0:
         # Partial Fisher-Yates: position j takes a uniform pick of the features not yet taken.
         for j in range(n_keep):
             r = j + min(np.int64(uniform_at(key, j) * (n - j)), n - j - 1)
             pool[j], pool[r] = pool[r], pool[j]
-        return np.sort(pool[:n_keep])
+        return _in_order(features, pool, n_keep)
     w = np.empty(n, dtype=np.float64)
     n_positive = 0
     for j in range(n):
@@ -125,7 +127,22 @@ def draw_features(key, features, fraction, weights):
             r -= 1
         pool[j], pool[r] = pool[r], pool[j]
         w[j], w[r] = w[r], w[j]
-    return np.sort(pool[:n_keep])
+    return _in_order(features, pool, n_keep)
+
+
+@njit_serial
+def _in_order(features, pool, n_keep):
+    """``features`` at the positions ``pool[:n_keep]``, in the order of ``features``."""
+    chosen = np.zeros(features.shape[0], dtype=np.bool_)
+    for j in range(n_keep):
+        chosen[pool[j]] = True
+    out = np.empty(n_keep, dtype=features.dtype)
+    at = 0
+    for i in range(features.shape[0]):
+        if chosen[i]:
+            out[at] = features[i]
+            at += 1
+    return out
 
 
 def tree_stream_keys(seed: int, epoch: int, tree: int) -> tuple:
