@@ -112,6 +112,58 @@ def _release(ints, node, free_slots, n_free):
 
 
 @njit_serial
+def _finish(
+    n_nodes, apply_margin, margin, output, sample_indices, walk_rows, binned, ints, cat_tables,
+    out_left, out_right, out_feature, out_split_bin, out_default_left, out_value,
+):  # fmt: skip
+    """After growth, with ``apply_margin``: the leaves not yet in the margins, and the rows
+    ``walk_rows`` walked through the tree. Returns ``n_nodes``."""
+    if apply_margin:
+        # Leaves not applied while their parent's rows were scanned take their values here.
+        n_open = 0
+        for node in range(n_nodes):
+            if out_left[node] < 0 and ints[node, _APPLIED] == 0:
+                n_open += 1
+        if n_open:
+            starts = np.empty(n_open, dtype=np.int64)
+            ends = np.empty(n_open, dtype=np.int64)
+            values = np.empty(n_open, dtype=np.float64)
+            at = 0
+            for node in range(n_nodes):
+                if out_left[node] < 0 and ints[node, _APPLIED] == 0:
+                    starts[at] = ints[node, _START]
+                    ends[at] = ints[node, _END]
+                    values[at] = out_value[node]
+                    at += 1
+            add_leaf_values(margin, output, sample_indices, starts, ends, values)
+        if walk_rows.shape[0] > 0:
+            _walk_rows(binned, walk_rows, ints, cat_tables, out_left, out_right, out_feature,
+                       out_split_bin, out_default_left, out_value, output, margin)  # fmt: skip
+    return n_nodes
+
+
+@njit_parallel
+def _walk_rows(
+    binned, rows, ints, cat_tables, left, right, feature, split_bin, default_left, value,
+    output, margin,
+):  # fmt: skip
+    """``margin[i, output] +=`` the grown tree's leaf value for the binned rows ``rows``."""
+    for r in prange(rows.shape[0]):
+        i = rows[r]
+        node = 0
+        while left[node] >= 0:
+            b = binned[i, feature[node]]
+            if ints[node, _IS_CAT] == 1:
+                go_left = cat_tables[node, b] != 0
+            elif b == 0:
+                go_left = default_left[node] != 0
+            else:
+                go_left = b <= split_bin[node]
+            node = left[node] if go_left else right[node]
+        margin[i, output] += value[node]
+
+
+@njit_serial
 def grow_dense_tree(
     binned,
     columns,
@@ -163,119 +215,13 @@ def grow_dense_tree(
     out_gain,
     out_sample_count,
 ):
-    """Grow one tree (see :func:`_grow_tree`). With ``apply_margin``, every row of the sample
-    has its leaf value added to ``margin[:, output]``, and so do the rows ``walk_rows`` (rows of
-    the matrix outside ``sample_indices``, such as those a subsampled round left out), walked
-    through the new tree's bins. Rows given as listed entries (``listed_rows`` non-empty; see
-    kernels/histogram.py, :func:`build_histogram_skipping`) build histograms from those.
-    Returns the number of nodes."""
-    n_nodes = _grow_tree(
-        binned, columns, gh, sample_indices, features, bin_offsets, upper_bounds, upper_offsets,
-        is_categorical, cat_tables, max_cat_to_onehot, max_cat_threshold, cat_smooth, cat_l2,
-        min_data_per_group,
-        reg_lambda, reg_alpha, gamma, min_split_gain, min_child_weight, max_delta_step,
-        learning_rate, max_depth, max_leaves, lossguide, prune_features, margin, output,
-        apply_margin,
-        (listed_rows, listed_entries, mode_bins), chunk_hists, pool, scratch, chunk_counts,
-        ints, floats, out_left, out_right,
-        out_feature, out_threshold, out_split_bin, out_default_left, out_value, out_cover,
-        out_gain, out_sample_count,
-    )  # fmt: skip
-    if apply_margin:
-        # Leaves not applied while their parent's rows were scanned take their values here.
-        n_open = 0
-        for node in range(n_nodes):
-            if out_left[node] < 0 and ints[node, _APPLIED] == 0:
-                n_open += 1
-        if n_open:
-            starts = np.empty(n_open, dtype=np.int64)
-            ends = np.empty(n_open, dtype=np.int64)
-            values = np.empty(n_open, dtype=np.float64)
-            at = 0
-            for node in range(n_nodes):
-                if out_left[node] < 0 and ints[node, _APPLIED] == 0:
-                    starts[at] = ints[node, _START]
-                    ends[at] = ints[node, _END]
-                    values[at] = out_value[node]
-                    at += 1
-            add_leaf_values(margin, output, sample_indices, starts, ends, values)
-        if walk_rows.shape[0] > 0:
-            _walk_rows(binned, walk_rows, ints, cat_tables, out_left, out_right, out_feature,
-                       out_split_bin, out_default_left, out_value, output, margin)  # fmt: skip
-    return n_nodes
-
-
-@njit_parallel
-def _walk_rows(
-    binned, rows, ints, cat_tables, left, right, feature, split_bin, default_left, value,
-    output, margin,
-):  # fmt: skip
-    """``margin[i, output] +=`` the grown tree's leaf value for the binned rows ``rows``."""
-    for r in prange(rows.shape[0]):
-        i = rows[r]
-        node = 0
-        while left[node] >= 0:
-            b = binned[i, feature[node]]
-            if ints[node, _IS_CAT] == 1:
-                go_left = cat_tables[node, b] != 0
-            elif b == 0:
-                go_left = default_left[node] != 0
-            else:
-                go_left = b <= split_bin[node]
-            node = left[node] if go_left else right[node]
-        margin[i, output] += value[node]
-
-
-@njit_serial
-def _grow_tree(
-    binned,
-    columns,
-    gh,
-    sample_indices,
-    features,
-    bin_offsets,
-    upper_bounds,
-    upper_offsets,
-    is_categorical,
-    cat_tables,
-    max_cat_to_onehot,
-    max_cat_threshold,
-    cat_smooth,
-    cat_l2,
-    min_data_per_group,
-    reg_lambda,
-    reg_alpha,
-    gamma,
-    min_split_gain,
-    min_child_weight,
-    max_delta_step,
-    learning_rate,
-    max_depth,
-    max_leaves,
-    lossguide,
-    prune_features,
-    margin,
-    output,
-    apply_margin,
-    listed,
-    chunk_hists,
-    pool,
-    scratch,
-    chunk_counts,
-    ints,
-    floats,
-    out_left,
-    out_right,
-    out_feature,
-    out_threshold,
-    out_split_bin,
-    out_default_left,
-    out_value,
-    out_cover,
-    out_gain,
-    out_sample_count,
-):
     """Grow one tree on rows ``sample_indices`` (reordered in place) over ``features``.
+
+    With ``apply_margin``, every row of the sample has its leaf value added to
+    ``margin[:, output]``, and so do the rows ``walk_rows`` (rows of the matrix outside
+    ``sample_indices``, such as those a subsampled round left out), walked through the new
+    tree's bins. Rows given as listed entries (``listed_rows`` non-empty; see
+    kernels/histogram.py, :func:`build_histogram_skipping`) build histograms from those.
 
     ``binned`` is the C-order bin matrix (histograms), ``columns`` its C-order transpose
     (partitions); feature ``f``'s raw bounds are ``upper_bounds[upper_offsets[f]:...]``.
@@ -313,6 +259,7 @@ def _grow_tree(
     node_counts = np.zeros(capacity, dtype=np.int64)
     per_feature = np.empty((max(numeric.shape[0], 1), 5), dtype=np.float64)
     scan = (node_numeric, node_counts, per_feature, prune_features)
+    listed = (listed_rows, listed_entries, mode_bins)
     cat_scratch = np.empty(cat_tables.shape[1], dtype=np.uint8)
     cat = (categorical, cat_tables, cat_scratch, max_cat_to_onehot, max_cat_threshold, cat_smooth,
            cat_l2, min_data_per_group)  # fmt: skip
@@ -406,7 +353,9 @@ def _grow_tree(
                     n_heap += 1
         for i in range(n_heap):
             n_free = _release(ints, heap[i], free_slots, n_free)
-        return n_nodes
+        return _finish(n_nodes, apply_margin, margin, output, sample_indices, walk_rows, binned,
+                       ints, cat_tables, out_left, out_right, out_feature, out_split_bin,
+                       out_default_left, out_value)  # fmt: skip
 
     frontier = np.empty(ints.shape[0], dtype=np.int64)
     next_frontier = np.empty(ints.shape[0], dtype=np.int64)
@@ -459,7 +408,9 @@ def _grow_tree(
             )  # fmt: skip
         frontier, next_frontier = next_frontier, frontier
         n_frontier = n_next
-    return n_nodes
+    return _finish(n_nodes, apply_margin, margin, output, sample_indices, walk_rows, binned,
+                   ints, cat_tables, out_left, out_right, out_feature, out_split_bin,
+                   out_default_left, out_value)  # fmt: skip
 
 
 @njit_serial
