@@ -359,14 +359,16 @@ class BoostingSession:
         for t in range(p["num_parallel_tree"]):
             subsampled = p["subsample"] < 1.0
             left_out = None
-            rows_key, columns_key = tree_stream_keys(p["random_state"], epoch, t)
-            if subsampled:
-                rows, left_out = draw_rows(rows_key, self.dtrain.num_row(), p["subsample"])
-            else:
-                rows = self.all_rows
-            tree_features = draw_features(
-                columns_key, self.all_features, p["colsample_bytree"], self._feature_chances
-            )
+            colsampled = p["colsample_bytree"] < 1.0
+            rows, tree_features = self.all_rows, self.all_features
+            if subsampled or colsampled:
+                rows_key, columns_key = tree_stream_keys(p["random_state"], epoch, t)
+                if subsampled:
+                    rows, left_out = draw_rows(rows_key, self.dtrain.num_row(), p["subsample"])
+                if colsampled:
+                    tree_features = draw_features(
+                        columns_key, self.all_features, p["colsample_bytree"], self._feature_chances
+                    )
             for k in range(self.k):
                 sample_indices = rows.copy()
                 # The grower updates the training margins of the rows it grew the tree on

@@ -299,7 +299,7 @@ class TreeGrower:
         )
         ints = c["ints"][:n_nodes]
         tree = Tree(**{name: nodes[name][:n_nodes].copy() for name in NODE_ARRAYS},
-                    categories={})  # fmt: skip
+                    categories={}, _depth=ints[:, 2].astype(np.int32))  # fmt: skip
         if self.has_categorical and ints[:, 8].any():
             cat_nodes = np.flatnonzero((ints[:, 8] == 1) & (tree.left >= 0))
             if cat_nodes.size:
@@ -307,7 +307,6 @@ class TreeGrower:
                 tables = c["cat_tables"]
                 for node, width in zip(cat_nodes.tolist(), n_bins):
                     tree.categories[node] = tables[node, :width].copy()
-        tree._depth = ints[:, 2].astype(np.int32)  # the kernel's node depths
         if margin is not None:
             return applied(tree)  # the kernel applied every leaf
         leaf_nodes = np.flatnonzero(tree.left < 0).astype(np.int64)
