@@ -79,6 +79,13 @@ CAPABILITIES = (
           "benchmarks/training/RESULTS-scaling.md"),),
     ),
     Capability(
+        "coldstart",
+        "time to first model in a fresh process, with an empty and a filled numba cache",
+        TRAINING,
+        "benchmarks/training/RESULTS-coldstart.md",
+        (("--only", "coldstart", "--output", "benchmarks/training/RESULTS-coldstart.md"),),
+    ),
+    Capability(
         "small",
         "a 5,000 x 20 table, 1,000 rounds: the fixed cost of each round and node",
         TRAINING,
@@ -99,6 +106,14 @@ CAPABILITIES = (
         TRAINING,
         "benchmarks/training/RESULTS-estimators.md",
         (("--only", "estimators", "--output", "benchmarks/training/RESULTS-estimators.md"),),
+    ),
+    Capability(
+        "quantized",
+        "the Higgs-like fits with quantized gradient histograms against float ones, treeboost "
+        "and LightGBM",
+        TRAINING,
+        "benchmarks/training/RESULTS-quantized.md",
+        (("--only", "quantized", "--output", "benchmarks/training/RESULTS-quantized.md"),),
     ),
     Capability(
         "sparse",

@@ -245,6 +245,8 @@ def test_bad_input_is_named(client):
         train(client, {"booster": "dart"}, dtrain, 2)
     with pytest.raises(ValueError, match="re-fits leaves"):
         train(client, {"objective": "reg:absoluteerror"}, dtrain, 2)
+    with pytest.raises(ValueError, match="use_quantized_grad=True is not supported by Dask"):
+        train(client, {"use_quantized_grad": True}, dtrain, 2)
     # A median base margin from more distinct labels than a shard summarises: base_score needed.
     many = np.random.default_rng(0).normal(size=(10_000, 2))
     wide = DaskDataset(client, da.from_array(many, chunks=(5000, 2)),

@@ -33,13 +33,17 @@ LABELS = {"treeboost": "treeboost", "xgboost": "XGBoost", "lightgbm": "LightGBM"
 # LightGBM's default, kept (and stated in the report) rather than set to 0: see module docstring.
 LGB_MIN_DATA_IN_LEAF = 20
 SKLEARN_MIN_SAMPLES_LEAF = 20
+# Quantized-gradient cases (``common["quantized"]``, treeboost and LightGBM only): LightGBM's
+# default number of levels, under both libraries' shared parameter names.
+QUANT_BINS = 4
 
 
 def library_params(lib: str, task: str, common: dict[str, Any]) -> dict[str, Any]:
     """The exact parameter dict handed to ``lib`` for the common settings ``common``.
 
     ``common`` keys: rounds, learning_rate, policy ("depthwise" | "lossguide"), max_depth,
-    max_leaves, n_jobs, seed, num_class (multiclass only).
+    max_leaves, n_jobs, seed, num_class (multiclass only), quantized (optional: gradient
+    histograms of integer levels, treeboost and LightGBM).
     """
     lossguide = common["policy"] == "lossguide"
     depth = common["max_depth"]
@@ -56,6 +60,8 @@ def library_params(lib: str, task: str, common: dict[str, Any]) -> dict[str, Any
              "min_child_weight": 1.0, "reg_lambda": 1.0, "n_jobs": n_jobs, "random_state": seed}
         if task == "multiclass":
             p["num_class"] = k
+        if common.get("quantized"):
+            p.update(use_quantized_grad=True, num_grad_quant_bins=QUANT_BINS)
         return p
     if lib == "xgboost":
         objective = {"binary": "binary:logistic", "regression": "reg:squarederror",
@@ -77,6 +83,8 @@ def library_params(lib: str, task: str, common: dict[str, Any]) -> dict[str, Any
              "lambda_l2": 1.0, "num_threads": n_jobs, "verbosity": -1, "seed": seed}
         if task == "multiclass":
             p["num_class"] = k
+        if common.get("quantized"):
+            p.update(use_quantized_grad=True, num_grad_quant_bins=QUANT_BINS)
         return p
     if lib == "sklearn":
         return {"learning_rate": lr, "max_iter": common["rounds"],

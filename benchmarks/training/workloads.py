@@ -83,7 +83,8 @@ QUICK = Sizes(higgs_rows=200_000, regression_rows=200_000, multiclass_rows=50_00
               scaling_rows=(100_000, 300_000), predict_train_rows=100_000)
 
 WORKLOAD_NAMES = ("higgs-leafwise", "higgs-depthwise", "regression", "multiclass", "real",
-                  "scaling", "coldstart", "threads", "predict", "small", "estimators", "loop")
+                  "scaling", "coldstart", "threads", "predict", "small", "estimators", "loop",
+                  "quantized")
 
 # The fit loop: what a tuning run or a forward selection asks of the library.
 LOOP_ROWS = 2_000
@@ -274,5 +275,23 @@ def build(name: str, sizes: Sizes) -> Workload:
             f"builds a QuantileDMatrix for `tree_method='hist'`), `LGBMClassifier`, on float32 "
             f"and on float64 input (converted before timing). predict s: `predict_proba` of "
             f"{_rows(test.n_rows)} rows, median of 3 calls. Metric: test AUC.",
+            cases)
+    if name == "quantized":
+        train = data.synthetic_files("higgs", sizes.higgs_rows, SEED)
+        test = data.synthetic_files("higgs", sizes.test_rows, SEED, test=True)
+        cases = []
+        for shape, what in ((DEPTHWISE, "depth-wise, depth 6"), (LEAFWISE, "leaf-wise, 63 leaves")):
+            for quantized in (False, True):
+                c = {**common(shape), "quantized": quantized}
+                label = f"{what}, {'quantized' if quantized else 'float'} gradients"
+                cases.append(Case(label, "binary", c, train, test,
+                                  libraries=("treeboost", "lightgbm")))
+        return Workload(
+            name, "Quantized gradients (Higgs-like)",
+            f"The Higgs-like workloads ({_rows(train.n_rows)} training rows, {ROUNDS} rounds, "
+            f"n_jobs={N_JOBS}) with float gradient histograms and with gradients rounded to 4 "
+            f"integer levels (`use_quantized_grad=True, num_grad_quant_bins=4` in both "
+            f"treeboost and LightGBM, LightGBM's defaults otherwise: stochastic rounding, "
+            f"leaves not refitted). Metric: test AUC.",
             cases)
     raise ValueError(f"unknown workload {name!r}; valid: {', '.join(WORKLOAD_NAMES)}")

@@ -62,6 +62,12 @@ def _check_supported(p: dict, objective) -> None:
         )
     if p.get("num_target", 0) not in (0, 1):
         raise ValueError("multi-target regression is not supported by Dask training")
+    if p.get("use_quantized_grad", False):
+        # Each worker would scale its own gradients, and integer sums of different scales
+        # cannot be added.
+        raise ValueError(
+            "use_quantized_grad=True is not supported by Dask training; set it to False"
+        )
 
 
 def _place_shards(client, dtrain: DaskDataset, evals: list, params: dict) -> ShardGroup:

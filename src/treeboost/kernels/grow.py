@@ -198,6 +198,8 @@ def grow_dense_tree(
     listed_rows,
     listed_entries,
     mode_bins,
+    qhist,
+    scales,
     chunk_hists,
     pool,
     scratch,
@@ -222,6 +224,12 @@ def grow_dense_tree(
     ``sample_indices``, such as those a subsampled round left out), walked through the new
     tree's bins. Rows given as listed entries (``listed_rows`` non-empty; see
     kernels/histogram.py, :func:`build_histogram_skipping`) build histograms from those.
+
+    ``gh`` holds float32 gradient pairs, or int8 quantized ones (kernels/quantize.py) whose
+    sums times ``scales = (scale_g, scale_h)`` are gradient sums; then ``pool`` and
+    ``chunk_hists`` are int32, and ``qhist`` (float64, one histogram) receives each node's
+    histogram in gradient units before its split scan. With float gradients ``qhist`` is None
+    (the branches that use it are not compiled) and ``scales`` is (1.0, 1.0).
 
     ``binned`` is the C-order bin matrix (histograms), ``columns`` its C-order transpose
     (partitions); feature ``f``'s raw bounds are ``upper_bounds[upper_offsets[f]:...]``.
@@ -289,6 +297,8 @@ def grow_dense_tree(
         for b in range(bin_offsets[f0], bin_offsets[f0 + 1]):
             sum_g += pool[root_slot, b, 0]
             sum_h += pool[root_slot, b, 1]
+        sum_g *= scales[0]
+        sum_h *= scales[1]
     node_numeric[root, : numeric.shape[0]] = numeric
     node_counts[root] = numeric.shape[0]
     n_nodes = _new_node(
@@ -302,8 +312,8 @@ def grow_dense_tree(
         heap = np.empty(ints.shape[0], dtype=np.int64)  # candidate nodes, unordered
         n_heap = 0
         ok, n_free = _prepare(
-            ints, floats, root, binned, gh, sample_indices, features, scan, cat, listed,
-            bin_offsets, reg_lambda, reg_alpha, max_delta_step, min_child_weight, gamma,
+            ints, floats, root, binned, gh, sample_indices, features, scan, cat, listed, qhist,
+            scales, bin_offsets, reg_lambda, reg_alpha, max_delta_step, min_child_weight, gamma,
             min_split_gain, max_depth, chunk_hists, pool, free_slots, n_free,
         )  # fmt: skip
         if ok:
@@ -345,8 +355,9 @@ def grow_dense_tree(
             for child in (left, left + 1):
                 ok, n_free = _prepare(
                     ints, floats, child, binned, gh, sample_indices, features, scan, cat,
-                    listed, bin_offsets, reg_lambda, reg_alpha, max_delta_step, min_child_weight,
-                    gamma, min_split_gain, max_depth, chunk_hists, pool, free_slots, n_free,
+                    listed, qhist, scales, bin_offsets, reg_lambda, reg_alpha, max_delta_step,
+                    min_child_weight, gamma, min_split_gain, max_depth, chunk_hists, pool,
+                    free_slots, n_free,
                 )  # fmt: skip
                 if ok:
                     heap[n_heap] = child
@@ -363,9 +374,9 @@ def grow_dense_tree(
     n_frontier = 1
     n_leaves = 1
     ok, n_free = _prepare(
-        ints, floats, root, binned, gh, sample_indices, features, scan, cat, listed,
-        bin_offsets, reg_lambda, reg_alpha, max_delta_step, min_child_weight, gamma, min_split_gain,
-        max_depth, chunk_hists, pool, free_slots, n_free,
+        ints, floats, root, binned, gh, sample_indices, features, scan, cat, listed, qhist,
+        scales, bin_offsets, reg_lambda, reg_alpha, max_delta_step, min_child_weight, gamma,
+        min_split_gain, max_depth, chunk_hists, pool, free_slots, n_free,
     )  # fmt: skip
     while n_frontier > 0:
         n_next = 0
@@ -403,8 +414,9 @@ def grow_dense_tree(
         for i in range(n_next):
             ok, n_free = _prepare(
                 ints, floats, next_frontier[i], binned, gh, sample_indices, features, scan,
-                cat, listed, bin_offsets, reg_lambda, reg_alpha, max_delta_step, min_child_weight,
-                gamma, min_split_gain, max_depth, chunk_hists, pool, free_slots, n_free,
+                cat, listed, qhist, scales, bin_offsets, reg_lambda, reg_alpha, max_delta_step,
+                min_child_weight, gamma, min_split_gain, max_depth, chunk_hists, pool, free_slots,
+                n_free,
             )  # fmt: skip
         frontier, next_frontier = next_frontier, frontier
         n_frontier = n_next
@@ -461,7 +473,8 @@ def _new_node(
 
 @njit_serial
 def _prepare(
-    ints, floats, node, binned, gh, sample_indices, features, scan, cat, listed, bin_offsets,
+    ints, floats, node, binned, gh, sample_indices, features, scan, cat, listed, qhist, scales,
+    bin_offsets,
     reg_lambda, reg_alpha, max_delta_step, min_child_weight, gamma, min_split_gain, max_depth,
     chunk_hists, pool, free_slots, n_free,
 ):  # fmt: skip
@@ -477,6 +490,35 @@ def _prepare(
                pool[ints[node, _HIST]], listed, floats[node, _SUM_G],
                floats[node, _SUM_H])  # fmt: skip
     hist = pool[ints[node, _HIST]]
+    if qhist is None:
+        _find_split(ints, floats, node, hist, bin_offsets, scan, cat, reg_lambda, reg_alpha,
+                    max_delta_step, min_child_weight)  # fmt: skip
+    else:
+        _dequantize(hist, features, bin_offsets, scales, qhist)
+        _find_split(ints, floats, node, qhist, bin_offsets, scan, cat, reg_lambda, reg_alpha,
+                    max_delta_step, min_child_weight)  # fmt: skip
+    return _accepts(floats[node, _GAIN], gamma, min_split_gain), n_free
+
+
+@njit_serial
+def _dequantize(hist, features, bin_offsets, scales, out):
+    """``out`` = the integer histogram ``hist`` in gradient units, on the bins of
+    ``features``."""
+    scale_g, scale_h = scales
+    for j in range(features.shape[0]):
+        f = features[j]
+        for b in range(bin_offsets[f], bin_offsets[f + 1]):
+            out[b, 0] = hist[b, 0] * scale_g
+            out[b, 1] = hist[b, 1] * scale_h
+
+
+@njit_serial
+def _find_split(
+    ints, floats, node, hist, bin_offsets, scan, cat, reg_lambda, reg_alpha, max_delta_step,
+    min_child_weight,
+):  # fmt: skip
+    """The best split of ``node`` from its histogram, into its state columns: the numeric
+    features it scans, then each categorical one against that."""
     node_numeric, node_counts, per_feature, prune_features = scan
     n_numeric = node_counts[node]
     numeric = node_numeric[node, :n_numeric]
@@ -508,7 +550,6 @@ def _prepare(
     if cat[0].shape[0]:
         _best_categorical(ints, floats, node, hist, bin_offsets, reg_lambda, reg_alpha,
                           max_delta_step, min_child_weight, cat)  # fmt: skip
-    return _accepts(floats[node, _GAIN], gamma, min_split_gain), n_free
 
 
 @njit_serial

@@ -2,6 +2,8 @@
 
 Sums are float64 although gradients are float32: the larger child's histogram is the parent's minus
 the smaller child's, and in float32 that subtraction would cancel away the small child's signal.
+Quantized gradients (int8, kernels/quantize.py) are added into int32 bins by the same kernels:
+each row's pair is added as it comes, widened to the histogram's type by the addition itself.
 
 Parallel work is cut into chunks whose number depends only on the node size, never on the thread
 count, and the chunk histograms are added in chunk order, so the sums are bit-identical for any
@@ -55,8 +57,8 @@ def _accumulate_rows(binned, gh, sample_indices, start, end, features, bin_offse
                     flat_binned, flat_gh, sample_indices[i + PREFETCH_DISTANCE], n_features
                 )
             row = sample_indices[i]
-            g = np.float64(gh[row, 0])
-            h = np.float64(gh[row, 1])
+            g = gh[row, 0]
+            h = gh[row, 1]
             for f in range(n_selected):
                 b = 2 * (bin_offsets[f] + binned[row, f])
                 flat[b] += g
@@ -66,8 +68,8 @@ def _accumulate_rows(binned, gh, sample_indices, start, end, features, bin_offse
         if i + PREFETCH_DISTANCE < end:
             _prefetch_row(flat_binned, flat_gh, sample_indices[i + PREFETCH_DISTANCE], n_features)
         row = sample_indices[i]
-        g = np.float64(gh[row, 0])
-        h = np.float64(gh[row, 1])
+        g = gh[row, 0]
+        h = gh[row, 1]
         for j in range(n_selected):
             f = features[j]
             b = bin_offsets[f] + binned[row, f]
@@ -81,8 +83,8 @@ def zero_feature_bins(hist, features, bin_offsets):
     for j in range(features.shape[0]):
         f = features[j]
         for b in range(bin_offsets[f], bin_offsets[f + 1]):
-            hist[b, 0] = 0.0
-            hist[b, 1] = 0.0
+            hist[b, 0] = 0
+            hist[b, 1] = 0
 
 
 @njit_inline
@@ -90,9 +92,9 @@ def sum_chunk_bins(chunk_hists, n_chunks, lo, hi, hist_out):
     """``hist_out[lo:hi]`` = the sum of the first ``n_chunks`` chunk histograms, in chunk order
     (so the sums do not depend on which thread built which chunk)."""
     for b in range(lo, hi):
-        g = 0.0
-        h = 0.0
-        for c in range(n_chunks):
+        g = chunk_hists[0, b, 0]
+        h = chunk_hists[0, b, 1]
+        for c in range(1, n_chunks):
             g += chunk_hists[c, b, 0]
             h += chunk_hists[c, b, 1]
         hist_out[b, 0] = g
@@ -179,8 +181,8 @@ def _accumulate_entries(row_ptr, entries, gh, sample_indices, start, end, hist):
             prefetch(entries, row_ptr[ahead])
             prefetch(flat_gh, 2 * ahead)
         row = sample_indices[i]
-        g = np.float64(gh[row, 0])
-        h = np.float64(gh[row, 1])
+        g = gh[row, 0]
+        h = gh[row, 1]
         for k in range(row_ptr[row], row_ptr[row + 1]):
             b = 2 * np.int64(entries[k])
             flat[b] += g
@@ -221,7 +223,7 @@ def build_histogram_skipping(
     Every feature's bins are written; the selected ones are complete."""
     n_bins_total = hist_out.shape[0]
     if n_chunks <= 1:
-        hist_out[:] = 0.0
+        hist_out[:] = 0
         _accumulate_entries(row_ptr, entries, gh, sample_indices, start, end, hist_out)
         _fill_mode_bins(hist_out, features, bin_offsets, mode_bins, sum_g, sum_h)
         return
@@ -229,7 +231,7 @@ def build_histogram_skipping(
     step = (n_rows + n_chunks - 1) // n_chunks
     for c in prange(n_chunks):
         local = chunk_hists[c]
-        local[:n_bins_total] = 0.0
+        local[:n_bins_total] = 0
         lo = start + c * step
         hi = min(end, lo + step)
         _accumulate_entries(row_ptr, entries, gh, sample_indices, lo, hi, local)

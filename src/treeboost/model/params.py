@@ -14,6 +14,8 @@ from typing import Any
 
 import numba
 
+from ..kernels.quantize import MAX_LEVELS
+
 GROW_POLICIES = ("depthwise", "lossguide")
 BOOSTERS = ("gbtree", "dart")
 
@@ -60,6 +62,9 @@ DEFAULTS: dict[str, Any] = {
     "cat_smooth": 10.0,
     "cat_l2": 10.0,
     "min_data_per_group": 100,
+    # Histograms from gradients rounded to a few integer levels (LightGBM's names).
+    "use_quantized_grad": False,
+    "num_grad_quant_bins": 4,
     # Learning to rank (rank:ndcg, rank:map, rank:pairwise), under XGBoost's names.
     "lambdarank_pair_method": "topk",
     "lambdarank_num_pair_per_sample": None,
@@ -316,6 +321,11 @@ VALIDATORS: dict[str, Callable[[Any], Any]] = {
     "cat_smooth": _non_negative("cat_smooth"),
     "cat_l2": _non_negative("cat_l2"),
     "min_data_per_group": lambda v: _number("min_data_per_group", v, low=0, integer=True),
+    "use_quantized_grad": _bool("use_quantized_grad"),
+    # Hessians are rounded into [-levels, levels], stored as int8.
+    "num_grad_quant_bins": lambda v: _number(
+        "num_grad_quant_bins", v, low=2, high=MAX_LEVELS, integer=True
+    ),
     "lambdarank_pair_method": _choice("lambdarank_pair_method", ("topk", "mean")),
     "lambdarank_num_pair_per_sample": lambda v: (
         None if v is None else _number("lambdarank_num_pair_per_sample", v, low=1, integer=True)

@@ -58,6 +58,8 @@ _PARAM_NAMES = (
     "cat_smooth",
     "cat_l2",
     "min_data_per_group",
+    "use_quantized_grad",
+    "num_grad_quant_bins",
 )
 
 # Classification objectives whose transformed output already is class probabilities.
@@ -189,6 +191,8 @@ class _TreeBoostModel(BaseEstimator):
         cat_smooth: float = 10.0,
         cat_l2: float = 10.0,
         min_data_per_group: int = 100,
+        use_quantized_grad: bool = False,
+        num_grad_quant_bins: int = 4,
     ):
         self.n_estimators = n_estimators
         self.learning_rate = learning_rate
@@ -233,6 +237,8 @@ class _TreeBoostModel(BaseEstimator):
         self.cat_smooth = cat_smooth
         self.cat_l2 = cat_l2
         self.min_data_per_group = min_data_per_group
+        self.use_quantized_grad = use_quantized_grad
+        self.num_grad_quant_bins = num_grad_quant_bins
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

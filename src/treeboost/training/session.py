@@ -18,6 +18,7 @@ import numpy as np
 
 from ..data import Dataset
 from ..kernels.partition import add_leaf_values
+from ..kernels.quantize import quantization_key
 from ..kernels.sampling import draw_features, draw_rows, tree_stream_keys
 from ..metrics import Metric, get_metric
 from ..model.booster import Booster
@@ -98,6 +99,7 @@ def grower_settings(p: dict[str, Any]) -> tuple[SplitParams, GrowthParams, Categ
         max_leaves=p["max_leaves"],
         colsample_bylevel=p["colsample_bylevel"],
         colsample_bynode=p["colsample_bynode"],
+        grad_quant_levels=p["num_grad_quant_bins"] if p["use_quantized_grad"] else 0,
     )
     categorical = CategoricalParams(
         max_cat_to_onehot=p["max_cat_to_onehot"],
@@ -376,6 +378,11 @@ class BoostingSession:
                 # new tree. Leaves re-fitted after growth, and DART's rescaling, update the
                 # margins here instead.
                 fused = self.refresh_alphas is None and dart is None
+                quant_key = (
+                    quantization_key(p["random_state"], epoch, t, k)
+                    if p["use_quantized_grad"]
+                    else 0
+                )
                 grown = self.grower.grow(
                     self.gh[k],
                     sample_indices,
@@ -385,6 +392,7 @@ class BoostingSession:
                     output=k,
                     feature_weights=self.feature_weights,
                     left_out=left_out if fused else None,
+                    quant_key=quant_key,
                 )
                 tree = grown.tree
                 if self.refresh_alphas is not None:

@@ -304,7 +304,7 @@ class CudaTreeGrower(TreeGrower):
         self._d_margin = None
 
     def grow(self, gh, sample_indices, tree_features, rng, margin=None, output=0,
-             feature_weights=None, left_out=None):  # fmt: skip
+             feature_weights=None, left_out=None, quant_key=0):  # fmt: skip
         """:meth:`TreeGrower.grow` on the device: ``gh`` and the margins are the device copies
         (see :class:`CudaBinnedMatrix`), ``sample_indices`` is copied to the device, partitioned
         there and copied back at the end, so the leaf segments of the result refer to it."""

@@ -22,6 +22,7 @@ from ..kernels.partition import (
     direction_table,
     partition_rows_table,
 )
+from ..kernels.quantize import quantize_gradients
 from ..kernels.split import find_best_split, find_best_split_bounded, leaf_weight
 from .matrix import BinnedMatrix
 from .split import MIN_SPLIT_GAIN, CategoricalParams, GrowthParams, SplitParams, TreeConstraints
@@ -196,6 +197,26 @@ class TreeGrower:
         self._scratch = np.empty(2 * matrix.n_rows, dtype=np.int32)
         self._chunk_counts = np.empty(64, dtype=np.int64)
         self._compiled = self._compiled_buffers()
+        self._check_quantized()
+
+    def _check_quantized(self) -> None:
+        """Quantized gradients are a mode of the one-call kernel: refuse them elsewhere."""
+        levels = self.growth.grad_quant_levels
+        if not levels:
+            return
+        if self._compiled is None:
+            raise ValueError(
+                "use_quantized_grad=True needs trees grown in one compiled call: dense input, "
+                "no monotone or interaction constraints, colsample_bylevel and "
+                "colsample_bynode 1, max_depth or max_leaves set, and the CPU; this run has "
+                "one of those otherwise (set use_quantized_grad=False)"
+            )
+        # Integer bins hold sums of up to every row's level, in int32.
+        if self.matrix.n_rows * (levels + 1) >= 2**31:
+            raise ValueError(
+                f"use_quantized_grad=True with num_grad_quant_bins={levels} supports up to "
+                f"{(2**31 - 1) // (levels + 1):,} rows; the data has {self.matrix.n_rows:,}"
+            )
 
     # -- the compiled path -----------------------------------------------------------------
     def _compiled_buffers(self) -> dict | None:
@@ -221,6 +242,8 @@ class TreeGrower:
         sizes = np.array([b.shape[0] for b in bounds], dtype=np.int64)
         n_bins = np.diff(self.bin_offsets)
         width = int(n_bins[self.categorical].max()) if self.has_categorical else 1
+        quantized = self.growth.grad_quant_levels > 0
+        total_bins = self.histograms.total_bins
         return {
             "n_bins": n_bins,
             "is_categorical": self.categorical.astype(np.uint8),
@@ -229,21 +252,30 @@ class TreeGrower:
             "columns": layout[1],
             "upper_bounds": np.concatenate(bounds) if bounds else np.zeros(0),
             "upper_offsets": np.concatenate(([0], np.cumsum(sizes))).astype(np.int64),
-            "pool": np.empty((n_slots, self.histograms.total_bins, 2), dtype=np.float64),
+            "pool": np.empty((n_slots, total_bins, 2), dtype=np.int32 if quantized else np.float64),
+            # Quantized trees: int8 gradient pairs, int32 chunk histograms, and one float64
+            # histogram each node is scanned from.
+            "quantized_gh": np.zeros((self.matrix.n_rows, 2), dtype=np.int8) if quantized else None,
+            "quantized_chunks": (
+                np.empty(self.histograms._chunk_hists.shape, dtype=np.int32) if quantized else None
+            ),
+            "scan_hist": np.empty((total_bins, 2), dtype=np.float64) if quantized else None,
             "ints": np.empty((capacity, N_INT_COLUMNS), dtype=np.int64),
             "floats": np.empty((capacity, N_FLOAT_COLUMNS), dtype=np.float64),
             "nodes": {name: np.empty(capacity, dtype=dt) for name, dt in NODE_ARRAYS.items()},
             "no_margin": np.zeros((1, 1), dtype=np.float64),
             "no_rows": np.zeros(0, dtype=np.int64),
-            "listed": self._listed_entries(layout[0]),
+            # Listed rows carry float totals into a feature's most frequent bin; quantized
+            # trees read the dense rows.
+            "listed": self._listed_entries(None if quantized else layout[0]),
         }
 
-    def _listed_entries(self, binned: np.ndarray) -> tuple:
+    def _listed_entries(self, binned: np.ndarray | None) -> tuple:
         """The rows as listed entries for histograms that skip each feature's most frequent
         value bin (kernels/histogram.py), when that lists at most ``LISTED_DENSITY`` of the
         matrix; else empty arrays (histograms read the dense rows)."""
         listed = None
-        if self.skip_frequent_bins:
+        if self.skip_frequent_bins and binned is not None:
             every = np.ones(self.matrix.n_features, dtype=bool)
             listed = listed_entries(binned, self.bin_offsets, every, LISTED_DENSITY)
         if listed is None:
@@ -252,11 +284,19 @@ class TreeGrower:
         return listed
 
     def _grow_compiled(
-        self, gh, sample_indices, tree_features, margin, output, left_out
+        self, gh, sample_indices, tree_features, margin, output, left_out, quant_key
     ) -> GrownTree:
         c = self._compiled
         p = self.split
         nodes = c["nodes"]
+        chunk_hists = self.histograms._chunk_hists
+        scan_hist, scales = None, (1.0, 1.0)
+        if self.growth.grad_quant_levels:
+            scales = quantize_gradients(gh, sample_indices, self.growth.grad_quant_levels,
+                                        np.uint64(quant_key), c["quantized_gh"])  # fmt: skip
+            gh, chunk_hists, scan_hist = (
+                c["quantized_gh"], c["quantized_chunks"], c["scan_hist"]
+            )
         n_nodes = grow_dense_tree(
             c["binned"],
             c["columns"],
@@ -289,7 +329,9 @@ class TreeGrower:
             margin is not None,
             c["no_rows"] if left_out is None else left_out,
             *c["listed"],
-            self.histograms._chunk_hists,
+            scan_hist,
+            scales,
+            chunk_hists,
             c["pool"],
             self._scratch,
             self._chunk_counts,
@@ -455,17 +497,21 @@ class TreeGrower:
         output: int = 0,
         feature_weights: np.ndarray | None = None,
         left_out: np.ndarray | None = None,
+        quant_key: int = 0,
     ) -> GrownTree:
         """Grow a tree on rows ``sample_indices`` (reordered in place) using ``tree_features``.
 
         With ``margin`` given, ``margin[row, output]`` gets every row's leaf value: splits whose
         children are both leaves are applied while scanning their rows (they are never
         partitioned), the other leaves from their segments; the rows ``left_out`` (int64, rows
-        of the matrix not in the sample) get theirs from a walk of the new tree.
+        of the matrix not in the sample) get theirs from a walk of the new tree. With quantized
+        gradients (``GrowthParams.grad_quant_levels``) ``quant_key`` keys the rounding draws.
         """
+        if self.growth.grad_quant_levels and self.use_python:
+            raise ValueError("quantized gradients have no node-by-node path")
         if self._compiled is not None and tree_features.shape[0] and not self.use_python:
             return self._grow_compiled(gh, sample_indices, tree_features, margin, output,
-                                       left_out)  # fmt: skip
+                                       left_out, quant_key)  # fmt: skip
         n = sample_indices.shape[0]
         root_hist, root_active = self.histograms.build(gh, sample_indices, 0, n, tree_features)
         self._gh = gh

@@ -28,13 +28,16 @@ class SplitParams:
 
 @dataclass(frozen=True)
 class GrowthParams:
-    """Shape of the tree: growth order, size limits and per-level / per-node column sampling."""
+    """Shape of the tree: growth order, size limits and per-level / per-node column sampling;
+    ``grad_quant_levels`` > 0 builds histograms from gradients rounded to that many levels
+    (kernels/quantize.py), 0 from the float gradients."""
 
     grow_policy: str = "depthwise"
     max_depth: int = 6
     max_leaves: int = 0
     colsample_bylevel: float = 1.0
     colsample_bynode: float = 1.0
+    grad_quant_levels: int = 0
 
 
 @dataclass(frozen=True)
