@@ -136,8 +136,9 @@ def write(results: list[dict], rows: int, rounds: int, path: Path) -> None:
         )
     lines += [
         "",
-        "Fit seconds are only indicative: the machine is shared (the committed run had a load "
-        "average near 8 on 2 cores); the memory figures do not depend on it.",
+        "Fit seconds are only indicative (one fit per library, on a shared machine: load "
+        f"average {os.getloadavg()[0]:.1f} over the last minute when the table was written); the "
+        "memory figures do not depend on the load.",
         "",
         f"Stated ceiling (docs/reliability.md): treeboost's peak RSS on this table stays under "
         f"{TREEBOOST_CEILING_MIB} MiB; `tests/test_memory_limits.py` checks it (marked slow, "
