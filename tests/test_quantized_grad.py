@@ -116,14 +116,22 @@ def test_sparse_input_is_refused():
         _fit(QUANTIZED, X, y, rounds=2)
 
 
-def test_overflowing_gradients_are_refused_with_the_objective_named():
+def test_a_non_finite_gradient_gives_a_non_finite_tree():
+    # Built-in objectives refuse labels that would overflow and custom ones check their own
+    # output, so this reaches the grower directly: a NaN gradient must not be rounded into a
+    # level, but give NaN leaf values, which the model refuses (model/booster.py).
+    from treeboost.tree.grower import TreeGrower
+    from treeboost.tree.matrix import binned_matrix
+    from treeboost.tree.split import GrowthParams, SplitParams
+
     rng = np.random.default_rng(0)
-    X = rng.normal(size=(300, 3))
-    y = rng.poisson(5.0, size=300).astype(float)
-
-    def exploding(predt, dtrain):
-        g = np.full(predt.shape, np.nan)
-        return g, np.ones_like(g)
-
-    with pytest.raises(ValueError, match="non-finite"):
-        tb.train({**QUANTIZED, "max_depth": 3}, tb.Dataset(X, label=y), 2, obj=exploding)
+    binned = rng.integers(0, 8, size=(500, 3)).astype(np.uint8)
+    offsets = np.arange(4, dtype=np.int64) * 8
+    upper = [np.arange(1, 7) + 0.5 for _ in range(3)]
+    gh = np.column_stack([rng.normal(size=500), np.ones(500)]).astype(np.float32)
+    gh[123, 0] = np.nan
+    grower = TreeGrower(binned_matrix(binned, offsets), upper, SplitParams(),
+                        GrowthParams(max_depth=3, grad_quant_levels=4))  # fmt: skip
+    rows = np.arange(500, dtype=np.int32)
+    tree = grower.grow(gh, rows, np.arange(3, dtype=np.int32), None, quant_key=1).tree
+    assert np.isnan(tree.value).all()
